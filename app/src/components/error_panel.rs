@@ -1,0 +1,24 @@
+//! Shows an `AppError` as an operator-readable alert.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    let title = match &error {
+        AppError::BrokerUnreachable { .. } => "Broker unreachable",
+        AppError::UnknownCluster { .. } => "Unknown cluster",
+        AppError::NotAuthorised { .. } => "Not authorised",
+        AppError::Kafka { .. } => "Kafka error",
+        AppError::InvalidInput(_) => "Invalid input",
+        AppError::Internal { .. } => "Server error",
+        AppError::Transport(_) => "Request failed",
+    };
+    view! {
+        <div role="alert" class="rounded border border-rose-200 bg-rose-50 p-4 text-rose-900" data-testid="error-panel">
+            <p class="font-semibold">{title}</p>
+            <p class="mt-1 text-sm">{error.to_string()}</p>
+        </div>
+    }
+}

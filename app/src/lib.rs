@@ -1,0 +1,68 @@
+//! Rewind's Leptos application: the HTML shell, the router, and the modules shared by server and browser.
+
+pub mod api;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="bg-slate-50 text-slate-900 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    mark_hydrated();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/rewind.css"/>
+        <Title text="Rewind"/>
+        <Router>
+            <header class="border-b border-slate-200 bg-white">
+                <div class="mx-auto flex max-w-6xl items-center gap-3 px-4 py-3">
+                    <a href="/" class="text-lg font-semibold tracking-tight text-slate-900">"Rewind"</a>
+                    <span class="text-sm text-slate-500">"Kafka consumer-group replay"</span>
+                </div>
+            </header>
+            <main class="mx-auto max-w-6xl px-4 py-6">
+                <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
+                    <Route path=path!("/") view=pages::home::HomePage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Marks `<body data-hydrated="true">` once the wasm has taken over, so tests (and people debugging) can
+/// tell a server-rendered page from a live one. Effects never run on the server.
+fn mark_hydrated() {
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            // Failing to set a debug attribute must not break the page.
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}

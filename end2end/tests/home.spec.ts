@@ -1,0 +1,54 @@
+// The home page: configured clusters and the seeded demo groups, server-rendered then hydrated.
+import { expect, test } from '@playwright/test';
+
+test('lists the seeded demo groups with their states after hydration', async ({ page }, testInfo) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+
+  await page.goto('/');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+
+  await expect(page.getByTestId('cluster-list')).toContainText('local');
+  const row = (id: string) => page.locator(`tr[data-group-id="${id}"]`);
+  await expect(row('payments-processor')).toContainText('Stable');
+  await expect(row('payments-processor').locator('td').nth(2)).toHaveText('1');
+  await expect(row('billing-archiver')).toContainText('Empty');
+  await expect(row('analytics-backfill')).toContainText('Empty');
+  await expect(row('fraud-detector')).toContainText('Empty');
+  await expect(row('inventory-sync')).toContainText('Empty');
+
+  // Refresh goes through the server function from the browser: proof the page is live, not just HTML.
+  const response = page.waitForResponse((r) => r.url().includes('/api/groups/list') && r.status() === 200);
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await response;
+  await expect(row('payments-processor')).toContainText('Stable');
+
+  await page.screenshot({ path: testInfo.outputPath('home-1280.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('an unreachable cluster gives a clear message, not a hang', async ({ page }, testInfo) => {
+  await page.goto('/?cluster=offline');
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('Broker unreachable');
+  await expect(alert).toContainText("Cannot reach Kafka cluster 'offline' at 127.0.0.1:1");
+  await page.screenshot({ path: testInfo.outputPath('unreachable-1280.png'), fullPage: true });
+});
+
+test('group ids are rendered as text, never as markup', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  // scripts/test.sh creates a group whose id looks like HTML (with Kafka's own tool); it must show verbatim.
+  await expect(page.locator('td', { hasText: '<img src=x onerror=alert(1)>' })).toHaveCount(1);
+  await expect(page.locator('img')).toHaveCount(0);
+});
+
+test('is usable at phone width', async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/');
+  await expect(page.locator('tr[data-group-id="payments-processor"]')).toContainText('Stable');
+  // Wide tables scroll inside their own box; the page itself never scrolls sideways.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: testInfo.outputPath('home-390.png'), fullPage: true });
+});

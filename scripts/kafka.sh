@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Runs a real single-node Apache Kafka broker (KRaft) for development and tests, from Maven Central jars.
+#
+#   scripts/kafka.sh fetch            resolve the jars into the cache (idempotent)
+#   scripts/kafka.sh start [--fresh]  format if needed, start, wait until it answers (--fresh: wipe data first)
+#   scripts/kafka.sh stop             stop it cleanly (SIGTERM, then SIGKILL after 30 s)
+#   scripts/kafka.sh status           exit 0 when it is running
+#   scripts/kafka.sh classpath        print the classpath (for the kafka-consumer-groups wrapper)
+#
+# Environment:
+#   KAFKA_VERSION          Apache Kafka release (default 4.4.0, the newest 4.x on Maven Central when written)
+#   KAFKA_PORT             client listener on 127.0.0.1 (default 9092)
+#   KAFKA_CONTROLLER_PORT  KRaft controller listener (default KAFKA_PORT + 1)
+#   REWIND_CACHE           cache for jars and broker data, outside the repo (default ~/.cache/rewind)
+#   KAFKA_DATA_DIR         this broker's data, config and logs (default $REWIND_CACHE/broker-$KAFKA_PORT)
+set -euo pipefail
+
+KAFKA_VERSION=${KAFKA_VERSION:-4.4.0}
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
+REWIND_CACHE=${REWIND_CACHE:-$HOME/.cache/rewind}
+KAFKA_HOME="$REWIND_CACHE/kafka-$KAFKA_VERSION"
+KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-$REWIND_CACHE/broker-$KAFKA_PORT}
+PID_FILE="$KAFKA_DATA_DIR/broker.pid"
+
+log() { echo "kafka.sh: $*" >&2; }
+
+fetch() {
+  if [[ -f "$KAFKA_HOME/.complete" ]]; then return 0; fi
+  command -v mvn >/dev/null || { log "mvn is required (apt-get install maven)"; exit 1; }
+  mkdir -p "$KAFKA_HOME"
+  # A throwaway POM whose runtime dependencies are exactly the broker, the tools, and a log binding.
+  cat >"$KAFKA_HOME/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.rewind</groupId><artifactId>kafka-runtime</artifactId><version>1</version>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>2.25.5</version></dependency>
+  </dependencies>
+</project>
+POM
+  log "resolving Apache Kafka $KAFKA_VERSION from Maven Central"
+  rm -rf "$KAFKA_HOME/libs"
+  (cd "$KAFKA_HOME" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=libs)
+  cat >"$KAFKA_HOME/log4j2.properties" <<'L4J'
+status = warn
+appender.out.type = Console
+appender.out.name = OUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d{ISO8601}] %-5p %m (%c{1})%n
+rootLogger.level = info
+rootLogger.appenderRef.out.ref = OUT
+logger.kafka.name = kafka
+logger.kafka.level = info
+logger.apache.name = org.apache.kafka
+logger.apache.level = warn
+logger.state.name = state.change.logger
+logger.state.level = warn
+L4J
+  cat >"$KAFKA_HOME/tools-log4j2.properties" <<'L4J'
+status = error
+appender.err.type = Console
+appender.err.name = ERR
+appender.err.target = SYSTEM_ERR
+appender.err.layout.type = PatternLayout
+appender.err.layout.pattern = %-5p %m%n
+rootLogger.level = warn
+rootLogger.appenderRef.err.ref = ERR
+L4J
+  touch "$KAFKA_HOME/.complete"
+  log "Kafka $KAFKA_VERSION jars in $KAFKA_HOME/libs"
+}
+
+running() {
+  [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null
+}
+
+start() {
+  local fresh=0
+  [[ "${1:-}" == "--fresh" ]] && fresh=1
+  fetch
+  if running; then
+    if [[ $fresh == 1 ]]; then stop; else log "already running on 127.0.0.1:$KAFKA_PORT (pid $(cat "$PID_FILE"))"; return 0; fi
+  fi
+  if port_open; then
+    log "port $KAFKA_PORT is taken by another process; set KAFKA_PORT"; exit 1
+  fi
+  [[ $fresh == 1 ]] && rm -rf "$KAFKA_DATA_DIR"
+  mkdir -p "$KAFKA_DATA_DIR/data"
+  cat >"$KAFKA_DATA_DIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KAFKA_DATA_DIR/data
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+# Tests and benchmarks create many groups and partitions on one small machine.
+group.max.size=1000
+num.network.threads=2
+num.io.threads=4
+log.retention.hours=-1
+PROPS
+  local java_opts=(-Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true
+    "-Dlog4j2.configurationFile=$KAFKA_HOME/log4j2.properties")
+  if [[ ! -f "$KAFKA_DATA_DIR/data/meta.properties" ]]; then
+    local cluster_id
+    cluster_id=$(java -cp "$KAFKA_HOME/libs/*" "-Dlog4j2.configurationFile=$KAFKA_HOME/tools-log4j2.properties" \
+      kafka.tools.StorageTool random-uuid)
+    java -cp "$KAFKA_HOME/libs/*" "-Dlog4j2.configurationFile=$KAFKA_HOME/tools-log4j2.properties" \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DATA_DIR/server.properties" >"$KAFKA_DATA_DIR/format.log" 2>&1 \
+      || { cat "$KAFKA_DATA_DIR/format.log" >&2; exit 1; }
+  fi
+  : >"$KAFKA_DATA_DIR/broker.log"
+  nohup java "${java_opts[@]}" -cp "$KAFKA_HOME/libs/*" kafka.Kafka "$KAFKA_DATA_DIR/server.properties" \
+    >>"$KAFKA_DATA_DIR/broker.log" 2>&1 </dev/null &
+  echo $! >"$PID_FILE"
+  log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (pid $!, log $KAFKA_DATA_DIR/broker.log)"
+  local deadline=$((SECONDS + 90))
+  until grep -q "Kafka Server started" "$KAFKA_DATA_DIR/broker.log" 2>/dev/null && port_open; do
+    if ! running; then log "broker exited during start-up:"; tail -n 40 "$KAFKA_DATA_DIR/broker.log" >&2; exit 1; fi
+    if ((SECONDS > deadline)); then log "broker did not start within 90 s:"; tail -n 40 "$KAFKA_DATA_DIR/broker.log" >&2; stop; exit 1; fi
+    sleep 0.5
+  done
+  log "ready on 127.0.0.1:$KAFKA_PORT"
+}
+
+stop() {
+  if ! running; then rm -f "$PID_FILE"; log "not running"; return 0; fi
+  local pid
+  pid=$(cat "$PID_FILE")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  if kill -0 "$pid" 2>/dev/null; then log "broker ignored SIGTERM for 30 s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -f "$PID_FILE"
+  log "stopped"
+}
+
+case "${1:-}" in
+  fetch) fetch ;;
+  start) shift; start "$@" ;;
+  stop) stop ;;
+  status) if running; then echo "running on 127.0.0.1:$KAFKA_PORT (pid $(cat "$PID_FILE"))"; else echo "not running"; exit 1; fi ;;
+  classpath) fetch; echo "$KAFKA_HOME/libs/*" ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

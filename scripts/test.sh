@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, clippy per crate and target, the wasm dependency check, unit and
+# integration tests against a fresh real Kafka broker, then Playwright in Debian's Chromium against the
+# release build serving the seeded demo. Starts and stops its own broker (port 19092) and server (13000).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$REWIND_ROOT"
+
+TEST_KAFKA_PORT=${TEST_KAFKA_PORT:-19092}
+TEST_HTTP_PORT=${TEST_HTTP_PORT:-13000}
+RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rewind-test.XXXXXX")
+RESULTS="$RUN_DIR/results.txt"
+: >"$RESULTS"
+pids=()
+
+cleanup() {
+  local rc=$?
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  KAFKA_PORT=$TEST_KAFKA_PORT scripts/kafka.sh stop || true
+  if ((rc != 0)); then
+    echo "test.sh: FAILED (rc $rc); logs kept in $RUN_DIR" >&2
+    tail -n 30 "$RUN_DIR"/*.log 2>/dev/null >&2 || true
+  else
+    rm -rf "$RUN_DIR"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+t0=$SECONDS
+phase() { echo; echo "=== $* ($((SECONDS - t0)) s)"; }
+
+bash scripts/install.sh
+
+phase "cargo fmt --check"
+cargo fmt --all --check
+
+phase "clippy, per crate and target (ssr and hydrate are exclusive)"
+cargo clippy -p app --features ssr --all-targets -- -D warnings
+cargo clippy -p server --all-targets -- -D warnings
+cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+phase "the wasm dependency tree holds no Kafka crate"
+if cargo tree -p frontend --target wasm32-unknown-unknown -e normal,build --prefix none | grep -iE '^(rdkafka|rdkafka-sys|librdkafka)'; then
+  echo "test.sh: a Kafka crate reached the wasm build" >&2; exit 1
+fi
+echo "ok: $(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none | sort -u | wc -l) crates, none of them Kafka"
+
+phase "fresh Kafka broker on 127.0.0.1:$TEST_KAFKA_PORT"
+KAFKA_PORT=$TEST_KAFKA_PORT scripts/kafka.sh start --fresh
+export REWIND_TEST_BOOTSTRAP=127.0.0.1:$TEST_KAFKA_PORT
+
+phase "unit and integration tests (real broker)"
+cargo test -p app --features ssr 2>&1 | tee -a "$RESULTS"
+cargo test -p server 2>&1 | tee -a "$RESULTS"
+
+phase "release build (server + hydrated wasm + Tailwind)"
+cargo leptos build --release
+wasm="target/site/pkg/rewind.wasm"
+[[ -f $wasm ]] || wasm=$(ls target/site/pkg/*.wasm | head -n 1)
+echo "wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9c "$wasm" | wc -c) bytes gzip ($wasm)"
+
+phase "demo data and a live member"
+REWIND_LOCAL_BOOTSTRAP_SERVERS=$REWIND_TEST_BOOTSTRAP "$CARGO_TARGET_DIR/release/rewind" demo seed --live >"$RUN_DIR/demo.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 120); do grep -q "has a live member" "$RUN_DIR/demo.log" && break; sleep 0.5; done
+grep -q "has a live member" "$RUN_DIR/demo.log" || { echo "demo did not get its live member" >&2; cat "$RUN_DIR/demo.log" >&2; exit 1; }
+# A group id that looks like markup, made with Kafka's own tool: the UI must show it as text.
+scripts/kafka-consumer-groups --bootstrap-server "$REWIND_TEST_BOOTSTRAP" --group '<img src=x onerror=alert(1)>' \
+  --topic inventory-events --reset-offsets --to-earliest --execute >/dev/null
+
+phase "Playwright in Debian's Chromium"
+cat >"$RUN_DIR/rewind.toml" <<TOML
+[[clusters]]
+name = "local"
+bootstrap_servers = "$REWIND_TEST_BOOTSTRAP"
+[[clusters]]
+name = "offline"
+bootstrap_servers = "127.0.0.1:1"
+TOML
+LEPTOS_OUTPUT_NAME=rewind LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD \
+  "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" serve --addr "127.0.0.1:$TEST_HTTP_PORT" \
+  >"$RUN_DIR/server.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 60); do curl -fsS -o /dev/null "http://127.0.0.1:$TEST_HTTP_PORT/" && break; sleep 0.5; done
+(cd end2end && REWIND_URL="http://127.0.0.1:$TEST_HTTP_PORT" npx playwright test 2>&1) | tee -a "$RESULTS"
+[[ ${PIPESTATUS[0]} == 0 ]]
+
+phase "done"
+passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$RESULTS" | awk '{s+=$4} END {print s+0}')
+pw_passed=$(grep -oE '^ *[0-9]+ passed' "$RESULTS" | awk '{s+=$1} END {print s+0}')
+failed=$(grep -oE '[0-9]+ failed' "$RESULTS" | awk '{s+=$1} END {print s+0}')
+echo "rust: $passed passed; playwright: $pw_passed passed; took $((SECONDS - t0)) s"
+echo "rewind: $((passed + pw_passed)) passed, $failed failed"

@@ -1,0 +1,8 @@
+//! The Kafka gateway: owns every librdkafka call, one reused client per configured cluster.
+
+mod client;
+mod errors;
+mod gateway;
+
+pub use client::client_config;
+pub use gateway::{GatewayError, KafkaGateway};

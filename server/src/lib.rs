@@ -1,0 +1,8 @@
+//! Rewind's server library: configuration, the Kafka gateway, the HTTP router and the demo seeder.
+//!
+//! The `rewind` binary is a thin CLI over this; integration tests build the same router in-process.
+
+pub mod config;
+pub mod demo;
+pub mod kafka;
+pub mod router;

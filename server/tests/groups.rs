@@ -1,0 +1,183 @@
+//! Consumer groups as Rewind's server functions report them, against the real broker.
+
+mod support;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::domain::{GroupList, GroupState};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+use support::{client_config, create_topic, unique, TestServer};
+
+const LOCAL: &str = "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{bootstrap}\"\n";
+
+/// A consumer that stays in its group, polling, until dropped.
+struct LiveMember {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LiveMember {
+    fn join(group: &str, topic: &str) -> Self {
+        let consumer: BaseConsumer = client_config()
+            .set("group.id", group)
+            .set("client.id", "it-live-member")
+            .create()
+            .expect("consumer");
+        consumer.subscribe(&[topic]).expect("subscribe");
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                let _ = consumer.poll(Duration::from_millis(100));
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for LiveMember {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn commit_without_member(group: &str, topic: &str, partitions: i32, offset: i64) {
+    let consumer: BaseConsumer = client_config()
+        .set("group.id", group)
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition_offset(topic, p, Offset::Offset(offset))
+            .expect("tpl");
+    }
+    consumer
+        .commit(&tpl, CommitMode::Sync)
+        .expect("commit as a non-member");
+}
+
+async fn list_groups(server: &TestServer, cluster: &str) -> GroupList {
+    let (status, json) = server.call("groups/list", &[("cluster", cluster)]).await;
+    assert_eq!(status, 200, "groups/list failed: {json}");
+    serde_json::from_value(json).expect("GroupList")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_a_live_group_as_stable_and_a_committed_one_as_empty() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = unique("it-topic");
+    let live = unique("it-live");
+    let idle = unique("it-idle");
+
+    // Nothing of ours exists before we create it.
+    let before = list_groups(&server, "local").await;
+    assert!(before
+        .groups
+        .iter()
+        .all(|g| g.group_id != live && g.group_id != idle));
+
+    create_topic(&topic, 3).await;
+    commit_without_member(&idle, &topic, 3, 0);
+    let _member = LiveMember::join(&live, &topic);
+
+    // Joining takes a moment (metadata, JoinGroup, SyncGroup): wait for the state, bounded.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let list = loop {
+        let list = list_groups(&server, "local").await;
+        let stable = list
+            .groups
+            .iter()
+            .any(|g| g.group_id == live && g.state == GroupState::Stable);
+        if stable || Instant::now() > deadline {
+            break list;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+
+    let live_g = list
+        .groups
+        .iter()
+        .find(|g| g.group_id == live)
+        .expect("live group listed");
+    assert_eq!(live_g.state, GroupState::Stable);
+    assert_eq!(live_g.members, 1);
+    assert_eq!(live_g.protocol_type, "consumer");
+
+    let idle_g = list
+        .groups
+        .iter()
+        .find(|g| g.group_id == idle)
+        .expect("idle group listed");
+    assert_eq!(idle_g.state, GroupState::Empty);
+    assert_eq!(idle_g.members, 0);
+
+    // The list is sorted by group id, so pages are stable between refreshes.
+    assert!(list
+        .groups
+        .windows(2)
+        .all(|w| w[0].group_id <= w[1].group_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_cluster_is_a_specific_error() {
+    let server = TestServer::start(LOCAL).await;
+    let (status, json) = server.call("groups/list", &[("cluster", "nope")]).await;
+    assert_ne!(status, 200);
+    assert_eq!(json["kind"], "unknown_cluster", "{json}");
+    assert_eq!(json["cluster"], "nope");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_broker_is_reported_within_seconds() {
+    // Port 1 on loopback: nothing listens, connections are refused at once.
+    let server = TestServer::start(&format!(
+        "{LOCAL}[[clusters]]\nname = \"offline\"\nbootstrap_servers = \"127.0.0.1:1\"\n"
+    ))
+    .await;
+    let started = Instant::now();
+    let (status, json) = server.call("groups/list", &[("cluster", "offline")]).await;
+    let took = started.elapsed();
+    assert_ne!(status, 200);
+    assert_eq!(json["kind"], "broker_unreachable", "{json}");
+    assert_eq!(json["bootstrap"], "127.0.0.1:1");
+    // Not a timing benchmark: a guard against hanging on librdkafka's 60 s defaults.
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_list_never_carries_credentials() {
+    let password = unique("pw-secret");
+    let var = unique("RW_TEST_PW").replace('-', "_").to_uppercase();
+    // The process env is shared by the tests in this binary; the variable name is unique to this one.
+    std::env::set_var(&var, &password);
+    let server = TestServer::start(&format!(
+        "{LOCAL}[[clusters]]\nname = \"secured\"\nbootstrap_servers = \"127.0.0.1:1\"\n\
+         security_protocol = \"SASL_PLAINTEXT\"\nsasl_mechanism = \"SCRAM-SHA-512\"\n\
+         sasl_username = \"rewind\"\nsasl_password_env = \"{var}\"\n"
+    ))
+    .await;
+    let (status, json) = server.call("clusters/list", &[]).await;
+    assert_eq!(status, 200, "{json}");
+    let names: Vec<&str> = json
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["local", "secured"]);
+    assert_eq!(json[1]["security_protocol"], "SASL_PLAINTEXT");
+    assert!(!json.to_string().contains(&password));
+    assert!(
+        !json.to_string().contains("rewind\""),
+        "no usernames either: {json}"
+    );
+}

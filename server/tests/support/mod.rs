@@ -1,0 +1,101 @@
+//! Test helpers: the real router served in-process on 127.0.0.1:0, and unique Kafka names per test.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use leptos::prelude::LeptosOptions;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::ClientConfig;
+use rewind_server::config::Config;
+use rewind_server::router;
+
+/// The broker the tests use; `scripts/test.sh` starts a fresh one and exports this.
+pub fn bootstrap() -> String {
+    std::env::var("REWIND_TEST_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+/// A name no other test (or earlier run) uses.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub fn client_config() -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", bootstrap());
+    c
+}
+
+pub async fn create_topic(name: &str, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = client_config().create().expect("admin client");
+    let res = admin
+        .create_topics(
+            &[NewTopic::new(name, partitions, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
+        .await
+        .expect("CreateTopics request");
+    for r in res {
+        r.expect("topic created");
+    }
+}
+
+/// A running Rewind server over `config_toml` (with `{bootstrap}` replaced by the test broker).
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+}
+
+impl TestServer {
+    pub async fn start(config_toml: &str) -> Self {
+        let dir = std::env::temp_dir().join(unique("rewind-config"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("rewind.toml");
+        std::fs::write(&path, config_toml.replace("{bootstrap}", &bootstrap()))
+            .expect("write config");
+        let config = Config::load(Some(&path)).expect("config loads");
+        let options = LeptosOptions::builder().output_name("rewind").build();
+        let app = router::build(options, router::services(&config).expect("services"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service())
+                .await
+                .expect("server runs");
+        });
+        Self {
+            addr,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Calls a server function by its endpoint (`/api/<endpoint>`) with form-encoded arguments,
+    /// as the browser does, and returns the status and the JSON body.
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
+        let resp = self
+            .http
+            .post(format!("http://{}/api/{endpoint}", self.addr))
+            .form(form)
+            .send()
+            .await
+            .expect("server function request");
+        let status = resp.status().as_u16();
+        let body = resp.text().await.expect("body");
+        let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+        (status, json)
+    }
+}
