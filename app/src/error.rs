@@ -13,6 +13,9 @@ pub enum AppError {
     #[error("No cluster named '{cluster}' is configured.")]
     UnknownCluster { cluster: String },
 
+    #[error("Consumer group '{group}' does not exist on cluster '{cluster}'.")]
+    UnknownGroup { cluster: String, group: String },
+
     #[error(
         "Cannot reach Kafka cluster '{cluster}' at {bootstrap}: no broker answered within {timeout_secs} s."
     )]

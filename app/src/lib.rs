@@ -4,6 +4,7 @@ pub mod api;
 pub mod components;
 pub mod domain;
 pub mod error;
+pub mod format;
 pub mod pages;
 
 use leptos::prelude::*;
@@ -49,6 +50,7 @@ pub fn App() -> impl IntoView {
             <main class="mx-auto max-w-6xl px-4 py-6">
                 <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
                     <Route path=path!("/") view=pages::home::HomePage/>
+                    <Route path=path!("/group") view=pages::group::GroupPage/>
                 </Routes>
             </main>
         </Router>

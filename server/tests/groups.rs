@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::domain::{GroupList, GroupState};
+use app::domain::{GroupPage, GroupState, GroupType};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use support::{client_config, create_topic, unique, TestServer};
@@ -65,10 +65,10 @@ fn commit_without_member(group: &str, topic: &str, partitions: i32, offset: i64)
         .expect("commit as a non-member");
 }
 
-async fn list_groups(server: &TestServer, cluster: &str) -> GroupList {
-    let (status, json) = server.call("groups/list", &[("cluster", cluster)]).await;
+async fn list_groups(server: &TestServer, form: &[(&str, &str)]) -> GroupPage {
+    let (status, json) = server.call("groups/list", form).await;
     assert_eq!(status, 200, "groups/list failed: {json}");
-    serde_json::from_value(json).expect("GroupList")
+    serde_json::from_value(json).expect("GroupPage")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,11 +79,10 @@ async fn lists_a_live_group_as_stable_and_a_committed_one_as_empty() {
     let idle = unique("it-idle");
 
     // Nothing of ours exists before we create it.
-    let before = list_groups(&server, "local").await;
-    assert!(before
-        .groups
-        .iter()
-        .all(|g| g.group_id != live && g.group_id != idle));
+    for id in [&live, &idle] {
+        let before = list_groups(&server, &[("cluster", "local"), ("search", id)]).await;
+        assert_eq!(before.matched, 0, "{id} exists already");
+    }
 
     create_topic(&topic, 3).await;
     commit_without_member(&idle, &topic, 3, 0);
@@ -91,40 +90,96 @@ async fn lists_a_live_group_as_stable_and_a_committed_one_as_empty() {
 
     // Joining takes a moment (metadata, JoinGroup, SyncGroup): wait for the state, bounded.
     let deadline = Instant::now() + Duration::from_secs(60);
-    let list = loop {
-        let list = list_groups(&server, "local").await;
-        let stable = list
-            .groups
-            .iter()
-            .any(|g| g.group_id == live && g.state == GroupState::Stable);
-        if stable || Instant::now() > deadline {
-            break list;
+    let live_g = loop {
+        let list = list_groups(&server, &[("cluster", "local"), ("search", &live)]).await;
+        let g = list.groups.into_iter().find(|g| g.group_id == live);
+        if g.as_ref().is_some_and(|g| g.state == GroupState::Stable) || Instant::now() > deadline {
+            break g.expect("live group listed");
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-
-    let live_g = list
-        .groups
-        .iter()
-        .find(|g| g.group_id == live)
-        .expect("live group listed");
     assert_eq!(live_g.state, GroupState::Stable);
-    assert_eq!(live_g.members, 1);
-    assert_eq!(live_g.protocol_type, "consumer");
+    assert_eq!(live_g.members, Some(1));
+    assert_eq!(live_g.group_type, GroupType::Classic);
+    assert!(!live_g.simple);
+    // A single broker is every group's coordinator (node.id=1 in scripts/kafka.sh).
+    assert_eq!(live_g.coordinator, Some(1));
 
+    let list = list_groups(&server, &[("cluster", "local"), ("search", &idle)]).await;
     let idle_g = list
         .groups
         .iter()
         .find(|g| g.group_id == idle)
         .expect("idle group listed");
     assert_eq!(idle_g.state, GroupState::Empty);
-    assert_eq!(idle_g.members, 0);
+    assert_eq!(idle_g.members, Some(0));
+    assert!(
+        idle_g.simple,
+        "a group that only committed offsets is a simple group"
+    );
 
     // The list is sorted by group id, so pages are stable between refreshes.
-    assert!(list
+    let all = list_groups(&server, &[("cluster", "local"), ("page_size", "500")]).await;
+    assert!(all
         .groups
         .windows(2)
         .all(|w| w[0].group_id <= w[1].group_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_state_filter_and_paging_are_done_on_the_server() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = unique("it-paging-topic");
+    create_topic(&topic, 1).await;
+    let prefix = unique("it-page");
+    let mut ids: Vec<String> = (0..7).map(|i| format!("{prefix}-{i}")).collect();
+    for id in &ids {
+        commit_without_member(id, &topic, 1, 0);
+    }
+    ids.sort();
+
+    let mut seen = Vec::new();
+    for (page, expected) in [("0", 3), ("1", 3), ("2", 1)] {
+        let p = list_groups(
+            &server,
+            &[
+                ("cluster", "local"),
+                ("search", &prefix.to_uppercase()),
+                ("page", page),
+                ("page_size", "3"),
+            ],
+        )
+        .await;
+        assert_eq!(p.matched, 7, "search is a case-insensitive substring");
+        assert_eq!(p.page_size, 3);
+        assert_eq!(p.groups.len(), expected, "page {page}");
+        assert!(p.total >= 7);
+        seen.extend(p.groups.into_iter().map(|g| g.group_id));
+    }
+    assert_eq!(seen, ids, "pages cover every match once, sorted by id");
+
+    let stable = list_groups(
+        &server,
+        &[
+            ("cluster", "local"),
+            ("search", &prefix),
+            ("state", "Stable"),
+        ],
+    )
+    .await;
+    assert_eq!(stable.matched, 0);
+    let empty = list_groups(
+        &server,
+        &[
+            ("cluster", "local"),
+            ("search", &prefix),
+            ("state", "Empty"),
+        ],
+    )
+    .await;
+    assert_eq!(empty.matched, 7);
+    let counted: u32 = empty.state_counts.iter().map(|(_, n)| n).sum();
+    assert_eq!(counted, empty.total, "state counts cover every group");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

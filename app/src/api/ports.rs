@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::domain::{ClusterSummary, GroupList};
+use crate::domain::{ClusterSummary, GroupDetail, GroupPage, GroupQuery};
 use crate::error::{AppError, AppResult};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -15,7 +15,18 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Read access to the configured Kafka clusters.
 pub trait KafkaReader: Send + Sync + 'static {
     fn clusters(&self) -> Vec<ClusterSummary>;
-    fn list_groups<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, AppResult<GroupList>>;
+    /// One page of the cluster's consumer groups; only that page's groups are described.
+    fn list_groups<'a>(
+        &'a self,
+        cluster: &'a str,
+        query: GroupQuery,
+    ) -> BoxFuture<'a, AppResult<GroupPage>>;
+    /// A group's members and, per partition, committed offset, log start and log end.
+    fn describe_group<'a>(
+        &'a self,
+        cluster: &'a str,
+        group: &'a str,
+    ) -> BoxFuture<'a, AppResult<GroupDetail>>;
 }
 
 /// Everything a server function may use, provided once per request through Leptos context.

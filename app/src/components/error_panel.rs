@@ -9,6 +9,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
     let title = match &error {
         AppError::BrokerUnreachable { .. } => "Broker unreachable",
         AppError::UnknownCluster { .. } => "Unknown cluster",
+        AppError::UnknownGroup { .. } => "Unknown group",
         AppError::NotAuthorised { .. } => "Not authorised",
         AppError::Kafka { .. } => "Kafka error",
         AppError::InvalidInput(_) => "Invalid input",

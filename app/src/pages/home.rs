@@ -1,33 +1,58 @@
-//! The home page: the configured clusters and the consumer groups of the selected one.
+//! The home page: the configured clusters and a searchable, paged list of the selected one's groups.
 
 use leptos::prelude::*;
+use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::clusters::list_clusters;
 use crate::api::groups::list_groups;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::state_badge::StateBadge;
-use crate::domain::{ClusterSummary, GroupList, GroupState};
+use crate::domain::{ClusterSummary, GroupPage, GroupState};
 use crate::error::AppError;
+use crate::format::{group_href, int, query_value};
+
+/// The list's inputs, read from the URL so every view is a shareable link.
+#[derive(Clone, PartialEq)]
+struct ListParams {
+    cluster: Option<String>,
+    search: String,
+    state: Option<GroupState>,
+    page: u32,
+}
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let query = use_query_map();
-    let selected = move || query.read().get("cluster");
+    let params = Memo::new(move |_| {
+        let q = query.read();
+        ListParams {
+            cluster: q.get("cluster").filter(|c| !c.is_empty()),
+            search: q.get("q").unwrap_or_default(),
+            state: q
+                .get("state")
+                .map(|s| GroupState::parse(&s))
+                .filter(|s| *s != GroupState::Unknown),
+            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
+        }
+    });
 
     let clusters = Resource::new(|| (), |_| list_clusters());
-    let groups = Resource::new(selected, |cluster| async move {
-        let cluster = match cluster {
-            Some(c) => c,
-            None => list_clusters()
-                .await?
-                .into_iter()
-                .next()
-                .map(|c| c.name)
-                .ok_or_else(|| AppError::InvalidInput("no cluster is configured".into()))?,
-        };
-        list_groups(cluster).await
-    });
+    let groups = Resource::new(
+        move || params.get(),
+        |p| async move {
+            let cluster = match p.cluster {
+                Some(c) => c,
+                None => list_clusters()
+                    .await?
+                    .into_iter()
+                    .next()
+                    .map(|c| c.name)
+                    .ok_or_else(|| AppError::InvalidInput("no cluster is configured".into()))?,
+            };
+            list_groups(cluster, p.search, p.state, p.page, 0).await
+        },
+    );
 
     view! {
         <div class="grid gap-6 lg:grid-cols-[16rem_1fr]">
@@ -38,7 +63,7 @@ pub fn HomePage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading clusters..."</p> }>
                     {move || Suspend::new(async move {
                         match clusters.await {
-                            Ok(list) => view! { <ClusterList clusters=list selected=selected()/> }.into_any(),
+                            Ok(list) => view! { <ClusterList clusters=list selected=params.get_untracked().cluster/> }.into_any(),
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),
                         }
                     })}
@@ -57,16 +82,66 @@ pub fn HomePage() -> impl IntoView {
                         "Refresh"
                     </button>
                 </div>
+                <SearchForm params=params/>
                 <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Reading consumer groups from the brokers..."</p> }>
                     {move || Suspend::new(async move {
                         match groups.await {
-                            Ok(list) => view! { <GroupTable list/> }.into_any(),
+                            Ok(page) => view! { <GroupTable page params=params.get_untracked()/> }.into_any(),
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),
                         }
                     })}
                 </Transition>
             </section>
         </div>
+    }
+}
+
+/// Search box and state filter. A GET form, so it works before hydration and yields a shareable URL.
+#[component]
+fn SearchForm(params: Memo<ListParams>) -> impl IntoView {
+    let p = params.get_untracked();
+    let states = [
+        GroupState::Stable,
+        GroupState::Empty,
+        GroupState::PreparingRebalance,
+        GroupState::CompletingRebalance,
+        GroupState::Dead,
+    ];
+    view! {
+        <Form method="GET" action="/">
+            <div class="mb-3 flex flex-wrap items-end gap-2">
+                {p.cluster.clone().map(|c| view! { <input type="hidden" name="cluster" value=c/> })}
+                <label class="flex min-w-0 flex-1 flex-col text-xs text-slate-600">
+                    "Search group ids"
+                    <input
+                        type="search"
+                        name="q"
+                        value=p.search.clone()
+                        placeholder="e.g. payments"
+                        class="mt-1 w-full rounded border border-slate-300 px-2 py-1 text-sm text-slate-900 focus:outline-none focus:ring-2 focus:ring-indigo-500"
+                    />
+                </label>
+                <label class="flex flex-col text-xs text-slate-600">
+                    "State"
+                    <select
+                        name="state"
+                        class="mt-1 rounded border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 focus:outline-none focus:ring-2 focus:ring-indigo-500"
+                    >
+                        <option value="" selected=p.state.is_none()>"Any"</option>
+                        {states
+                            .into_iter()
+                            .map(|s| view! { <option value=s.as_str() selected=p.state == Some(s)>{s.as_str()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <button
+                    type="submit"
+                    class="rounded bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500"
+                >
+                    "Search"
+                </button>
+            </div>
+        </Form>
     }
 }
 
@@ -80,7 +155,7 @@ fn ClusterList(clusters: Vec<ClusterSummary>, selected: Option<String>) -> impl 
                 .into_iter()
                 .map(|c| {
                     let active = current.as_deref() == Some(c.name.as_str());
-                    let href = format!("/?cluster={}", encode_query_value(&c.name));
+                    let href = format!("/?cluster={}", query_value(&c.name));
                     let class = if active {
                         "block rounded border border-indigo-300 bg-indigo-50 px-3 py-2"
                     } else {
@@ -101,26 +176,66 @@ fn ClusterList(clusters: Vec<ClusterSummary>, selected: Option<String>) -> impl 
     }
 }
 
+/// The URL of another page of the same list.
+fn page_href(cluster: &str, p: &ListParams, page: u32) -> String {
+    let mut href = format!("/?cluster={}&page={page}", query_value(cluster));
+    if !p.search.is_empty() {
+        href.push_str(&format!("&q={}", query_value(&p.search)));
+    }
+    if let Some(s) = p.state {
+        href.push_str(&format!("&state={}", s.as_str()));
+    }
+    href
+}
+
 #[component]
-fn GroupTable(list: GroupList) -> impl IntoView {
-    let total = list.groups.len();
-    let count = |s: GroupState| list.groups.iter().filter(|g| g.state == s).count();
+fn GroupTable(page: GroupPage, params: ListParams) -> impl IntoView {
+    let counts = page
+        .state_counts
+        .iter()
+        .map(|(s, n)| format!("{} {}", int(i64::from(*n)), s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let summary = format!(
-        "{total} groups on {}: {} Stable, {} Empty, {} other",
-        list.cluster,
-        count(GroupState::Stable),
-        count(GroupState::Empty),
-        total - count(GroupState::Stable) - count(GroupState::Empty),
+        "{} groups on {}: {}",
+        int(i64::from(page.total)),
+        page.cluster,
+        counts
     );
-    if list.groups.is_empty() {
-        return view! {
-            <p class="rounded border border-dashed border-slate-300 bg-white p-6 text-center text-slate-500">
-                "No consumer groups on " {list.cluster} " yet."
+    let first = page.page * page.page_size;
+    let shown = format!(
+        "Showing {}-{} of {} matching",
+        int(i64::from(first + u32::from(!page.groups.is_empty()))),
+        int(i64::from(first) + page.groups.len() as i64),
+        int(i64::from(page.matched)),
+    );
+    let has_prev = page.page > 0;
+    let has_next = u64::from(first) + (page.groups.len() as u64) < u64::from(page.matched);
+    let prev = page_href(&page.cluster, &params, page.page.saturating_sub(1));
+    let next = page_href(&page.cluster, &params, page.page + 1);
+    let warnings = (!page.warnings.is_empty()).then(|| {
+        view! {
+            <p role="status" class="mb-2 rounded border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+                "Some brokers did not answer; the list may be incomplete: " {page.warnings.join("; ")}
             </p>
+        }
+    });
+    if page.groups.is_empty() {
+        let text = if page.total == 0 {
+            format!("No consumer groups on {} yet.", page.cluster)
+        } else {
+            "No group matches this search.".to_owned()
+        };
+        return view! {
+            {warnings}
+            <p class="mb-2 text-sm text-slate-600" data-testid="group-summary">{summary}</p>
+            <p class="rounded border border-dashed border-slate-300 bg-white p-6 text-center text-slate-500">{text}</p>
         }
         .into_any();
     }
+    let cluster = page.cluster.clone();
     view! {
+        {warnings}
         <p class="mb-2 text-sm text-slate-600" data-testid="group-summary">{summary}</p>
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
             <table class="min-w-full text-sm" data-testid="group-table">
@@ -129,24 +244,34 @@ fn GroupTable(list: GroupList) -> impl IntoView {
                         <th scope="col" class="px-3 py-2">"Group"</th>
                         <th scope="col" class="px-3 py-2">"State"</th>
                         <th scope="col" class="px-3 py-2 text-right">"Members"</th>
-                        <th scope="col" class="px-3 py-2">"Protocol"</th>
+                        <th scope="col" class="hidden px-3 py-2 md:table-cell">"Type"</th>
+                        <th scope="col" class="hidden px-3 py-2 text-right md:table-cell">"Coordinator"</th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
-                    {list
+                    {page
                         .groups
                         .into_iter()
                         .map(|g| {
+                            let href = group_href(&cluster, &g.group_id);
                             let id_attr = g.group_id.clone();
                             let title = g.group_id.clone();
-                            // A group that only holds commits (no member ever joined since) has no protocol.
-                            let protocol = if g.protocol_type.is_empty() { "-".to_owned() } else { g.protocol_type };
+                            let kind = if g.simple {
+                                format!("{} (offsets only)", g.group_type.as_str())
+                            } else {
+                                g.group_type.as_str().to_owned()
+                            };
+                            let members = g.members.map(|m| m.to_string()).unwrap_or_else(|| "-".into());
+                            let coordinator = g.coordinator.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
                             view! {
                                 <tr data-group-id=id_attr>
-                                    <td class="max-w-md truncate px-3 py-1.5 font-mono" title=title>{g.group_id}</td>
-                                    <td class="px-3 py-1.5"><StateBadge state=g.state/></td>
-                                    <td class="px-3 py-1.5 text-right tabular-nums">{g.members}</td>
-                                    <td class="px-3 py-1.5 text-slate-500">{protocol}</td>
+                                    <td class="max-w-[11rem] truncate px-3 py-1.5 font-mono sm:max-w-md" title=title>
+                                        <a class="text-indigo-700 hover:underline" href=href>{g.group_id}</a>
+                                    </td>
+                                    <td class="whitespace-nowrap px-3 py-1.5"><StateBadge state=g.state/></td>
+                                    <td class="px-3 py-1.5 text-right tabular-nums">{members}</td>
+                                    <td class="hidden whitespace-nowrap px-3 py-1.5 text-slate-600 md:table-cell">{kind}</td>
+                                    <td class="hidden px-3 py-1.5 text-right tabular-nums text-slate-600 md:table-cell">{coordinator}</td>
                                 </tr>
                             }
                         })
@@ -154,31 +279,13 @@ fn GroupTable(list: GroupList) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+        <nav class="mt-2 flex items-center justify-between text-sm text-slate-600" aria-label="Pages">
+            <span data-testid="page-info">{shown}</span>
+            <span class="flex gap-2">
+                {has_prev.then(|| view! { <a class="rounded border border-slate-300 bg-white px-2 py-1 hover:bg-slate-100" href=prev rel="prev">"Previous"</a> })}
+                {has_next.then(|| view! { <a class="rounded border border-slate-300 bg-white px-2 py-1 hover:bg-slate-100" href=next rel="next">"Next"</a> })}
+            </span>
+        </nav>
     }
     .into_any()
-}
-
-/// Percent-encodes a query value: cluster names come from config and may hold any character.
-fn encode_query_value(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::encode_query_value;
-
-    #[test]
-    fn encodes_reserved_characters() {
-        assert_eq!(encode_query_value("local"), "local");
-        assert_eq!(encode_query_value("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
-    }
 }

@@ -1,4 +1,5 @@
 //! One module per route.
 
+pub mod group;
 pub mod home;
 pub mod not_found;

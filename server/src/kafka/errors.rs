@@ -1,22 +1,20 @@
 //! Maps librdkafka errors to `AppError`: the detail is logged, the browser gets a clean variant.
 
 use app::error::AppError;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::RDKafkaErrorCode;
 
+use super::native::NativeError;
 use crate::config::ClusterConfig;
 
 /// How long a request to the brokers may take before we call the cluster unreachable.
 pub const REQUEST_TIMEOUT_SECS: u64 = 5;
 
-pub fn map_kafka_error(cluster: &ClusterConfig, operation: &str, err: &KafkaError) -> AppError {
-    tracing::warn!(cluster = %cluster.name, operation, error = %err, "Kafka request failed");
-    let Some(code) = err.rdkafka_error_code() else {
-        return AppError::Kafka {
-            cluster: cluster.name.clone(),
-            operation: operation.into(),
-            code: "client error".into(),
-        };
-    };
+pub fn map_native_error(cluster: &ClusterConfig, err: &NativeError) -> AppError {
+    tracing::warn!(cluster = %cluster.name, error = %err, "Kafka admin request failed");
+    map_code(cluster, err.operation, err.code)
+}
+
+fn map_code(cluster: &ClusterConfig, operation: &str, code: RDKafkaErrorCode) -> AppError {
     use RDKafkaErrorCode as C;
     match code {
         C::AllBrokersDown

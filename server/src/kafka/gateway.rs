@@ -1,26 +1,71 @@
-//! `KafkaGateway`: the `KafkaReader` implementation over librdkafka.
+//! `KafkaGateway`: the `KafkaReader` implementation over librdkafka's admin API.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use app::api::ports::{BoxFuture, KafkaReader};
-use app::domain::{ClusterSummary, GroupList, GroupState, GroupSummary};
+use app::domain::{
+    BrokerNode, ClusterSummary, GroupDetail, GroupMember, GroupPage, GroupQuery, GroupState,
+    GroupSummary, GroupType, PartitionPosition,
+};
 use app::error::{AppError, AppResult};
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{Offset, TopicPartitionList};
 
 use super::client::client_config;
-use super::errors::{map_kafka_error, REQUEST_TIMEOUT_SECS};
+use super::errors::{map_native_error, REQUEST_TIMEOUT_SECS};
+use super::native::{self, NativeError, OffsetSpec};
 use crate::config::{ClusterConfig, Config};
 
-/// One cluster's long-lived client. `AdminClient` runs its own thread that polls librdkafka's queue,
-/// so events never pile up while the console is idle.
+/// One cluster's long-lived clients. `AdminClient` runs its own thread that polls librdkafka's queue,
+/// so events never pile up while the console is idle. Admin calls use private queues of their own.
 struct ClusterClient {
     config: ClusterConfig,
     admin: Arc<AdminClient<DefaultClientContext>>,
+    /// Reads the record at a committed offset (for lag in time). It has no group and commits nothing;
+    /// one read at a time, because a read is an assignment of the whole consumer.
+    reader: Arc<Mutex<BaseConsumer>>,
+    /// Cumulative requests sent by the admin client, per request type, from librdkafka's statistics.
+    requests: Arc<Mutex<BTreeMap<String, i64>>>,
+    stop: Arc<AtomicBool>,
 }
+
+impl Drop for ClusterClient {
+    fn drop(&mut self) {
+        // The main-queue thread holds its own reference to the admin client and exits within 200 ms.
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Gateway settings that are not per cluster.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayOptions {
+    /// Emit librdkafka statistics this often, feeding `request_counts` (benchmarks); off when None.
+    pub statistics_interval: Option<Duration>,
+}
+
+/// The part of librdkafka's statistics JSON we read.
+#[derive(serde::Deserialize)]
+struct StatsDoc {
+    #[serde(default)]
+    brokers: HashMap<String, BrokerStats>,
+}
+
+#[derive(serde::Deserialize)]
+struct BrokerStats {
+    #[serde(default)]
+    req: HashMap<String, i64>,
+}
+
+/// How long a group page may spend reading the records at its committed offsets.
+const TIMESTAMP_BUDGET: Duration = Duration::from_secs(3);
 
 pub struct KafkaGateway {
     clusters: BTreeMap<String, ClusterClient>,
@@ -35,27 +80,103 @@ pub struct GatewayError {
     source: KafkaError,
 }
 
+fn timeout() -> Duration {
+    Duration::from_secs(REQUEST_TIMEOUT_SECS)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn group_type(t: native::GroupType) -> GroupType {
+    match t {
+        native::GroupType::Classic => GroupType::Classic,
+        native::GroupType::Consumer => GroupType::Consumer,
+        native::GroupType::Unknown => GroupType::Unknown,
+    }
+}
+
 impl KafkaGateway {
     /// Creates one client per cluster. librdkafka connects lazily, so this does not need the brokers up.
     pub fn new(config: &Config) -> Result<Self, GatewayError> {
+        Self::with_options(config, GatewayOptions::default())
+    }
+
+    pub fn with_options(config: &Config, options: GatewayOptions) -> Result<Self, GatewayError> {
         let mut clusters = BTreeMap::new();
         let mut order = Vec::new();
         for c in &config.clusters {
-            let admin: AdminClient<DefaultClientContext> =
-                client_config(c).create().map_err(|source| GatewayError {
+            let mut admin_config = client_config(c);
+            if let Some(i) = options.statistics_interval {
+                admin_config.set("statistics.interval.ms", i.as_millis().max(1).to_string());
+            }
+            let admin: Arc<AdminClient<DefaultClientContext>> =
+                Arc::new(admin_config.create().map_err(|source| GatewayError {
                     cluster: c.name.clone(),
                     source,
-                })?;
+                })?);
+            let err = |source| GatewayError {
+                cluster: c.name.clone(),
+                source,
+            };
+            let reader: BaseConsumer = client_config(c)
+                // librdkafka's assign() needs a group id even though this consumer never joins a group
+                // and never commits: the id is not created on the broker.
+                .set("group.id", "rewind-internal-timestamp-reader")
+                .set("enable.auto.commit", "false")
+                .set("enable.auto.offset.store", "false")
+                .set("enable.partition.eof", "false")
+                // A committed offset below the log start has no record; never jump elsewhere.
+                .set("auto.offset.reset", "error")
+                .set("isolation.level", "read_uncommitted")
+                // We need one record per partition, not a buffer: small per-partition fetches, totals
+                // bounded for groups of 10,000 partitions. (Combined with a small per-partition size,
+                // queued.min.messages=1 stalls every partition but the first: leave it at its default.)
+                .set("fetch.wait.max.ms", "50")
+                .set("max.partition.fetch.bytes", "65536")
+                .set("fetch.max.bytes", "16777216")
+                .set("queued.max.messages.kbytes", "65536")
+                .create()
+                .map_err(err)?;
+            let requests = Arc::new(Mutex::new(BTreeMap::new()));
+            let stop = Arc::new(AtomicBool::new(false));
+            spawn_main_queue_server(
+                &c.name,
+                Arc::clone(&admin),
+                Arc::clone(&requests),
+                Arc::clone(&stop),
+            )
+            .map_err(|e| GatewayError {
+                cluster: c.name.clone(),
+                source: KafkaError::ClientCreation(format!(
+                    "cannot start the main-queue thread: {e}"
+                )),
+            })?;
             order.push(c.name.clone());
             clusters.insert(
                 c.name.clone(),
                 ClusterClient {
                     config: c.clone(),
-                    admin: Arc::new(admin),
+                    admin,
+                    reader: Arc::new(Mutex::new(reader)),
+                    requests,
+                    stop,
                 },
             );
         }
         Ok(Self { clusters, order })
+    }
+
+    /// Requests the admin client of `cluster` has sent so far, per request type (for example
+    /// `ListOffsets`), summed over brokers. Empty unless statistics are on (`GatewayOptions`).
+    pub fn request_counts(&self, cluster: &str) -> BTreeMap<String, i64> {
+        self.clusters
+            .get(cluster)
+            .and_then(|c| c.requests.lock().ok().map(|r| r.clone()))
+            .unwrap_or_default()
     }
 
     fn cluster(&self, name: &str) -> AppResult<&ClusterClient> {
@@ -66,39 +187,371 @@ impl KafkaGateway {
             })
     }
 
-    async fn list_groups_impl(&self, cluster: &str) -> AppResult<GroupList> {
-        let client = self.cluster(cluster)?;
+    /// Runs blocking librdkafka work on the blocking pool with this cluster's client.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        client: &ClusterClient,
+        what: &'static str,
+        work: impl FnOnce(&AdminClient<DefaultClientContext>) -> Result<T, NativeError> + Send + 'static,
+    ) -> AppResult<T> {
         let admin = Arc::clone(&client.admin);
-        // rd_kafka_list_groups blocks for up to the timeout: keep it off the async workers.
-        let result = tokio::task::spawn_blocking(move || {
-            admin
-                .inner()
-                .fetch_group_list(None, Duration::from_secs(REQUEST_TIMEOUT_SECS))
-                .map(|list| {
-                    list.groups()
-                        .iter()
-                        .map(|g| GroupSummary {
-                            group_id: g.name().to_owned(),
-                            state: GroupState::parse(g.state()),
-                            protocol_type: g.protocol_type().to_owned(),
-                            members: u32::try_from(g.members().len()).unwrap_or(u32::MAX),
-                        })
-                        .collect::<Vec<_>>()
+        tokio::task::spawn_blocking(move || work(&admin))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, what, "Kafka task failed");
+                AppError::Internal {
+                    reference: what.into(),
+                }
+            })?
+            .map_err(|e| map_native_error(&client.config, &e))
+    }
+
+    async fn list_groups_impl(&self, cluster: &str, query: GroupQuery) -> AppResult<GroupPage> {
+        let client = self.cluster(cluster)?;
+        let cluster_name = cluster.to_owned();
+        self.blocking(client, "list-groups", move |admin| {
+            let rk = native::handle(admin.inner())?;
+            let listing = native::list_consumer_groups(rk, timeout())?;
+            if listing.groups.is_empty() {
+                // No broker answered at all: that is an error, not an empty cluster.
+                if let Some(e) = listing.errors.first() {
+                    return Err(e.clone());
+                }
+            }
+            let warnings: Vec<String> = listing
+                .errors
+                .iter()
+                .map(|e| format!("{} ({})", e.code, e.operation))
+                .collect();
+            let mut all: Vec<(String, GroupState, native::GroupType, bool)> = listing
+                .groups
+                .into_iter()
+                .map(|g| {
+                    (
+                        g.group_id,
+                        GroupState::parse(&g.state),
+                        g.group_type,
+                        g.simple,
+                    )
                 })
+                .collect();
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut counts: BTreeMap<GroupState, u32> = BTreeMap::new();
+            for g in &all {
+                *counts.entry(g.1).or_default() += 1;
+            }
+            let matching: Vec<&(String, GroupState, native::GroupType, bool)> =
+                all.iter().filter(|g| query.matches(&g.0, g.1)).collect();
+            let size = query.effective_page_size() as usize;
+            let start = (query.page as usize).saturating_mul(size);
+            let page: Vec<&(String, GroupState, native::GroupType, bool)> =
+                matching.iter().skip(start).take(size).copied().collect();
+            // Only the visible page is described: member counts for 50,000 groups would cost 50,000
+            // DescribeGroups requests (librdkafka sends one per group).
+            let ids: Vec<String> = page.iter().map(|g| g.0.clone()).collect();
+            let described: HashMap<String, native::GroupDescription> =
+                native::describe_consumer_groups(rk, &ids, timeout())?
+                    .into_iter()
+                    .map(|d| (d.group_id.clone(), d))
+                    .collect();
+            let groups = page
+                .into_iter()
+                .map(|(id, state, ty, simple)| {
+                    let d = described.get(id).filter(|d| d.error.is_none());
+                    GroupSummary {
+                        group_id: id.clone(),
+                        // The description is newer than the listing.
+                        state: d.map(|d| GroupState::parse(&d.state)).unwrap_or(*state),
+                        group_type: group_type(d.map(|d| d.group_type).unwrap_or(*ty)),
+                        simple: d.map(|d| d.simple).unwrap_or(*simple),
+                        members: d.map(|d| u32::try_from(d.members.len()).unwrap_or(u32::MAX)),
+                        coordinator: d.and_then(|d| d.coordinator.as_ref().map(|n| n.id)),
+                    }
+                })
+                .collect();
+            Ok(GroupPage {
+                cluster: cluster_name,
+                total: u32::try_from(all.len()).unwrap_or(u32::MAX),
+                matched: u32::try_from(matching.len()).unwrap_or(u32::MAX),
+                state_counts: counts.into_iter().collect(),
+                page: query.page,
+                page_size: size as u32,
+                groups,
+                warnings,
+            })
         })
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "group listing task failed");
-            AppError::Internal {
-                reference: "list-groups-join".into(),
-            }
-        })?;
-        let mut groups = result.map_err(|e| map_kafka_error(&client.config, "ListGroups", &e))?;
-        groups.sort_by(|a, b| a.group_id.cmp(&b.group_id));
-        Ok(GroupList {
+    }
+
+    async fn describe_group_impl(&self, cluster: &str, group: &str) -> AppResult<GroupDetail> {
+        let client = self.cluster(cluster)?;
+        let group_id = group.to_owned();
+        let (desc, committed) = self
+            .blocking(client, "describe-group", move |admin| {
+                let rk = native::handle(admin.inner())?;
+                let ids = [group_id];
+                let desc = native::describe_consumer_groups(rk, &ids, timeout())?
+                    .into_iter()
+                    .next();
+                let committed = native::list_committed_offsets(rk, &ids, timeout(), 1)?
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| Ok(Vec::new()))?;
+                Ok((desc, committed))
+            })
+            .await?;
+        let unknown = || AppError::UnknownGroup {
             cluster: cluster.to_owned(),
-            groups,
+            group: group.to_owned(),
+        };
+        let desc = desc.ok_or_else(unknown)?;
+        if let Some(e) = &desc.error {
+            return Err(match e.code {
+                RDKafkaErrorCode::GroupIdNotFound => unknown(),
+                _ => map_native_error(&client.config, e),
+            });
+        }
+        let state = GroupState::parse(&desc.state);
+        // The broker describes a group it does not know as Dead; with no offsets either, it does not exist.
+        if state == GroupState::Dead && committed.is_empty() {
+            return Err(unknown());
+        }
+
+        let members: Vec<GroupMember> = desc
+            .members
+            .iter()
+            .map(|m| GroupMember {
+                member_id: m.member_id.clone(),
+                client_id: m.client_id.clone(),
+                host: m.host.clone(),
+                group_instance_id: m.group_instance_id.clone(),
+                assignment: m.assignment.clone(),
+            })
+            .collect();
+        let mut positions: BTreeMap<(String, i32), PartitionPosition> = BTreeMap::new();
+        let blank = |topic: &str, partition: i32| PartitionPosition {
+            topic: topic.to_owned(),
+            partition,
+            committed: None,
+            metadata: None,
+            log_start: None,
+            log_end: None,
+            member: None,
+            committed_timestamp: None,
+        };
+        for (i, m) in members.iter().enumerate() {
+            for (t, p) in &m.assignment {
+                positions
+                    .entry((t.clone(), *p))
+                    .or_insert_with(|| blank(t, *p))
+                    .member = Some(i);
+            }
+        }
+        for c in committed {
+            let pos = positions
+                .entry((c.topic.clone(), c.partition))
+                .or_insert_with(|| blank(&c.topic, c.partition));
+            pos.committed = c.offset;
+            pos.metadata = c.metadata.filter(|m| !m.is_empty());
+        }
+
+        let keys: Vec<(String, i32)> = positions.keys().cloned().collect();
+        let (earliest, latest) = self
+            .blocking(client, "list-offsets", move |admin| {
+                let rk = native::handle(admin.inner())?;
+                let earliest = tolerate_missing_leaders(native::list_offsets(
+                    rk,
+                    &keys,
+                    OffsetSpec::Earliest,
+                    timeout(),
+                ))?;
+                let latest = tolerate_missing_leaders(native::list_offsets(
+                    rk,
+                    &keys,
+                    OffsetSpec::Latest,
+                    timeout(),
+                ))?;
+                Ok((earliest, latest))
+            })
+            .await?;
+        for o in earliest {
+            if let Some(p) = positions.get_mut(&(o.topic, o.partition)) {
+                p.log_start = o.offset;
+            }
+        }
+        for o in latest {
+            if let Some(p) = positions.get_mut(&(o.topic, o.partition)) {
+                p.log_end = o.offset;
+            }
+        }
+
+        // Lag in time needs the record at each committed offset that still has one to read.
+        let wanted: Vec<(String, i32, i64)> = positions
+            .values()
+            .filter_map(|p| {
+                let c = p.committed?;
+                (c < p.log_end? && c >= p.log_start?).then(|| (p.topic.clone(), p.partition, c))
+            })
+            .collect();
+        if !wanted.is_empty() {
+            let reader = Arc::clone(&client.reader);
+            let stamps = tokio::task::spawn_blocking(move || {
+                read_timestamps(&reader, &wanted, TIMESTAMP_BUDGET)
+            })
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "timestamp reader task failed");
+                HashMap::new()
+            });
+            for ((t, p), ts) in stamps {
+                if let Some(pos) = positions.get_mut(&(t, p)) {
+                    pos.committed_timestamp = Some(ts);
+                }
+            }
+        }
+
+        Ok(GroupDetail {
+            cluster: cluster.to_owned(),
+            group_id: group.to_owned(),
+            state,
+            group_type: group_type(desc.group_type),
+            simple: desc.simple,
+            assignor: desc.assignor,
+            coordinator: desc.coordinator.map(|n| BrokerNode {
+                id: n.id,
+                host: n.host,
+                port: n.port,
+            }),
+            members,
+            partitions: positions.into_values().collect(),
+            read_at: now_ms(),
         })
+    }
+}
+
+/// Serves the admin client's main queue on a thread of its own: logs and errors go to tracing,
+/// statistics update `requests`.
+fn spawn_main_queue_server(
+    cluster: &str,
+    admin: Arc<AdminClient<DefaultClientContext>>,
+    requests: Arc<Mutex<BTreeMap<String, i64>>>,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<()> {
+    let name = cluster.to_owned();
+    std::thread::Builder::new().name(format!("kafka-main-{name}")).spawn(move || {
+        let Ok(rk) = native::handle(admin.inner()) else { return };
+        native::serve_main_queue(rk, &stop, |ev| match ev {
+            native::MainEvent::Stats(json) => match serde_json::from_str::<StatsDoc>(json) {
+                Ok(doc) => {
+                    let mut sum: BTreeMap<String, i64> = BTreeMap::new();
+                    for b in doc.brokers.into_values() {
+                        for (k, v) in b.req {
+                            *sum.entry(k).or_default() += v;
+                        }
+                    }
+                    if let Ok(mut r) = requests.lock() {
+                        *r = sum;
+                    }
+                }
+                Err(e) => tracing::debug!(cluster = %name, error = %e, "unreadable librdkafka statistics"),
+            },
+            native::MainEvent::Log { level, facility, message } => {
+                if level <= 3 {
+                    tracing::error!(cluster = %name, %facility, "librdkafka: {message}");
+                } else {
+                    tracing::warn!(cluster = %name, %facility, "librdkafka: {message}");
+                }
+            }
+            native::MainEvent::Error { code, message } => {
+                tracing::warn!(cluster = %name, %code, "librdkafka error: {message}");
+            }
+        });
+    })?;
+    Ok(())
+}
+
+/// Timestamps of the records at the given offsets, read in one assignment of the reader (librdkafka
+/// fetches all partitions led by one broker in one request). Partitions not read within `budget` are
+/// missing from the result: the page shows their lag in time as unknown rather than waiting longer.
+fn read_timestamps(
+    reader: &Mutex<BaseConsumer>,
+    wanted: &[(String, i32, i64)],
+    budget: Duration,
+) -> HashMap<(String, i32), i64> {
+    let mut out = HashMap::new();
+    let Ok(reader) = reader.lock() else {
+        tracing::error!("timestamp reader lock poisoned");
+        return out;
+    };
+    let mut tpl = TopicPartitionList::with_capacity(wanted.len());
+    for (t, p, o) in wanted {
+        if let Err(e) = tpl.add_partition_offset(t, *p, Offset::Offset(*o)) {
+            tracing::warn!(error = %e, "cannot add partition to the reader");
+        }
+    }
+    if let Err(e) = reader.assign(&tpl) {
+        tracing::warn!(error = %e, "cannot assign the timestamp reader");
+        return out;
+    }
+    let expected: HashMap<(&str, i32), i64> = wanted
+        .iter()
+        .map(|(t, p, o)| ((t.as_str(), *p), *o))
+        .collect();
+    let deadline = Instant::now() + budget;
+    // librdkafka hands out one partition's fetched records before the next one's, so a partition that
+    // has given its record is paused at once: pausing bumps its version, which drops its queued records
+    // and lets the other partitions through.
+    let mut satisfied = TopicPartitionList::new();
+    while out.len() < wanted.len() && Instant::now() < deadline {
+        match reader.poll(Duration::from_millis(20)) {
+            Some(Ok(m)) => {
+                // The first record at or after the committed offset (control records and compacted
+                // records leave gaps) is the one the consumer will read next.
+                let key = (m.topic(), m.partition());
+                if expected.get(&key).is_some_and(|o| m.offset() >= *o)
+                    && !out.contains_key(&(m.topic().to_owned(), m.partition()))
+                {
+                    if let Some(ts) = m.timestamp().to_millis() {
+                        out.insert((m.topic().to_owned(), m.partition()), ts);
+                    }
+                    let _ = satisfied.add_partition(m.topic(), m.partition());
+                }
+            }
+            Some(Err(e)) => tracing::debug!(error = %e, "timestamp reader"),
+            None => {}
+        }
+        if satisfied.count() > 0 {
+            if let Err(e) = reader.pause(&satisfied) {
+                tracing::debug!(error = %e, "cannot pause satisfied partitions");
+            }
+            satisfied = TopicPartitionList::new();
+        }
+    }
+    // Pause state outlives an assignment in librdkafka: clear it for the next read.
+    if let Err(e) = reader.resume(&tpl) {
+        tracing::debug!(error = %e, "cannot resume the timestamp reader");
+    }
+    if let Err(e) = reader.unassign() {
+        tracing::warn!(error = %e, "cannot unassign the timestamp reader");
+    }
+    out
+}
+
+/// librdkafka fails a whole ListOffsets when no requested partition has a leader (for example a group
+/// whose only topic was deleted); Kafka's tool shows "-" for those, and so do we.
+fn tolerate_missing_leaders(
+    r: Result<Vec<native::ListedOffset>, NativeError>,
+) -> Result<Vec<native::ListedOffset>, NativeError> {
+    match r {
+        Err(e)
+            if matches!(
+                e.code,
+                RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::NoEnt
+            ) =>
+        {
+            Ok(Vec::new())
+        }
+        other => other,
     }
 }
 
@@ -115,7 +568,19 @@ impl KafkaReader for KafkaGateway {
             .collect()
     }
 
-    fn list_groups<'a>(&'a self, cluster: &'a str) -> BoxFuture<'a, AppResult<GroupList>> {
-        Box::pin(self.list_groups_impl(cluster))
+    fn list_groups<'a>(
+        &'a self,
+        cluster: &'a str,
+        query: GroupQuery,
+    ) -> BoxFuture<'a, AppResult<GroupPage>> {
+        Box::pin(self.list_groups_impl(cluster, query))
+    }
+
+    fn describe_group<'a>(
+        &'a self,
+        cluster: &'a str,
+        group: &'a str,
+    ) -> BoxFuture<'a, AppResult<GroupDetail>> {
+        Box::pin(self.describe_group_impl(cluster, group))
     }
 }

@@ -3,6 +3,7 @@
 mod client;
 mod errors;
 mod gateway;
+pub mod native;
 
 pub use client::client_config;
-pub use gateway::{GatewayError, KafkaGateway};
+pub use gateway::{GatewayError, GatewayOptions, KafkaGateway};

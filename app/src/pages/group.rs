@@ -1,0 +1,301 @@
+//! The group page: state, members, and where each partition stands (committed, log start, log end, lag).
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::groups::describe_group;
+use crate::components::error_panel::ErrorPanel;
+use crate::components::state_badge::StateBadge;
+use crate::domain::{GroupDetail, GroupMember};
+use crate::error::AppError;
+use crate::format::{count, int, opt_duration, opt_int, query_value, utc};
+
+/// Rows rendered at first: a 10,000-partition group stays quick to load; the rest is one click away.
+const FIRST_ROWS: usize = 500;
+
+#[component]
+pub fn GroupPage() -> impl IntoView {
+    let query = use_query_map();
+    let target = Memo::new(move |_| {
+        let q = query.read();
+        (q.get("cluster").unwrap_or_default(), q.get("id"))
+    });
+    let detail = Resource::new(
+        move || target.get(),
+        |(cluster, id)| async move {
+            match id {
+                Some(id) => describe_group(cluster, id).await,
+                None => Err(AppError::InvalidInput(
+                    "the link names no group (missing ?id=)".into(),
+                )),
+            }
+        },
+    );
+    let back = move || format!("/?cluster={}", query_value(&target.get().0));
+
+    view! {
+        <nav class="mb-3 text-sm"><a class="text-indigo-700 hover:underline" href=back>"All groups"</a></nav>
+        // Transition keeps the current view while a refresh loads: no flicker.
+        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Reading the group from the brokers..."</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <GroupView detail=d on_refresh=move || detail.refetch()/> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn GroupView(detail: GroupDetail, on_refresh: impl Fn() + Send + Sync + 'static) -> impl IntoView {
+    let totals = detail.topic_totals();
+    let total_lag = detail.total_lag();
+    let coordinator = detail
+        .coordinator
+        .as_ref()
+        .map(|n| format!("{}:{} (id {})", n.host, n.port, n.id))
+        .unwrap_or_else(|| "-".into());
+    let kind = if detail.simple {
+        format!("{} (offsets only)", detail.group_type.as_str())
+    } else {
+        detail.group_type.as_str().to_owned()
+    };
+    let assignor = if detail.assignor.is_empty() {
+        "-".to_owned()
+    } else {
+        detail.assignor.clone()
+    };
+    let n_partitions = detail.partitions.len();
+    let show_all = RwSignal::new(false);
+    let members = detail.members.clone();
+    let n_members = members.len();
+    let detail = StoredValue::new(detail);
+
+    view! {
+        <section class="rounded border border-slate-200 bg-white p-4" aria-labelledby="group-heading">
+            <div class="flex flex-wrap items-start justify-between gap-3">
+                <div class="min-w-0">
+                    <p class="text-xs uppercase tracking-wide text-slate-500">"Consumer group"</p>
+                    <h1 id="group-heading" class="break-all font-mono text-lg font-semibold" data-testid="group-id">
+                        {detail.with_value(|d| d.group_id.clone())}
+                    </h1>
+                </div>
+                <button
+                    type="button"
+                    class="rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
+                    on:click=move |_| on_refresh()
+                >
+                    "Refresh"
+                </button>
+            </div>
+            <dl class="mt-3 grid grid-cols-2 gap-x-6 gap-y-2 text-sm sm:grid-cols-3 lg:grid-cols-6" data-testid="group-facts">
+                <Fact label="State"><StateBadge state=detail.with_value(|d| d.state)/></Fact>
+                <Fact label="Type">{kind}</Fact>
+                <Fact label="Assignor">{assignor}</Fact>
+                <Fact label="Coordinator">{coordinator}</Fact>
+                <Fact label="Members">{n_members}</Fact>
+                <Fact label="Total lag"><span data-testid="total-lag">{count(total_lag, "record", "records")}</span></Fact>
+            </dl>
+            <p class="mt-2 text-xs text-slate-500">"Read at " {detail.with_value(|d| utc(d.read_at))}</p>
+        </section>
+
+        <MembersTable members/>
+
+        <section class="mt-4" aria-labelledby="partitions-heading">
+            <h2 id="partitions-heading" class="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500">
+                {format!("Partitions ({})", int(n_partitions as i64))}
+            </h2>
+            {(n_partitions == 0).then(|| view! {
+                <p class="rounded border border-dashed border-slate-300 bg-white p-6 text-center text-slate-500">
+                    "This group has no committed offsets and no assigned partitions."
+                </p>
+            })}
+            <div class="overflow-x-auto rounded border border-slate-200 bg-white">
+                <table class="min-w-full text-sm" data-testid="partition-table">
+                    <thead class="bg-slate-100 text-left text-xs uppercase tracking-wide text-slate-500">
+                        <tr>
+                            <th scope="col" class="px-3 py-2">"Topic"</th>
+                            <th scope="col" class="px-3 py-2 text-right">"Partition"</th>
+                            <th scope="col" class="px-3 py-2 text-right">"Committed"</th>
+                            <th scope="col" class="px-3 py-2 text-right">"Log start"</th>
+                            <th scope="col" class="px-3 py-2 text-right">"Log end"</th>
+                            <th scope="col" class="px-3 py-2 text-right">"Lag"</th>
+                            <th scope="col" class="px-3 py-2 text-right" title="Age of the record the group reads next">"Lag (time)"</th>
+                            <th scope="col" class="px-3 py-2">"Member"</th>
+                            <th scope="col" class="px-3 py-2">"Metadata"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="divide-y divide-slate-100">
+                        {totals
+                            .into_iter()
+                            .map(|t| {
+                                let unknown = (t.unknown_lag > 0).then(|| format!(" ({} unknown)", t.unknown_lag));
+                                view! {
+                                    <tr class="bg-slate-50 font-medium" data-topic-total=t.topic.clone()>
+                                        <td class="px-3 py-1.5 font-mono">{t.topic.clone()}</td>
+                                        <td class="px-3 py-1.5 text-right text-slate-600">{format!("{} partitions", t.partitions)}</td>
+                                        <td class="px-3 py-1.5 text-right text-slate-600">{format!("{} committed", t.committed_partitions)}</td>
+                                        <td></td>
+                                        <td></td>
+                                        <td class="px-3 py-1.5 text-right tabular-nums">{int(t.lag)}{unknown}</td>
+                                        <td class="px-3 py-1.5 text-right tabular-nums" title="Largest in this topic">{opt_duration(t.max_time_lag_ms)}</td>
+                                        <td></td>
+                                        <td></td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                        {move || {
+                            let limit = if show_all.get() { usize::MAX } else { FIRST_ROWS };
+                            detail.with_value(|d| {
+                                d.partitions
+                                    .iter()
+                                    .take(limit)
+                                    .map(|p| {
+                                        let member = p
+                                            .member
+                                            .and_then(|i| d.members.get(i))
+                                            .map(|m| format!("{} @ {}", m.client_id, m.host))
+                                            .unwrap_or_else(|| "-".into());
+                                        let lag = p.lag();
+                                        let lag_class = match lag {
+                                            Some(l) if l > 0 => "px-3 py-1.5 text-right tabular-nums text-amber-800",
+                                            _ => "px-3 py-1.5 text-right tabular-nums",
+                                        };
+                                        view! {
+                                            <tr data-partition=format!("{}-{}", p.topic, p.partition)>
+                                                <td class="px-3 py-1.5 font-mono text-slate-600">{p.topic.clone()}</td>
+                                                <td class="px-3 py-1.5 text-right tabular-nums">{p.partition}</td>
+                                                <td class="px-3 py-1.5 text-right tabular-nums" data-col="committed">{opt_int(p.committed)}</td>
+                                                <td class="px-3 py-1.5 text-right tabular-nums" data-col="log-start">{opt_int(p.log_start)}</td>
+                                                <td class="px-3 py-1.5 text-right tabular-nums" data-col="log-end">{opt_int(p.log_end)}</td>
+                                                <td class=lag_class data-col="lag">{opt_int(lag)}</td>
+                                                <td class="px-3 py-1.5 text-right tabular-nums" data-col="time-lag">{opt_duration(p.time_lag_ms(d.read_at))}</td>
+                                                <td class="max-w-xs truncate px-3 py-1.5 text-slate-600">{member}</td>
+                                                <td class="max-w-xs truncate px-3 py-1.5 font-mono text-xs text-slate-500">{p.metadata.clone().unwrap_or_default()}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()
+                            })
+                        }}
+                    </tbody>
+                </table>
+            </div>
+            {move || (n_partitions > FIRST_ROWS && !show_all.get()).then(|| view! {
+                <button
+                    type="button"
+                    class="mt-2 rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
+                    on:click=move |_| show_all.set(true)
+                >
+                    {format!("Show all {} partitions", int(n_partitions as i64))}
+                </button>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn Fact(label: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="min-w-0">
+            <dt class="text-xs text-slate-500">{label}</dt>
+            <dd class="truncate">{children()}</dd>
+        </div>
+    }
+}
+
+#[component]
+fn MembersTable(members: Vec<GroupMember>) -> impl IntoView {
+    if members.is_empty() {
+        return view! {
+            <p class="mt-4 rounded border border-slate-200 bg-white px-4 py-3 text-sm text-slate-600" data-testid="no-members">
+                "No active members: offsets of this group can be reset."
+            </p>
+        }
+        .into_any();
+    }
+    view! {
+        <section class="mt-4" aria-labelledby="members-heading">
+            <h2 id="members-heading" class="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500">
+                {format!("Members ({})", members.len())}
+            </h2>
+            <div class="overflow-x-auto rounded border border-slate-200 bg-white">
+                <table class="min-w-full text-sm" data-testid="member-table">
+                    <thead class="bg-slate-100 text-left text-xs uppercase tracking-wide text-slate-500">
+                        <tr>
+                            <th scope="col" class="px-3 py-2">"Client id"</th>
+                            <th scope="col" class="px-3 py-2">"Host"</th>
+                            <th scope="col" class="px-3 py-2">"Member id"</th>
+                            <th scope="col" class="px-3 py-2">"Assigned partitions"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="divide-y divide-slate-100">
+                        {members
+                            .into_iter()
+                            .map(|m| {
+                                view! {
+                                    <tr>
+                                        <td class="px-3 py-1.5 font-mono">{m.client_id}</td>
+                                        <td class="px-3 py-1.5 font-mono text-slate-600">{m.host}</td>
+                                        <td class="max-w-xs truncate px-3 py-1.5 font-mono text-xs text-slate-500" title=m.member_id.clone()>{m.member_id.clone()}</td>
+                                        <td class="px-3 py-1.5 text-slate-600">{assignment_text(&m.assignment)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+/// `orders:0,1,2; payments:3` as Kafka's tool prints assignments (topics and partitions sorted).
+fn assignment_text(assignment: &[(String, i32)]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<(&str, Vec<i32>)> = None;
+    let mut sorted: Vec<&(String, i32)> = assignment.iter().collect();
+    sorted.sort();
+    for (t, p) in sorted {
+        match &mut current {
+            Some((ct, ps)) if *ct == t.as_str() => ps.push(*p),
+            _ => {
+                if let Some((ct, ps)) = current.take() {
+                    parts.push(format!("{ct}:{}", join(&ps)));
+                }
+                current = Some((t.as_str(), vec![*p]));
+            }
+        }
+    }
+    if let Some((ct, ps)) = current {
+        parts.push(format!("{ct}:{}", join(&ps)));
+    }
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+fn join(ps: &[i32]) -> String {
+    ps.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::assignment_text;
+
+    #[test]
+    fn assignment_is_grouped_and_sorted() {
+        let a = vec![
+            ("b".to_string(), 3),
+            ("a".to_string(), 1),
+            ("a".to_string(), 0),
+        ];
+        assert_eq!(assignment_text(&a), "a:0,1; b:3");
+        assert_eq!(assignment_text(&[]), "-");
+    }
+}

@@ -1,0 +1,350 @@
+//! `rewind-bench`: builds a large cluster on a local broker (many groups, one very wide group) and prints
+//! how fast Rewind reads it through its real HTTP endpoints: latency, broker requests per operation
+//! (librdkafka's own counters), response size, and the server's RSS. Figures, not assertions.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::api::ports::Services;
+use clap::Parser;
+use leptos::prelude::LeptosOptions;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::types::RDKafkaErrorCode;
+use rewind_server::config::Config;
+use rewind_server::kafka::{client_config, native, GatewayOptions, KafkaGateway};
+use rewind_server::router;
+
+#[derive(Parser)]
+#[command(
+    name = "rewind-bench",
+    about = "Measures Rewind against a large cluster on a local broker"
+)]
+struct Args {
+    #[arg(long, default_value = "127.0.0.1:9092")]
+    bootstrap: String,
+    /// Consumer groups to create (each commits one partition).
+    #[arg(long, default_value_t = 10_000)]
+    groups: usize,
+    /// Partitions of the wide topic, all committed by one group.
+    #[arg(long, default_value_t = 10_000)]
+    partitions: i32,
+    /// Timed runs per operation.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Also time Kafka's own `kafka-consumer-groups --describe` on the wide group (path to the wrapper).
+    #[arg(long)]
+    oracle: Option<String>,
+}
+
+const WIDE_TOPIC: &str = "rewind-bench-wide";
+const WIDE_GROUP: &str = "rewind-bench-wide-group";
+const SMALL_TOPIC: &str = "rewind-bench-small";
+const GROUP_PREFIX: &str = "rewind-bench-g-";
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+#[tokio::main]
+async fn main() -> BenchResult<()> {
+    let args = Args::parse();
+    let dir = std::env::temp_dir().join(format!("rewind-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("rewind.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{}\"\n",
+            args.bootstrap
+        ),
+    )?;
+    let config = Config::load(Some(&path))?;
+    let cluster = config.clusters[0].clone();
+
+    println!(
+        "rewind-bench: {} groups, one group over {} partitions, on {}",
+        args.groups, args.partitions, args.bootstrap
+    );
+    let t = Instant::now();
+    setup(&cluster, &args).await?;
+    println!("setup: {:.1} s", t.elapsed().as_secs_f64());
+
+    let gateway = Arc::new(KafkaGateway::with_options(
+        &config,
+        GatewayOptions {
+            statistics_interval: Some(Duration::from_millis(100)),
+        },
+    )?);
+    let services = Services {
+        kafka: gateway.clone(),
+    };
+    let options = LeptosOptions::builder().output_name("rewind").build();
+    let app = router::build(options, services);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app.into_make_service()).await {
+            eprintln!("server stopped: {e}");
+        }
+    });
+    let http = reqwest::Client::new();
+    let base = format!("http://{addr}");
+
+    let search_one = format!("{GROUP_PREFIX}{:05}", args.groups / 2);
+    let search_many = format!("{GROUP_PREFIX}{:03}", (args.groups / 2) / 100);
+    let ops: Vec<(&str, Request)> = vec![
+        (
+            "first page of groups (50 of all)",
+            Request::post("groups/list", &[("cluster", "local")]),
+        ),
+        (
+            "search, 1 match",
+            Request::post(
+                "groups/list",
+                &[("cluster", "local"), ("search", &search_one)],
+            ),
+        ),
+        (
+            "search, ~100 matches",
+            Request::post(
+                "groups/list",
+                &[("cluster", "local"), ("search", &search_many)],
+            ),
+        ),
+        (
+            "wide group: describe (data)",
+            Request::post(
+                "groups/describe",
+                &[("cluster", "local"), ("group", WIDE_GROUP)],
+            ),
+        ),
+        (
+            "wide group: page (SSR HTML)",
+            Request::get(&format!("/group?cluster=local&id={WIDE_GROUP}")),
+        ),
+    ];
+
+    println!();
+    println!(
+        "{:<34} {:>9} {:>9} {:>9} {:>10}  broker requests per run (librdkafka counters)",
+        "operation", "min ms", "median", "max ms", "bytes"
+    );
+    for (name, req) in &ops {
+        let mut times = Vec::with_capacity(args.runs);
+        let mut bytes = 0usize;
+        let mut requests = BTreeMap::new();
+        for run in 0..args.runs {
+            settle().await;
+            let before = gateway.request_counts("local");
+            let t = Instant::now();
+            let (status, body) = req.send(&http, &base).await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            if status != 200 {
+                return Err(format!(
+                    "{name}: HTTP {status}: {}",
+                    String::from_utf8_lossy(&body[..body.len().min(300)])
+                )
+                .into());
+            }
+            bytes = body.len();
+            if run == 0 {
+                settle().await;
+                requests = diff(&before, &gateway.request_counts("local"));
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let reqs = requests
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        println!(
+            "{:<34} {:>9.1} {:>9.1} {:>9.1} {:>10}  {}",
+            name,
+            times[0],
+            times[times.len() / 2],
+            times[times.len() - 1],
+            bytes,
+            if reqs.is_empty() { "-".into() } else { reqs }
+        );
+    }
+
+    if let Some(oracle) = &args.oracle {
+        let t = Instant::now();
+        let out = tokio::process::Command::new(oracle)
+            .args([
+                "--bootstrap-server",
+                &args.bootstrap,
+                "--describe",
+                "--group",
+                WIDE_GROUP,
+            ])
+            .output()
+            .await?;
+        println!(
+            "{:<34} {:>9.1}  (one run, includes JVM start; exit {})",
+            "kafka-consumer-groups --describe",
+            t.elapsed().as_secs_f64() * 1000.0,
+            out.status
+        );
+    }
+    println!();
+    println!(
+        "server RSS (in-process, includes the bench client): {} MiB",
+        rss_kib().unwrap_or(0) / 1024
+    );
+    Ok(())
+}
+
+/// Waits for librdkafka's next statistics so counters before and after an operation are its own.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(350)).await;
+}
+
+fn diff(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>) -> BTreeMap<String, i64> {
+    after
+        .iter()
+        .filter_map(|(k, v)| {
+            let d = v - before.get(k).copied().unwrap_or(0);
+            (d > 0).then(|| (k.clone(), d))
+        })
+        .collect()
+}
+
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+enum Request {
+    Post {
+        endpoint: String,
+        form: Vec<(String, String)>,
+    },
+    Get {
+        path: String,
+    },
+}
+
+impl Request {
+    fn post(endpoint: &str, form: &[(&str, &str)]) -> Self {
+        Self::Post {
+            endpoint: endpoint.into(),
+            form: form
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    fn get(path: &str) -> Self {
+        Self::Get { path: path.into() }
+    }
+
+    async fn send(&self, http: &reqwest::Client, base: &str) -> BenchResult<(u16, Vec<u8>)> {
+        let resp = match self {
+            Self::Post { endpoint, form } => {
+                http.post(format!("{base}/api/{endpoint}"))
+                    .form(form)
+                    .send()
+                    .await?
+            }
+            Self::Get { path } => http.get(format!("{base}{path}")).send().await?,
+        };
+        let status = resp.status().as_u16();
+        Ok((status, resp.bytes().await?.to_vec()))
+    }
+}
+
+/// Creates what is missing: the topics, their records, and the groups' commits (re-committing is harmless).
+async fn setup(cluster: &rewind_server::config::ClusterConfig, args: &Args) -> BenchResult<()> {
+    let admin: Arc<AdminClient<DefaultClientContext>> = Arc::new(client_config(cluster).create()?);
+    let topics = [
+        NewTopic::new(WIDE_TOPIC, args.partitions, TopicReplication::Fixed(1)),
+        NewTopic::new(SMALL_TOPIC, 1, TopicReplication::Fixed(1)),
+    ];
+    let opts = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(300)))
+        .request_timeout(Some(Duration::from_secs(300)));
+    let t = Instant::now();
+    let mut fresh = Vec::new();
+    for r in admin.create_topics(&topics, &opts).await? {
+        match r {
+            Ok(name) => fresh.push(name),
+            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((name, code)) => return Err(format!("cannot create {name}: {code}").into()),
+        }
+    }
+    println!(
+        "  topics ready in {:.1} s (created: {fresh:?})",
+        t.elapsed().as_secs_f64()
+    );
+
+    if fresh.iter().any(|n| n == WIDE_TOPIC) {
+        let t = Instant::now();
+        let producer: BaseProducer = client_config(cluster).set("linger.ms", "50").create()?;
+        for p in 0..args.partitions {
+            // Two records a partition: committing offset 1 leaves a lag of 1 with a record to read.
+            for i in 0..2 {
+                let key = format!("k{p}-{i}");
+                loop {
+                    match producer.send(
+                        BaseRecord::to(WIDE_TOPIC)
+                            .partition(p)
+                            .key(&key)
+                            .payload("v"),
+                    ) {
+                        Ok(()) => break,
+                        Err((_, _)) => {
+                            producer.poll(Duration::from_millis(20));
+                        }
+                    }
+                }
+            }
+        }
+        producer.flush(Duration::from_secs(120))?;
+        println!(
+            "  produced {} records in {:.1} s",
+            2 * i64::from(args.partitions),
+            t.elapsed().as_secs_f64()
+        );
+    }
+
+    let wide: Vec<(String, i32, i64)> = (0..args.partitions)
+        .map(|p| (WIDE_TOPIC.to_owned(), p, 1))
+        .collect();
+    let mut requests = vec![(WIDE_GROUP.to_owned(), wide)];
+    for i in 0..args.groups {
+        requests.push((
+            format!("{GROUP_PREFIX}{i:05}"),
+            vec![(SMALL_TOPIC.to_owned(), 0, 0)],
+        ));
+    }
+    let t = Instant::now();
+    let committer = Arc::clone(&admin);
+    let results = tokio::task::spawn_blocking(move || {
+        let rk = native::handle(committer.inner())?;
+        native::alter_committed_offsets(
+            rk,
+            &requests,
+            Some("rewind-bench"),
+            Duration::from_secs(60),
+            64,
+        )
+    })
+    .await??;
+    let failed = results
+        .iter()
+        .filter(|r| !matches!(r, Ok(v) if v.is_empty()))
+        .count();
+    println!(
+        "  committed offsets for {} groups in {:.1} s ({} failed)",
+        results.len(),
+        t.elapsed().as_secs_f64(),
+        failed
+    );
+    drop(admin);
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! Parity with Kafka's own `kafka-consumer-groups --describe`: for groups in several states, the committed
+//! offset, log-end offset, lag and owning member Rewind reports per partition equal what the reference tool
+//! prints for the same group on the same broker at the same moment.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::domain::{GroupDetail, GroupState};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{Offset, TopicPartitionList};
+use support::{bootstrap, client_config, create_topic, unique, TestServer};
+
+const LOCAL: &str = "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{bootstrap}\"\n";
+
+/// (committed, log end, lag, consumer id) per (topic, partition), as strings the way the tool prints them.
+type Rows = BTreeMap<(String, i32), (String, String, String, String)>;
+
+fn oracle() -> PathBuf {
+    std::env::var_os("REWIND_KAFKA_CONSUMER_GROUPS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/kafka-consumer-groups")
+        })
+}
+
+/// Runs `kafka-consumer-groups --describe --group G` and parses its rows.
+async fn reference_describe(group: &str) -> Rows {
+    let out = tokio::process::Command::new(oracle())
+        .args([
+            "--bootstrap-server",
+            &bootstrap(),
+            "--describe",
+            "--group",
+            group,
+        ])
+        .output()
+        .await
+        .expect("run kafka-consumer-groups");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "kafka-consumer-groups failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut rows = Rows::new();
+    for line in stdout.lines() {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        // GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
+        if cols.len() < 9 || cols[0] != group {
+            continue;
+        }
+        let partition: i32 = cols[2].parse().expect("partition number");
+        rows.insert(
+            (cols[1].to_owned(), partition),
+            (
+                cols[3].to_owned(),
+                cols[4].to_owned(),
+                cols[5].to_owned(),
+                cols[6].to_owned(),
+            ),
+        );
+    }
+    rows
+}
+
+fn rewind_rows(d: &GroupDetail) -> Rows {
+    let dash = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+    d.partitions
+        .iter()
+        .map(|p| {
+            let member = p
+                .member
+                .and_then(|i| d.members.get(i))
+                .map(|m| m.member_id.clone())
+                .unwrap_or_else(|| "-".into());
+            (
+                (p.topic.clone(), p.partition),
+                (dash(p.committed), dash(p.log_end), dash(p.lag()), member),
+            )
+        })
+        .collect()
+}
+
+async fn describe(server: &TestServer, group: &str) -> GroupDetail {
+    let (status, json) = server
+        .call("groups/describe", &[("cluster", "local"), ("group", group)])
+        .await;
+    assert_eq!(status, 200, "groups/describe failed: {json}");
+    serde_json::from_value(json).expect("GroupDetail")
+}
+
+fn produce(topic: &str, per_partition: &[i64]) {
+    let producer: BaseProducer = client_config().create().expect("producer");
+    for (p, n) in per_partition.iter().enumerate() {
+        for i in 0..*n {
+            let key = format!("k{i}");
+            let partition = i32::try_from(p).expect("partition");
+            producer
+                .send(
+                    BaseRecord::to(topic)
+                        .partition(partition)
+                        .key(&key)
+                        .payload("v"),
+                )
+                .expect("enqueue");
+        }
+    }
+    producer.flush(Duration::from_secs(30)).expect("flush");
+}
+
+fn commit(consumer: &BaseConsumer, topic: &str, offsets: &[(i32, i64)]) {
+    let mut tpl = TopicPartitionList::new();
+    for (p, o) in offsets {
+        tpl.add_partition_offset(topic, *p, Offset::Offset(*o))
+            .expect("tpl");
+    }
+    consumer.commit(&tpl, CommitMode::Sync).expect("commit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_matches_kafka_consumer_groups() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = unique("parity-topic");
+    create_topic(&topic, 3).await;
+    produce(&topic, &[30, 20, 0]);
+
+    // Empty, with commits on two of three partitions (one of them at the log end).
+    let empty = unique("parity-empty");
+    let c: BaseConsumer = client_config()
+        .set("group.id", &empty)
+        .create()
+        .expect("consumer");
+    commit(&c, &topic, &[(0, 10), (1, 20)]);
+    drop(c);
+
+    // Stable, with a live member that committed explicit offsets on all its partitions.
+    let stable = unique("parity-stable");
+    let member: BaseConsumer = client_config()
+        .set("group.id", &stable)
+        .set("enable.auto.commit", "false")
+        .set("client.id", "parity-member")
+        .create()
+        .expect("consumer");
+    member.subscribe(&[&topic]).expect("subscribe");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while member.assignment().map(|a| a.count()).unwrap_or(0) < 3 {
+        assert!(Instant::now() < deadline, "member never got its assignment");
+        let _ = member.poll(Duration::from_millis(100));
+    }
+    commit(&member, &topic, &[(0, 5), (1, 20)]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let poller = std::thread::spawn(move || {
+        while !flag.load(Ordering::Relaxed) {
+            let _ = member.poll(Duration::from_millis(100));
+        }
+    });
+
+    for (group, expect_state, expect_rows) in [
+        (&empty, GroupState::Empty, 2),
+        (&stable, GroupState::Stable, 3),
+    ] {
+        let mine = describe(&server, group).await;
+        let theirs = reference_describe(group).await;
+        assert_eq!(mine.state, expect_state, "{group}");
+        assert_eq!(
+            theirs.len(),
+            expect_rows,
+            "reference rows for {group}: {theirs:?}"
+        );
+        assert_eq!(
+            rewind_rows(&mine),
+            theirs,
+            "Rewind and kafka-consumer-groups disagree on {group}"
+        );
+        // Log start is not printed by the tool; it is 0 here since nothing was deleted.
+        assert!(
+            mine.partitions.iter().all(|p| p.log_start == Some(0)),
+            "{mine:?}"
+        );
+    }
+
+    // Lag in time: the record at a committed offset below the log end was read; at the log end there is none.
+    let mine = describe(&server, &empty).await;
+    let p0 = mine
+        .partitions
+        .iter()
+        .find(|p| p.partition == 0)
+        .expect("p0");
+    let ts = p0
+        .committed_timestamp
+        .expect("timestamp of the record at offset 10");
+    assert!(
+        ts <= mine.read_at && mine.read_at - ts < 600_000,
+        "{ts} vs {}",
+        mine.read_at
+    );
+    let p1 = mine
+        .partitions
+        .iter()
+        .find(|p| p.partition == 1)
+        .expect("p1");
+    assert_eq!(p1.time_lag_ms(mine.read_at), Some(0), "caught up");
+
+    stop.store(true, Ordering::Relaxed);
+    poller.join().expect("poller");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_group_is_a_specific_error() {
+    let server = TestServer::start(LOCAL).await;
+    let group = unique("never-existed");
+    let (status, json) = server
+        .call(
+            "groups/describe",
+            &[("cluster", "local"), ("group", &group)],
+        )
+        .await;
+    assert_ne!(status, 200);
+    assert_eq!(json["kind"], "unknown_group", "{json}");
+    assert_eq!(json["group"], group.as_str());
+}
