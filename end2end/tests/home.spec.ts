@@ -17,6 +17,12 @@ test('lists the seeded demo groups with their states after hydration', async ({ 
   await expect(row('fraud-detector')).toContainText('Empty');
   await expect(row('inventory-sync')).toContainText('Empty');
 
+  // Lag fills in after the list is shown (computed for the visible page only).
+  const lag = row('analytics-backfill').locator('[data-col="lag"]');
+  await expect(lag).toHaveText(/^[\d,]+$/);
+  expect(Number((await lag.textContent())!.replace(/,/g, ''))).toBeGreaterThanOrEqual(19_380);
+  await expect(row('fraud-detector').locator('[data-col="topics"]')).toHaveText('payments');
+
   // Refresh goes through the server function from the browser: proof the page is live, not just HTML.
   const response = page.waitForResponse((r) => r.url().includes('/api/groups/list') && r.status() === 200);
   await page.getByRole('button', { name: 'Refresh' }).click();

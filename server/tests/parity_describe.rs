@@ -213,6 +213,50 @@ async fn describe_matches_kafka_consumer_groups() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_lags_sum_committed_partitions_and_keep_the_order_asked() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = unique("lag-topic");
+    create_topic(&topic, 2).await;
+    produce(&topic, &[10, 10]);
+    let behind = unique("lag-behind");
+    let c: BaseConsumer = client_config()
+        .set("group.id", &behind)
+        .create()
+        .expect("consumer");
+    commit(&c, &topic, &[(0, 4)]);
+    drop(c);
+    let never = unique("lag-never");
+
+    let (status, json) = server
+        .call_json(
+            "groups/lag",
+            serde_json::json!({ "cluster": "local", "groups": [never, behind] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{json}");
+    let lags: Vec<app::domain::GroupLag> = serde_json::from_value(json).expect("GroupLag list");
+    assert_eq!(lags.len(), 2);
+    assert_eq!(lags[0].group_id, never);
+    assert_eq!(lags[0].committed_partitions, 0);
+    assert!(lags[0].topics.is_empty());
+    assert_eq!(lags[1].group_id, behind);
+    // Only partition 0 is committed (at 4 of 10): partition 1, never committed, adds nothing.
+    assert_eq!(lags[1].lag, Some(6));
+    assert_eq!(lags[1].committed_partitions, 1);
+    assert_eq!(lags[1].topics, vec![topic]);
+
+    let too_many: Vec<String> = (0..501).map(|i| format!("g{i}")).collect();
+    let (status, json) = server
+        .call_json(
+            "groups/lag",
+            serde_json::json!({ "cluster": "local", "groups": too_many }),
+        )
+        .await;
+    assert_ne!(status, 200);
+    assert_eq!(json["kind"], "invalid_input", "{json}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_group_is_a_specific_error() {
     let server = TestServer::start(LOCAL).await;
     let group = unique("never-existed");

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::{GroupDetail, GroupPage, GroupState};
+use crate::domain::{GroupDetail, GroupLag, GroupPage, GroupState};
 use crate::error::AppError;
 
 /// One page of `cluster`'s consumer groups matching `search` (case-insensitive substring) and `state`,
@@ -34,5 +34,23 @@ pub async fn describe_group(cluster: String, group: String) -> Result<GroupDetai
     crate::api::ports::services()?
         .kafka
         .describe_group(&cluster, &group)
+        .await
+}
+
+/// Total lag and topics of `groups` on `cluster` (at most one page of them), in the order given: one
+/// committed-offsets request per group (pipelined) and one ListOffsets for all their partitions.
+#[server(endpoint = "groups/lag", input = leptos::server_fn::codec::Json)]
+pub async fn group_lags(cluster: String, groups: Vec<String>) -> Result<Vec<GroupLag>, AppError> {
+    use crate::domain::GroupQuery;
+    if groups.len() > GroupQuery::MAX_PAGE_SIZE as usize {
+        return Err(AppError::invalid_input(format!(
+            "at most {} groups per lag request, got {}",
+            GroupQuery::MAX_PAGE_SIZE,
+            groups.len()
+        )));
+    }
+    crate::api::ports::services()?
+        .kafka
+        .group_lags(&cluster, groups)
         .await
 }

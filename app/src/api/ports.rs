@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::domain::{ClusterSummary, GroupDetail, GroupPage, GroupQuery};
+use crate::domain::{ClusterSummary, GroupDetail, GroupLag, GroupPage, GroupQuery};
 use crate::error::{AppError, AppResult};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -21,6 +21,12 @@ pub trait KafkaReader: Send + Sync + 'static {
         cluster: &'a str,
         query: GroupQuery,
     ) -> BoxFuture<'a, AppResult<GroupPage>>;
+    /// Total lag and topics of each of `groups` (at most a page of them), in their order.
+    fn group_lags<'a>(
+        &'a self,
+        cluster: &'a str,
+        groups: Vec<String>,
+    ) -> BoxFuture<'a, AppResult<Vec<GroupLag>>>;
     /// A group's members and, per partition, committed offset, log start and log end.
     fn describe_group<'a>(
         &'a self,

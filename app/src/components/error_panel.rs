@@ -12,9 +12,9 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::UnknownGroup { .. } => "Unknown group",
         AppError::NotAuthorised { .. } => "Not authorised",
         AppError::Kafka { .. } => "Kafka error",
-        AppError::InvalidInput(_) => "Invalid input",
+        AppError::InvalidInput { .. } => "Invalid input",
         AppError::Internal { .. } => "Server error",
-        AppError::Transport(_) => "Request failed",
+        AppError::Transport { .. } => "Request failed",
     };
     view! {
         <div role="alert" class="rounded border border-rose-200 bg-rose-50 p-4 text-rose-900" data-testid="error-panel">

@@ -147,6 +147,17 @@ pub struct GroupPage {
     pub warnings: Vec<String>,
 }
 
+/// A group's lag as the groups list shows it: computed for the visible page after it renders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupLag {
+    pub group_id: String,
+    /// Topics the group has committed offsets for, sorted.
+    pub topics: Vec<String>,
+    pub committed_partitions: u32,
+    /// Sum over committed partitions whose log end is known; None when the offsets could not be read.
+    pub lag: Option<i64>,
+}
+
 /// A broker as a group's coordinator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrokerNode {

@@ -25,8 +25,8 @@ pub fn GroupPage() -> impl IntoView {
         |(cluster, id)| async move {
             match id {
                 Some(id) => describe_group(cluster, id).await,
-                None => Err(AppError::InvalidInput(
-                    "the link names no group (missing ?id=)".into(),
+                None => Err(AppError::invalid_input(
+                    "the link names no group (missing ?id=)",
                 )),
             }
         },

@@ -5,12 +5,14 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::clusters::list_clusters;
-use crate::api::groups::list_groups;
+use crate::api::groups::{group_lags, list_groups};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::state_badge::StateBadge;
-use crate::domain::{ClusterSummary, GroupPage, GroupState};
+use std::collections::HashMap;
+
+use crate::domain::{ClusterSummary, GroupLag, GroupPage, GroupState};
 use crate::error::AppError;
-use crate::format::{group_href, int, query_value};
+use crate::format::{group_href, int, opt_int, query_value};
 
 /// The list's inputs, read from the URL so every view is a shareable link.
 #[derive(Clone, PartialEq)]
@@ -48,7 +50,7 @@ pub fn HomePage() -> impl IntoView {
                     .into_iter()
                     .next()
                     .map(|c| c.name)
-                    .ok_or_else(|| AppError::InvalidInput("no cluster is configured".into()))?,
+                    .ok_or_else(|| AppError::invalid_input("no cluster is configured"))?,
             };
             list_groups(cluster, p.search, p.state, p.page, 0).await
         },
@@ -234,6 +236,20 @@ fn GroupTable(page: GroupPage, params: ListParams) -> impl IntoView {
         .into_any();
     }
     let cluster = page.cluster.clone();
+    // Lag needs every group's committed offsets and the log ends: computed after the page is shown, for
+    // this page only, and streamed into the table when ready.
+    let ids: Vec<String> = page.groups.iter().map(|g| g.group_id.clone()).collect();
+    let lag_cluster = page.cluster.clone();
+    let lags = Resource::new(
+        move || (lag_cluster.clone(), ids.clone()),
+        |(cluster, ids)| async move {
+            group_lags(cluster, ids).await.map(|v| {
+                v.into_iter()
+                    .map(|l| (l.group_id.clone(), l))
+                    .collect::<HashMap<String, GroupLag>>()
+            })
+        },
+    );
     view! {
         {warnings}
         <p class="mb-2 text-sm text-slate-600" data-testid="group-summary">{summary}</p>
@@ -244,8 +260,10 @@ fn GroupTable(page: GroupPage, params: ListParams) -> impl IntoView {
                         <th scope="col" class="px-3 py-2">"Group"</th>
                         <th scope="col" class="px-3 py-2">"State"</th>
                         <th scope="col" class="px-3 py-2 text-right">"Members"</th>
+                        <th scope="col" class="px-3 py-2 text-right">"Lag"</th>
                         <th scope="col" class="hidden px-3 py-2 md:table-cell">"Type"</th>
-                        <th scope="col" class="hidden px-3 py-2 text-right md:table-cell">"Coordinator"</th>
+                        <th scope="col" class="hidden px-3 py-2 text-right md:table-cell"><abbr title="Coordinator broker id" class="no-underline">"Coord."</abbr></th>
+                        <th scope="col" class="hidden px-3 py-2 lg:table-cell">"Topics"</th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
@@ -256,22 +274,33 @@ fn GroupTable(page: GroupPage, params: ListParams) -> impl IntoView {
                             let href = group_href(&cluster, &g.group_id);
                             let id_attr = g.group_id.clone();
                             let title = g.group_id.clone();
-                            let kind = if g.simple {
-                                format!("{} (offsets only)", g.group_type.as_str())
-                            } else {
-                                g.group_type.as_str().to_owned()
-                            };
+                            let (lag_id, topics_id) = (g.group_id.clone(), g.group_id.clone());
+                            let kind = g.group_type.as_str();
+                            // Kafka calls a group that only ever committed offsets a "simple" group.
+                            let simple = g.simple.then(|| view! {
+                                <span class="ml-1 text-xs text-slate-400" title="Only ever committed offsets: no member has joined">"simple"</span>
+                            });
                             let members = g.members.map(|m| m.to_string()).unwrap_or_else(|| "-".into());
                             let coordinator = g.coordinator.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
                             view! {
                                 <tr data-group-id=id_attr>
-                                    <td class="max-w-[11rem] truncate px-3 py-1.5 font-mono sm:max-w-md" title=title>
+                                    <td class="max-w-[11rem] truncate px-3 py-1.5 font-mono sm:max-w-[15rem]" title=title>
                                         <a class="text-indigo-700 hover:underline" href=href>{g.group_id}</a>
                                     </td>
                                     <td class="whitespace-nowrap px-3 py-1.5"><StateBadge state=g.state/></td>
                                     <td class="px-3 py-1.5 text-right tabular-nums">{members}</td>
-                                    <td class="hidden whitespace-nowrap px-3 py-1.5 text-slate-600 md:table-cell">{kind}</td>
+                                    <td class="whitespace-nowrap px-3 py-1.5 text-right tabular-nums" data-col="lag">
+                                        <LagCell lags id=lag_id show=|l: &GroupLag| {
+                                            if l.committed_partitions == 0 { "-".to_owned() } else { opt_int(l.lag) }
+                                        }/>
+                                    </td>
+                                    <td class="hidden whitespace-nowrap px-3 py-1.5 text-slate-600 md:table-cell">{kind}{simple}</td>
                                     <td class="hidden px-3 py-1.5 text-right tabular-nums text-slate-600 md:table-cell">{coordinator}</td>
+                                    <td class="hidden max-w-[12rem] truncate px-3 py-1.5 text-slate-600 lg:table-cell" data-col="topics">
+                                        <LagCell lags id=topics_id show=|l: &GroupLag| {
+                                            if l.topics.is_empty() { "-".to_owned() } else { l.topics.join(", ") }
+                                        }/>
+                                    </td>
                                 </tr>
                             }
                         })
@@ -288,4 +317,27 @@ fn GroupTable(page: GroupPage, params: ListParams) -> impl IntoView {
         </nav>
     }
     .into_any()
+}
+
+type PageLags = Resource<Result<HashMap<String, GroupLag>, AppError>>;
+
+/// One cell filled from the page's lag once it arrives; `...` until then, `?` if it failed.
+#[component]
+fn LagCell(lags: PageLags, id: String, show: fn(&GroupLag) -> String) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| view! { <span class="text-slate-400" title="computing">"..."</span> }>
+            {
+                let id = id.clone();
+                move || {
+                    let id = id.clone();
+                    Suspend::new(async move {
+                        match lags.await {
+                            Ok(map) => map.get(&id).map(show).unwrap_or_else(|| "-".to_owned()),
+                            Err(_) => "?".to_owned(),
+                        }
+                    })
+                }
+            }
+        </Suspense>
+    }
 }

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use app::api::ports::{BoxFuture, KafkaReader};
 use app::domain::{
-    BrokerNode, ClusterSummary, GroupDetail, GroupMember, GroupPage, GroupQuery, GroupState,
-    GroupSummary, GroupType, PartitionPosition,
+    BrokerNode, ClusterSummary, GroupDetail, GroupLag, GroupMember, GroupPage, GroupQuery,
+    GroupState, GroupSummary, GroupType, PartitionPosition,
 };
 use app::error::{AppError, AppResult};
 use rdkafka::admin::AdminClient;
@@ -63,6 +63,10 @@ struct BrokerStats {
     #[serde(default)]
     req: HashMap<String, i64>,
 }
+
+/// Committed-offset requests in flight at once when computing a page's lag (librdkafka takes one group
+/// per request; more in flight would only queue at the coordinator).
+const LAG_IN_FLIGHT: usize = 32;
 
 /// How long a group page may spend reading the records at its committed offsets.
 const TIMESTAMP_BUDGET: Duration = Duration::from_secs(3);
@@ -279,6 +283,62 @@ impl KafkaGateway {
                 groups,
                 warnings,
             })
+        })
+        .await
+    }
+
+    async fn group_lags_impl(
+        &self,
+        cluster: &str,
+        groups: Vec<String>,
+    ) -> AppResult<Vec<GroupLag>> {
+        let client = self.cluster(cluster)?;
+        self.blocking(client, "group-lags", move |admin| {
+            let rk = native::handle(admin.inner())?;
+            let committed = native::list_committed_offsets(rk, &groups, timeout(), LAG_IN_FLIGHT)?;
+            let mut partitions: Vec<(String, i32)> = committed
+                .iter()
+                .flatten()
+                .flatten()
+                .map(|c| (c.topic.clone(), c.partition))
+                .collect();
+            partitions.sort();
+            partitions.dedup();
+            let ends: HashMap<(String, i32), i64> =
+                tolerate_missing_leaders(native::list_offsets(rk, &partitions, OffsetSpec::Latest, timeout()))?
+                    .into_iter()
+                    .filter_map(|o| Some(((o.topic, o.partition), o.offset?)))
+                    .collect();
+            Ok(groups
+                .into_iter()
+                .zip(committed)
+                .map(|(group_id, offsets)| match offsets {
+                    Ok(offsets) => {
+                        let mut topics: Vec<String> = offsets.iter().map(|c| c.topic.clone()).collect();
+                        topics.sort();
+                        topics.dedup();
+                        let lag = offsets
+                            .iter()
+                            .filter_map(|c| Some(ends.get(&(c.topic.clone(), c.partition))? - c.offset?))
+                            .sum();
+                        GroupLag {
+                            group_id,
+                            topics,
+                            committed_partitions: offsets.iter().filter(|c| c.offset.is_some()).count() as u32,
+                            lag: Some(lag),
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(group = %group_id, error = %e, "cannot read committed offsets");
+                        GroupLag {
+                            group_id,
+                            topics: Vec::new(),
+                            committed_partitions: 0,
+                            lag: None,
+                        }
+                    }
+                })
+                .collect())
         })
         .await
     }
@@ -574,6 +634,14 @@ impl KafkaReader for KafkaGateway {
         query: GroupQuery,
     ) -> BoxFuture<'a, AppResult<GroupPage>> {
         Box::pin(self.list_groups_impl(cluster, query))
+    }
+
+    fn group_lags<'a>(
+        &'a self,
+        cluster: &'a str,
+        groups: Vec<String>,
+    ) -> BoxFuture<'a, AppResult<Vec<GroupLag>>> {
+        Box::pin(self.group_lags_impl(cluster, groups))
     }
 
     fn describe_group<'a>(

@@ -93,6 +93,26 @@ impl TestServer {
             .send()
             .await
             .expect("server function request");
+        Self::read(resp).await
+    }
+
+    /// Calls a server function whose input encoding is JSON.
+    pub async fn call_json(
+        &self,
+        endpoint: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let resp = self
+            .http
+            .post(format!("http://{}/api/{endpoint}", self.addr))
+            .json(&body)
+            .send()
+            .await
+            .expect("server function request");
+        Self::read(resp).await
+    }
+
+    async fn read(resp: reqwest::Response) -> (u16, serde_json::Value) {
         let status = resp.status().as_u16();
         let body = resp.text().await.expect("body");
         let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
