@@ -21,8 +21,14 @@ struct LiveMember {
 
 impl LiveMember {
     fn join(group: &str, topic: &str) -> Self {
+        Self::join_with(group, topic, "classic")
+    }
+
+    /// `protocol` is librdkafka's `group.protocol`: `classic`, or `consumer` for KIP-848 groups.
+    fn join_with(group: &str, topic: &str, protocol: &str) -> Self {
         let consumer: BaseConsumer = client_config()
             .set("group.id", group)
+            .set("group.protocol", protocol)
             .set("client.id", "it-live-member")
             .create()
             .expect("consumer");
@@ -124,6 +130,48 @@ async fn lists_a_live_group_as_stable_and_a_committed_one_as_empty() {
         .groups
         .windows(2)
         .all(|w| w[0].group_id <= w[1].group_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kip848_consumer_groups_are_listed_and_described() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = unique("it-848-topic");
+    let group = unique("it-848");
+    create_topic(&topic, 4).await;
+    let _member = LiveMember::join_with(&group, &topic, "consumer");
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let listed = loop {
+        let list = list_groups(&server, &[("cluster", "local"), ("search", &group)]).await;
+        let g = list.groups.into_iter().find(|g| g.group_id == group);
+        if g.as_ref()
+            .is_some_and(|g| g.state == GroupState::Stable && g.members == Some(1))
+            || Instant::now() > deadline
+        {
+            break g.expect("KIP-848 group listed");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(listed.group_type, GroupType::Consumer);
+    assert_eq!(listed.state, GroupState::Stable);
+
+    let (status, json) = server
+        .call(
+            "groups/describe",
+            &[("cluster", "local"), ("group", &group)],
+        )
+        .await;
+    assert_eq!(status, 200, "{json}");
+    let d: app::domain::GroupDetail = serde_json::from_value(json).expect("GroupDetail");
+    assert_eq!(d.group_type, GroupType::Consumer);
+    assert_eq!(d.members.len(), 1);
+    assert_eq!(d.members[0].client_id, "it-live-member");
+    // The broker assigns every partition to the only member; none is committed yet.
+    assert_eq!(d.partitions.len(), 4);
+    assert!(d
+        .partitions
+        .iter()
+        .all(|p| p.member == Some(0) && p.committed.is_none()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
