@@ -226,6 +226,35 @@ impl PartitionList {
     }
 }
 
+impl PartitionList {
+    fn elems_mut(&mut self) -> &mut [rd::rd_kafka_topic_partition_t] {
+        // SAFETY: the list is live and ours; cnt elements are initialised.
+        unsafe {
+            let l = self.0.as_ptr();
+            if (*l).elems.is_null() {
+                return &mut [];
+            }
+            std::slice::from_raw_parts_mut((*l).elems, usize::try_from((*l).cnt).unwrap_or(0))
+        }
+    }
+
+    /// Points every element's metadata at `m` without copying: only until `clear_metadata`, which must
+    /// run before the list is destroyed (librdkafka would free the pointer) and while `m` lives.
+    fn point_metadata_at(&mut self, m: &[u8]) {
+        for e in self.elems_mut() {
+            e.metadata = m.as_ptr() as *mut c_void;
+            e.metadata_size = m.len();
+        }
+    }
+
+    fn clear_metadata(&mut self) {
+        for e in self.elems_mut() {
+            e.metadata = std::ptr::null_mut();
+            e.metadata_size = 0;
+        }
+    }
+}
+
 impl Drop for PartitionList {
     fn drop(&mut self) {
         // SAFETY: created by rd_kafka_topic_partition_list_new and destroyed once.
@@ -256,6 +285,53 @@ unsafe fn array<'a, T>(p: *mut *const T, n: usize) -> &'a [*const T] {
     } else {
         std::slice::from_raw_parts(p as *const *const T, n)
     }
+}
+
+/// The partitions of the one group a single-group admin result carries, or that group's error.
+///
+/// # Safety
+/// `groups` and `n` come from a `*_result_groups` accessor of a live event; the returned slice lives as
+/// long as that event.
+unsafe fn single_group_partitions<'a>(
+    operation: &'static str,
+    groups: *mut *const rd::rd_kafka_group_result_t,
+    n: usize,
+) -> Result<&'a [rd::rd_kafka_topic_partition_t], NativeError> {
+    let Some(&g) = array(groups, n).first() else {
+        return Err(NativeError::new(
+            operation,
+            RDKafkaErrorCode::Fail,
+            "no group in the result",
+        ));
+    };
+    let err = rd::rd_kafka_group_result_error(g);
+    if !err.is_null() {
+        return Err(NativeError::new(
+            operation,
+            code(rd::rd_kafka_error_code(err)),
+            opt_string(rd::rd_kafka_error_string(err)).unwrap_or_default(),
+        ));
+    }
+    Ok(elems(rd::rd_kafka_group_result_partitions(g)))
+}
+
+/// Pipelined results in request order; a request that never produced one is reported as such.
+fn every_result<T>(
+    operation: &'static str,
+    results: Vec<Option<Result<T, NativeError>>>,
+) -> Vec<Result<T, NativeError>> {
+    results
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(NativeError::new(
+                    operation,
+                    RDKafkaErrorCode::Fail,
+                    "no result",
+                ))
+            })
+        })
+        .collect()
 }
 
 fn cstring(operation: &'static str, s: &str) -> Result<CString, NativeError> {
@@ -660,22 +736,7 @@ pub fn list_committed_offsets(
                     let res = rd::rd_kafka_event_ListConsumerGroupOffsets_result(ev.ptr());
                     let mut n = 0usize;
                     let groups = rd::rd_kafka_ListConsumerGroupOffsets_result_groups(res, &mut n);
-                    let Some(&g) = array(groups, n).first() else {
-                        return Err(NativeError::new(
-                            OP,
-                            RDKafkaErrorCode::Fail,
-                            "no group in the result",
-                        ));
-                    };
-                    let gerr = rd::rd_kafka_group_result_error(g);
-                    if !gerr.is_null() {
-                        return Err(NativeError::new(
-                            OP,
-                            code(rd::rd_kafka_error_code(gerr)),
-                            opt_string(rd::rd_kafka_error_string(gerr)).unwrap_or_default(),
-                        ));
-                    }
-                    Ok(elems(rd::rd_kafka_group_result_partitions(g))
+                    Ok(single_group_partitions(OP, groups, n)?
                         .iter()
                         .filter_map(read_committed)
                         .collect())
@@ -686,12 +747,7 @@ pub fn list_committed_offsets(
             }
         },
     )?;
-    Ok(results
-        .into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|| Err(NativeError::new(OP, RDKafkaErrorCode::Fail, "no result")))
-        })
-        .collect())
+    Ok(every_result(OP, results))
 }
 
 fn read_committed(e: &rd::rd_kafka_topic_partition_t) -> Option<CommittedOffset> {
@@ -944,33 +1000,14 @@ pub fn alter_committed_offsets(
                 list.add(t, *p, *o);
             }
             if let Some(m) = metadata {
-                // SAFETY: librdkafka copies element metadata when the request object is created.
-                unsafe {
-                    let l = list.0.as_ptr();
-                    for e in std::slice::from_raw_parts_mut(
-                        (*l).elems,
-                        usize::try_from((*l).cnt).unwrap_or(0),
-                    ) {
-                        e.metadata = m.as_ptr() as *mut c_void;
-                        e.metadata_size = m.len();
-                    }
-                }
+                list.point_metadata_at(m.as_bytes());
             }
             // SAFETY: the request object copies group and list; it is destroyed right after submit.
             unsafe {
                 let mut req =
                     rd::rd_kafka_AlterConsumerGroupOffsets_new(name.as_ptr(), list.0.as_ptr());
                 // The list must not free metadata it does not own.
-                if metadata.is_some() {
-                    let l = list.0.as_ptr();
-                    for e in std::slice::from_raw_parts_mut(
-                        (*l).elems,
-                        usize::try_from((*l).cnt).unwrap_or(0),
-                    ) {
-                        e.metadata = std::ptr::null_mut();
-                        e.metadata_size = 0;
-                    }
-                }
+                list.clear_metadata();
                 rd::rd_kafka_AlterConsumerGroupOffsets(rk.as_ptr(), &mut req, 1, opts, q);
                 rd::rd_kafka_AlterConsumerGroupOffsets_destroy(req);
             }
@@ -983,22 +1020,7 @@ pub fn alter_committed_offsets(
                     let res = rd::rd_kafka_event_AlterConsumerGroupOffsets_result(ev.ptr());
                     let mut n = 0usize;
                     let groups = rd::rd_kafka_AlterConsumerGroupOffsets_result_groups(res, &mut n);
-                    let Some(&g) = array(groups, n).first() else {
-                        return Err(NativeError::new(
-                            OP,
-                            RDKafkaErrorCode::Fail,
-                            "no group in the result",
-                        ));
-                    };
-                    let gerr = rd::rd_kafka_group_result_error(g);
-                    if !gerr.is_null() {
-                        return Err(NativeError::new(
-                            OP,
-                            code(rd::rd_kafka_error_code(gerr)),
-                            opt_string(rd::rd_kafka_error_string(gerr)).unwrap_or_default(),
-                        ));
-                    }
-                    Ok(elems(rd::rd_kafka_group_result_partitions(g))
+                    Ok(single_group_partitions(OP, groups, n)?
                         .iter()
                         .filter(|e| is_error(e.err))
                         .filter_map(|e| Some((opt_string(e.topic)?, e.partition, code(e.err))))
@@ -1010,10 +1032,5 @@ pub fn alter_committed_offsets(
             }
         },
     )?;
-    Ok(results
-        .into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|| Err(NativeError::new(OP, RDKafkaErrorCode::Fail, "no result")))
-        })
-        .collect())
+    Ok(every_result(OP, results))
 }
