@@ -95,6 +95,36 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Errors a coordinator gives while it moves or loads (after a broker start or a leader change):
+/// asking again shortly succeeds.
+fn is_transient(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::CoordinatorLoadInProgress
+            | RDKafkaErrorCode::CoordinatorNotAvailable
+            | RDKafkaErrorCode::NotCoordinator
+            | RDKafkaErrorCode::LeaderNotAvailable
+    )
+}
+
+/// Runs `call` again while it fails with a transient coordinator error, backing off from 100 ms up to
+/// 1 s, for at most the request timeout; any other outcome is returned as it is. Blocking: only for
+/// closures already running on the blocking pool.
+fn retry_transient<T>(mut call: impl FnMut() -> Result<T, NativeError>) -> Result<T, NativeError> {
+    let deadline = Instant::now() + timeout();
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match call() {
+            Err(e) if is_transient(e.code) && Instant::now() + pause < deadline => {
+                tracing::debug!(error = %e, "transient coordinator error; retrying");
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn group_type(t: native::GroupType) -> GroupType {
     match t {
         native::GroupType::Classic => GroupType::Classic,
@@ -215,13 +245,14 @@ impl KafkaGateway {
         let cluster_name = cluster.to_owned();
         self.blocking(client, "list-groups", move |admin| {
             let rk = native::handle(admin.inner())?;
-            let listing = native::list_consumer_groups(rk, timeout())?;
-            if listing.groups.is_empty() {
+            let listing = retry_transient(|| {
+                let listing = native::list_consumer_groups(rk, timeout())?;
                 // No broker answered at all: that is an error, not an empty cluster.
-                if let Some(e) = listing.errors.first() {
-                    return Err(e.clone());
+                match listing.errors.first() {
+                    Some(e) if listing.groups.is_empty() => Err(e.clone()),
+                    _ => Ok(listing),
                 }
-            }
+            })?;
             let warnings: Vec<String> = listing
                 .errors
                 .iter()
@@ -350,13 +381,21 @@ impl KafkaGateway {
             .blocking(client, "describe-group", move |admin| {
                 let rk = native::handle(admin.inner())?;
                 let ids = [group_id];
-                let desc = native::describe_consumer_groups(rk, &ids, timeout())?
-                    .into_iter()
-                    .next();
-                let committed = native::list_committed_offsets(rk, &ids, timeout(), 1)?
-                    .into_iter()
-                    .next()
-                    .unwrap_or_else(|| Ok(Vec::new()))?;
+                let desc = retry_transient(|| {
+                    let d = native::describe_consumer_groups(rk, &ids, timeout())?
+                        .into_iter()
+                        .next();
+                    match d.as_ref().and_then(|g| g.error.clone()) {
+                        Some(e) if is_transient(e.code) => Err(e),
+                        _ => Ok(d),
+                    }
+                })?;
+                let committed = retry_transient(|| {
+                    native::list_committed_offsets(rk, &ids, timeout(), 1)?
+                        .into_iter()
+                        .next()
+                        .unwrap_or_else(|| Ok(Vec::new()))
+                })?;
                 Ok((desc, committed))
             })
             .await?;
