@@ -55,3 +55,17 @@ test('an unknown group gets a clear message', async ({ page }) => {
   await page.goto('/group?cluster=local&id=no-such-group-anywhere');
   await expect(page.getByRole('alert')).toContainText("Consumer group 'no-such-group-anywhere' does not exist");
 });
+
+test('sorting by lag puts the group furthest behind first', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('Sort').selectOption('lag');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(/sort=lag/);
+  // The first visit starts the lag index; the page refreshes itself until it is ready.
+  await expect(page.getByTestId('lag-index')).toContainText('Sorted by lag as of', { timeout: 30_000 });
+  await expect(page.getByTestId('group-table').locator('tbody tr').first()).toHaveAttribute(
+    'data-group-id',
+    'analytics-backfill',
+  );
+});

@@ -257,6 +257,63 @@ async fn group_lags_sum_committed_partitions_and_keep_the_order_asked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sorting_by_lag_comes_from_an_index_built_in_the_background() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = unique("sort-topic");
+    create_topic(&topic, 1).await;
+    produce(&topic, &[10]);
+    let prefix = unique("sort-lag");
+    // Lags 1, 7 and 4, created in an order that is neither by id nor by lag.
+    for (suffix, committed) in [("a", 9), ("b", 3), ("c", 6)] {
+        let c: BaseConsumer = client_config()
+            .set("group.id", format!("{prefix}-{suffix}"))
+            .create()
+            .expect("consumer");
+        commit(&c, &topic, &[(0, committed)]);
+    }
+    let form = [
+        ("cluster", "local"),
+        ("search", prefix.as_str()),
+        ("sort", "Lag"),
+    ];
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let page = loop {
+        let (status, json) = server.call("groups/list", &form).await;
+        assert_eq!(status, 200, "{json}");
+        let page: app::domain::GroupPage = serde_json::from_value(json).expect("GroupPage");
+        let info = page
+            .lag_index
+            .clone()
+            .expect("lag index info when sorting by lag");
+        if info.as_of.is_some() || Instant::now() > deadline {
+            break page;
+        }
+        // No index yet: the page is in id order and says a build is under way.
+        assert!(info.building.is_some(), "{info:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let order: Vec<String> = page.groups.iter().map(|g| g.group_id.clone()).collect();
+    assert_eq!(
+        order,
+        [
+            format!("{prefix}-b"),
+            format!("{prefix}-c"),
+            format!("{prefix}-a")
+        ]
+    );
+
+    // Sorting by name never builds or mentions an index.
+    let (_, json) = server
+        .call(
+            "groups/list",
+            &[("cluster", "local"), ("search", prefix.as_str())],
+        )
+        .await;
+    assert!(json["lag_index"].is_null(), "{json}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_group_is_a_specific_error() {
     let server = TestServer::start(LOCAL).await;
     let group = unique("never-existed");

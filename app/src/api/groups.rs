@@ -2,22 +2,24 @@
 
 use leptos::prelude::*;
 
-use crate::domain::{GroupDetail, GroupLag, GroupPage, GroupState};
+use crate::domain::{GroupDetail, GroupLag, GroupPage, GroupSort, GroupState};
 use crate::error::AppError;
 
 /// One page of `cluster`'s consumer groups matching `search` (case-insensitive substring) and `state`,
-/// sorted by group id, each with state, type, member count and coordinator.
+/// sorted by group id or by lag, each with state, type, member count and coordinator.
 #[server(endpoint = "groups/list")]
 pub async fn list_groups(
     cluster: String,
     #[server(default)] search: String,
     #[server(default)] state: Option<GroupState>,
+    #[server(default)] sort: GroupSort,
     #[server(default)] page: u32,
     #[server(default)] page_size: u32,
 ) -> Result<GroupPage, AppError> {
     let query = crate::domain::GroupQuery {
         search,
         state,
+        sort,
         page,
         page_size,
     };

@@ -97,12 +97,41 @@ pub struct GroupSummary {
     pub coordinator: Option<i32>,
 }
 
-/// What the groups list asks for: server-side search, state filter and paging.
+/// The order of the groups list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum GroupSort {
+    /// By group id: needs nothing but the group listing.
+    #[default]
+    Name,
+    /// Highest total lag first, from the cluster's lag index (built in the background; see `LagIndexInfo`).
+    Lag,
+}
+
+impl GroupSort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "Name",
+            Self::Lag => "Lag",
+        }
+    }
+}
+
+/// The state of a cluster's lag index, which sorting by lag needs: the lag of every group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LagIndexInfo {
+    /// When the index in use was read (ms since the epoch); None before the first one is complete.
+    pub as_of: Option<i64>,
+    /// (groups done, groups in all) while a new index is being built.
+    pub building: Option<(u32, u32)>,
+}
+
+/// What the groups list asks for: server-side search, state filter, order and paging.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct GroupQuery {
     /// Case-insensitive substring of the group id; empty matches all.
     pub search: String,
     pub state: Option<GroupState>,
+    pub sort: GroupSort,
     /// Zero-based.
     pub page: u32,
     pub page_size: u32,
@@ -145,6 +174,8 @@ pub struct GroupPage {
     pub groups: Vec<GroupSummary>,
     /// Brokers that did not answer: the list may be incomplete.
     pub warnings: Vec<String>,
+    /// With `GroupSort::Lag`: the index the order comes from. Until one exists the page is in id order.
+    pub lag_index: Option<LagIndexInfo>,
 }
 
 /// A group's lag as the groups list shows it: computed for the visible page after it renders.
@@ -373,8 +404,7 @@ mod tests {
         let q = GroupQuery {
             search: "PAY".into(),
             state: Some(GroupState::Stable),
-            page: 0,
-            page_size: 0,
+            ..GroupQuery::default()
         };
         assert!(q.matches("payments-processor", GroupState::Stable));
         assert!(!q.matches("payments-processor", GroupState::Empty));

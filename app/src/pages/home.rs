@@ -10,9 +10,9 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::state_badge::StateBadge;
 use std::collections::HashMap;
 
-use crate::domain::{ClusterSummary, GroupLag, GroupPage, GroupState};
+use crate::domain::{ClusterSummary, GroupLag, GroupPage, GroupSort, GroupState, LagIndexInfo};
 use crate::error::AppError;
-use crate::format::{group_href, int, opt_int, query_value};
+use crate::format::{group_href, int, opt_int, query_value, utc};
 
 /// The list's inputs, read from the URL so every view is a shareable link.
 #[derive(Clone, PartialEq)]
@@ -20,6 +20,7 @@ struct ListParams {
     cluster: Option<String>,
     search: String,
     state: Option<GroupState>,
+    sort: GroupSort,
     page: u32,
 }
 
@@ -35,6 +36,11 @@ pub fn HomePage() -> impl IntoView {
                 .get("state")
                 .map(|s| GroupState::parse(&s))
                 .filter(|s| *s != GroupState::Unknown),
+            sort: if q.get("sort").as_deref() == Some("lag") {
+                GroupSort::Lag
+            } else {
+                GroupSort::Name
+            },
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
         }
     });
@@ -52,9 +58,25 @@ pub fn HomePage() -> impl IntoView {
                     .map(|c| c.name)
                     .ok_or_else(|| AppError::invalid_input("no cluster is configured"))?,
             };
-            list_groups(cluster, p.search, p.state, p.page, 0).await
+            list_groups(cluster, p.search, p.state, p.sort, p.page, 0).await
         },
     );
+
+    // While the lag index builds, look again every 1.5 s so the order appears without a click.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let building = groups
+            .get()
+            .and_then(|r| r.ok())
+            .and_then(|p| p.lag_index)
+            .is_some_and(|i| i.building.is_some());
+        if building {
+            set_timeout(
+                move || groups.refetch(),
+                std::time::Duration::from_millis(1500),
+            );
+        }
+    });
 
     view! {
         <div class="grid gap-6 lg:grid-cols-[16rem_1fr]">
@@ -136,6 +158,16 @@ fn SearchForm(params: Memo<ListParams>) -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
+                <label class="flex flex-col text-xs text-slate-600">
+                    "Sort"
+                    <select
+                        name="sort"
+                        class="mt-1 rounded border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 focus:outline-none focus:ring-2 focus:ring-indigo-500"
+                    >
+                        <option value="name" selected=p.sort == GroupSort::Name>"Group id"</option>
+                        <option value="lag" selected=p.sort == GroupSort::Lag>"Lag, highest first"</option>
+                    </select>
+                </label>
                 <button
                     type="submit"
                     class="rounded bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500"
@@ -187,6 +219,9 @@ fn page_href(cluster: &str, p: &ListParams, page: u32) -> String {
     if let Some(s) = p.state {
         href.push_str(&format!("&state={}", s.as_str()));
     }
+    if p.sort == GroupSort::Lag {
+        href.push_str("&sort=lag");
+    }
     href
 }
 
@@ -222,6 +257,10 @@ fn GroupTable(page: GroupPage, params: ListParams) -> impl IntoView {
             </p>
         }
     });
+    let index_note = page
+        .lag_index
+        .clone()
+        .map(|i| view! { <LagIndexNote info=i/> });
     if page.groups.is_empty() {
         let text = if page.total == 0 {
             format!("No consumer groups on {} yet.", page.cluster)
@@ -253,6 +292,7 @@ fn GroupTable(page: GroupPage, params: ListParams) -> impl IntoView {
     view! {
         {warnings}
         <p class="mb-2 text-sm text-slate-600" data-testid="group-summary">{summary}</p>
+        {index_note}
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
             <table class="min-w-full text-sm" data-testid="group-table">
                 <thead class="bg-slate-100 text-left text-xs uppercase tracking-wide text-slate-500">
@@ -339,5 +379,23 @@ fn LagCell(lags: PageLags, id: String, show: fn(&GroupLag) -> String) -> impl In
                 }
             }
         </Suspense>
+    }
+}
+
+/// Where the lag order comes from: the index's age, or its build progress.
+#[component]
+fn LagIndexNote(info: LagIndexInfo) -> impl IntoView {
+    let text = match (info.as_of, info.building) {
+        (None, Some((done, total))) if total > 0 => format!(
+            "Computing the lag of every group to sort by it: {} of {} done. Shown by id until then.",
+            int(i64::from(done)),
+            int(i64::from(total))
+        ),
+        (None, _) => "Computing the lag of every group to sort by it. Shown by id until then.".to_owned(),
+        (Some(at), None) => format!("Sorted by lag as of {}.", utc(at)),
+        (Some(at), Some(_)) => format!("Sorted by lag as of {}; a newer reading is on its way.", utc(at)),
+    };
+    view! {
+        <p role="status" class="mb-2 text-xs text-slate-500" data-testid="lag-index">{text}</p>
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use app::api::ports::{BoxFuture, KafkaReader};
 use app::domain::{
     BrokerNode, ClusterSummary, GroupDetail, GroupLag, GroupMember, GroupPage, GroupQuery,
-    GroupState, GroupSummary, GroupType, PartitionPosition,
+    GroupSort, GroupState, GroupSummary, GroupType, LagIndexInfo, PartitionPosition,
 };
 use app::error::{AppError, AppResult};
 use rdkafka::admin::AdminClient;
@@ -34,6 +34,8 @@ struct ClusterClient {
     reader: Arc<Mutex<BaseConsumer>>,
     /// Cumulative requests sent by the admin client, per request type, from librdkafka's statistics.
     requests: Arc<Mutex<BTreeMap<String, i64>>>,
+    /// The lag of every group, for sorting by lag; rebuilt in the background when asked for and stale.
+    lag_index: Arc<Mutex<LagIndex>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -43,6 +45,26 @@ impl Drop for ClusterClient {
         self.stop.store(true, Ordering::Relaxed);
     }
 }
+
+/// A cluster's lag index: the total lag of every group at one moment.
+#[derive(Default)]
+struct LagIndex {
+    snapshot: Option<Arc<LagSnapshot>>,
+    /// (groups done, groups in all) while a build runs.
+    building: Option<(u32, u32)>,
+}
+
+struct LagSnapshot {
+    /// When the build started (ms since the epoch): every lag in it is at least this fresh.
+    as_of_ms: i64,
+    taken: Instant,
+    lags: HashMap<String, i64>,
+}
+
+/// An index older than this is rebuilt when someone sorts by lag (and used meanwhile).
+const LAG_INDEX_TTL: Duration = Duration::from_secs(60);
+/// Groups per batch while building the index: committed offsets pipelined, then one ListOffsets.
+const LAG_INDEX_BATCH: usize = 500;
 
 /// Gateway settings that are not per cluster.
 #[derive(Debug, Clone, Default)]
@@ -197,6 +219,7 @@ impl KafkaGateway {
                     admin,
                     reader: Arc::new(Mutex::new(reader)),
                     requests,
+                    lag_index: Arc::new(Mutex::new(LagIndex::default())),
                     stop,
                 },
             );
@@ -243,6 +266,28 @@ impl KafkaGateway {
     async fn list_groups_impl(&self, cluster: &str, query: GroupQuery) -> AppResult<GroupPage> {
         let client = self.cluster(cluster)?;
         let cluster_name = cluster.to_owned();
+        // Sorting by lag uses the newest complete index; a stale or missing one is rebuilt meanwhile.
+        let snapshot = if query.sort == GroupSort::Lag {
+            let snapshot = client
+                .lag_index
+                .lock()
+                .ok()
+                .and_then(|i| i.snapshot.clone());
+            if snapshot
+                .as_ref()
+                .is_none_or(|s| s.taken.elapsed() > LAG_INDEX_TTL)
+            {
+                self.start_lag_index_build(client);
+            }
+            snapshot
+        } else {
+            None
+        };
+        let lag_index = (query.sort == GroupSort::Lag).then(|| LagIndexInfo {
+            as_of: snapshot.as_ref().map(|s| s.as_of_ms),
+            building: client.lag_index.lock().ok().and_then(|i| i.building),
+        });
+        let sort_by = snapshot.clone();
         self.blocking(client, "list-groups", move |admin| {
             let rk = native::handle(admin.inner())?;
             let listing = retry_transient(|| {
@@ -275,8 +320,15 @@ impl KafkaGateway {
             for g in &all {
                 *counts.entry(g.1).or_default() += 1;
             }
-            let matching: Vec<&(String, GroupState, native::GroupType, bool)> =
+            let mut matching: Vec<&(String, GroupState, native::GroupType, bool)> =
                 all.iter().filter(|g| query.matches(&g.0, g.1)).collect();
+            if let Some(index) = &sort_by {
+                // Highest lag first; groups the index does not know (no commits, or newer) last, by id.
+                matching.sort_by(|a, b| {
+                    let (la, lb) = (index.lags.get(&a.0), index.lags.get(&b.0));
+                    lb.cmp(&la).then_with(|| a.0.cmp(&b.0))
+                });
+            }
             let size = query.effective_page_size() as usize;
             let start = (query.page as usize).saturating_mul(size);
             let page: Vec<&(String, GroupState, native::GroupType, bool)> =
@@ -313,6 +365,7 @@ impl KafkaGateway {
                 page_size: size as u32,
                 groups,
                 warnings,
+                lag_index,
             })
         })
         .await
@@ -325,53 +378,44 @@ impl KafkaGateway {
     ) -> AppResult<Vec<GroupLag>> {
         let client = self.cluster(cluster)?;
         self.blocking(client, "group-lags", move |admin| {
-            let rk = native::handle(admin.inner())?;
-            let committed = native::list_committed_offsets(rk, &groups, timeout(), LAG_IN_FLIGHT)?;
-            let mut partitions: Vec<(String, i32)> = committed
-                .iter()
-                .flatten()
-                .flatten()
-                .map(|c| (c.topic.clone(), c.partition))
-                .collect();
-            partitions.sort();
-            partitions.dedup();
-            let ends: HashMap<(String, i32), i64> =
-                tolerate_missing_leaders(native::list_offsets(rk, &partitions, OffsetSpec::Latest, timeout()))?
-                    .into_iter()
-                    .filter_map(|o| Some(((o.topic, o.partition), o.offset?)))
-                    .collect();
-            Ok(groups
-                .into_iter()
-                .zip(committed)
-                .map(|(group_id, offsets)| match offsets {
-                    Ok(offsets) => {
-                        let mut topics: Vec<String> = offsets.iter().map(|c| c.topic.clone()).collect();
-                        topics.sort();
-                        topics.dedup();
-                        let lag = offsets
-                            .iter()
-                            .filter_map(|c| Some(ends.get(&(c.topic.clone(), c.partition))? - c.offset?))
-                            .sum();
-                        GroupLag {
-                            group_id,
-                            topics,
-                            committed_partitions: offsets.iter().filter(|c| c.offset.is_some()).count() as u32,
-                            lag: Some(lag),
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(group = %group_id, error = %e, "cannot read committed offsets");
-                        GroupLag {
-                            group_id,
-                            topics: Vec::new(),
-                            committed_partitions: 0,
-                            lag: None,
-                        }
-                    }
-                })
-                .collect())
+            lags_for(native::handle(admin.inner())?, groups)
         })
         .await
+    }
+
+    /// Starts building `client`'s lag index on the blocking pool unless a build is running.
+    fn start_lag_index_build(&self, client: &ClusterClient) {
+        {
+            let Ok(mut index) = client.lag_index.lock() else {
+                return;
+            };
+            if index.building.is_some() {
+                return;
+            }
+            index.building = Some((0, 0));
+        }
+        let admin = Arc::clone(&client.admin);
+        let index = Arc::clone(&client.lag_index);
+        let cluster = client.config.name.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let result = build_lag_index(&admin, &index);
+            if let Ok(mut i) = index.lock() {
+                i.building = None;
+                match result {
+                    Ok(snapshot) => {
+                        tracing::info!(
+                            %cluster,
+                            groups = snapshot.lags.len(),
+                            ms = started.elapsed().as_millis() as u64,
+                            "lag index built"
+                        );
+                        i.snapshot = Some(Arc::new(snapshot));
+                    }
+                    Err(e) => tracing::warn!(%cluster, error = %e, "lag index build failed"),
+                }
+            }
+        });
     }
 
     async fn describe_group_impl(&self, cluster: &str, group: &str) -> AppResult<GroupDetail> {
@@ -526,6 +570,95 @@ impl KafkaGateway {
             read_at: now_ms(),
         })
     }
+}
+
+/// Total lag and topics of `groups`: their committed offsets (pipelined, one request per group as
+/// librdkafka requires) and one ListOffsets for all their partitions.
+fn lags_for(
+    rk: std::ptr::NonNull<rdkafka::bindings::rd_kafka_t>,
+    groups: Vec<String>,
+) -> Result<Vec<GroupLag>, NativeError> {
+    let committed = native::list_committed_offsets(rk, &groups, timeout(), LAG_IN_FLIGHT)?;
+    let mut partitions: Vec<(String, i32)> = committed
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|c| (c.topic.clone(), c.partition))
+        .collect();
+    partitions.sort();
+    partitions.dedup();
+    let ends: HashMap<(String, i32), i64> = tolerate_missing_leaders(native::list_offsets(
+        rk,
+        &partitions,
+        OffsetSpec::Latest,
+        timeout(),
+    ))?
+    .into_iter()
+    .filter_map(|o| Some(((o.topic, o.partition), o.offset?)))
+    .collect();
+    Ok(groups
+        .into_iter()
+        .zip(committed)
+        .map(|(group_id, offsets)| match offsets {
+            Ok(offsets) => {
+                let mut topics: Vec<String> = offsets.iter().map(|c| c.topic.clone()).collect();
+                topics.sort();
+                topics.dedup();
+                let lag = offsets
+                    .iter()
+                    .filter_map(|c| Some(ends.get(&(c.topic.clone(), c.partition))? - c.offset?))
+                    .sum();
+                GroupLag {
+                    group_id,
+                    topics,
+                    committed_partitions: offsets.iter().filter(|c| c.offset.is_some()).count()
+                        as u32,
+                    lag: Some(lag),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(group = %group_id, error = %e, "cannot read committed offsets");
+                GroupLag {
+                    group_id,
+                    topics: Vec::new(),
+                    committed_partitions: 0,
+                    lag: None,
+                }
+            }
+        })
+        .collect())
+}
+
+/// The lag of every group of the cluster, in batches, reporting progress into `index`.
+fn build_lag_index(
+    admin: &AdminClient<DefaultClientContext>,
+    index: &Mutex<LagIndex>,
+) -> Result<LagSnapshot, NativeError> {
+    let as_of_ms = now_ms();
+    let taken = Instant::now();
+    let rk = native::handle(admin.inner())?;
+    let listing = retry_transient(|| native::list_consumer_groups(rk, timeout()))?;
+    let ids: Vec<String> = listing.groups.into_iter().map(|g| g.group_id).collect();
+    let total = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+    let mut lags = HashMap::with_capacity(ids.len());
+    let mut done = 0u32;
+    for batch in ids.chunks(LAG_INDEX_BATCH) {
+        for l in lags_for(rk, batch.to_vec())? {
+            // A group without commits has no lag to sort by: it goes after every group that has one.
+            if let (Some(lag), true) = (l.lag, l.committed_partitions > 0) {
+                lags.insert(l.group_id, lag);
+            }
+        }
+        done = done.saturating_add(u32::try_from(batch.len()).unwrap_or(u32::MAX));
+        if let Ok(mut i) = index.lock() {
+            i.building = Some((done, total));
+        }
+    }
+    Ok(LagSnapshot {
+        as_of_ms,
+        taken,
+        lags,
+    })
 }
 
 /// Serves the admin client's main queue on a thread of its own: logs and errors go to tracing,
