@@ -157,11 +157,7 @@ async fn main() -> BenchResult<()> {
             }
         }
         times.sort_by(f64::total_cmp);
-        let reqs = requests
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let reqs = format_requests(&requests);
         println!(
             "{:<34} {:>9.1} {:>9.1} {:>9.1} {:>10}  {}",
             name,
@@ -169,7 +165,7 @@ async fn main() -> BenchResult<()> {
             times[times.len() / 2],
             times[times.len() - 1],
             bytes,
-            if reqs.is_empty() { "-".into() } else { reqs }
+            reqs
         );
     }
 
@@ -194,11 +190,7 @@ async fn main() -> BenchResult<()> {
     let built = t.elapsed().as_secs_f64() * 1000.0;
     settle().await;
     let requests = diff(&before, &gateway.request_counts("local"));
-    let reqs = requests
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let reqs = format_requests(&requests);
     println!(
         "{:<34} {:>9.1}  (one run, every group; polled every 100 ms)  {reqs}",
         "lag index for sort by lag", built
@@ -251,6 +243,18 @@ fn diff(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>) -> BTreeM
             (d > 0).then(|| (k.clone(), d))
         })
         .collect()
+}
+
+/// `ListOffsets=2 Metadata=1`, or `-` when no request was counted.
+fn format_requests(requests: &BTreeMap<String, i64>) -> String {
+    if requests.is_empty() {
+        return "-".into();
+    }
+    requests
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn rss_kib() -> Option<u64> {

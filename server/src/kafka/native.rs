@@ -374,11 +374,11 @@ fn call_one(
     Ok(ev)
 }
 
-/// Submits `count` requests of one kind on one queue with at most `in_flight` outstanding, and hands each
-/// result event (or error) to `collect` with the request's index. Used for the admin calls librdkafka
+/// Submits `count` requests of one kind on one queue with at most `in_flight` outstanding, reads each
+/// result event with `read`, and returns the outcomes in request order. Used for the admin calls librdkafka
 /// limits to one group per request, so N groups cost N concurrent requests rather than N sequential ones.
 #[allow(clippy::too_many_arguments)]
-fn call_pipelined(
+fn call_pipelined<T>(
     rk: NonNull<rd::rd_kafka_t>,
     op: rd::rd_kafka_admin_op_t,
     operation: &'static str,
@@ -391,8 +391,14 @@ fn call_pipelined(
         *const rd::rd_kafka_AdminOptions_t,
         *mut rd::rd_kafka_queue_t,
     ) -> Result<(), NativeError>,
-    mut collect: impl FnMut(usize, Result<&Event, NativeError>),
-) -> Result<(), NativeError> {
+    mut read: impl FnMut(&Event) -> Result<T, NativeError>,
+) -> Result<Vec<Result<T, NativeError>>, NativeError> {
+    let mut results: Vec<Option<Result<T, NativeError>>> = (0..count).map(|_| None).collect();
+    let mut collect = |idx: usize, r: Result<T, NativeError>| {
+        if let Some(slot) = results.get_mut(idx) {
+            *slot = Some(r);
+        }
+    };
     let queue = Queue::new(rk, operation)?;
     let mut next = 0usize;
     let mut outstanding: VecDeque<(usize, Instant)> = VecDeque::new();
@@ -417,10 +423,7 @@ fn call_pipelined(
             Some(ev) => {
                 let idx = ev.opaque();
                 outstanding.retain(|(i, _)| *i != idx);
-                match ev.check(operation, expected) {
-                    Ok(()) => collect(idx, Ok(&ev)),
-                    Err(e) => collect(idx, Err(e)),
-                }
+                collect(idx, ev.check(operation, expected).and_then(|()| read(&ev)));
             }
             None => {
                 // The oldest request is past its deadline: report it and stop waiting for it.
@@ -437,7 +440,7 @@ fn call_pipelined(
             }
         }
     }
-    Ok(())
+    Ok(every_result(operation, results))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -707,8 +710,6 @@ pub fn list_committed_offsets(
     in_flight: usize,
 ) -> Result<Vec<Result<Vec<CommittedOffset>, NativeError>>, NativeError> {
     const OP: &str = "ListConsumerGroupOffsets";
-    let mut results: Vec<Option<Result<Vec<CommittedOffset>, NativeError>>> =
-        vec![None; groups.len()];
     call_pipelined(
         rk,
         rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
@@ -729,25 +730,19 @@ pub fn list_committed_offsets(
             }
             Ok(())
         },
-        |i, ev| {
-            let r = ev.and_then(|ev| {
-                // SAFETY: the result lives as long as `ev`; values are copied out.
-                unsafe {
-                    let res = rd::rd_kafka_event_ListConsumerGroupOffsets_result(ev.ptr());
-                    let mut n = 0usize;
-                    let groups = rd::rd_kafka_ListConsumerGroupOffsets_result_groups(res, &mut n);
-                    Ok(single_group_partitions(OP, groups, n)?
-                        .iter()
-                        .filter_map(read_committed)
-                        .collect())
-                }
-            });
-            if let Some(slot) = results.get_mut(i) {
-                *slot = Some(r);
+        |ev| {
+            // SAFETY: the result lives as long as `ev`; values are copied out.
+            unsafe {
+                let res = rd::rd_kafka_event_ListConsumerGroupOffsets_result(ev.ptr());
+                let mut n = 0usize;
+                let groups = rd::rd_kafka_ListConsumerGroupOffsets_result_groups(res, &mut n);
+                Ok(single_group_partitions(OP, groups, n)?
+                    .iter()
+                    .filter_map(read_committed)
+                    .collect())
             }
         },
-    )?;
-    Ok(every_result(OP, results))
+    )
 }
 
 fn read_committed(e: &rd::rd_kafka_topic_partition_t) -> Option<CommittedOffset> {
@@ -979,7 +974,6 @@ pub fn alter_committed_offsets(
     in_flight: usize,
 ) -> Result<Vec<CommitOutcome>, NativeError> {
     const OP: &str = "AlterConsumerGroupOffsets";
-    let mut results: Vec<Option<CommitOutcome>> = vec![None; requests.len()];
     call_pipelined(
         rk,
         rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS,
@@ -1013,24 +1007,18 @@ pub fn alter_committed_offsets(
             }
             Ok(())
         },
-        |i, ev| {
-            let r = ev.and_then(|ev| {
-                // SAFETY: results live as long as `ev` and are copied out.
-                unsafe {
-                    let res = rd::rd_kafka_event_AlterConsumerGroupOffsets_result(ev.ptr());
-                    let mut n = 0usize;
-                    let groups = rd::rd_kafka_AlterConsumerGroupOffsets_result_groups(res, &mut n);
-                    Ok(single_group_partitions(OP, groups, n)?
-                        .iter()
-                        .filter(|e| is_error(e.err))
-                        .filter_map(|e| Some((opt_string(e.topic)?, e.partition, code(e.err))))
-                        .collect())
-                }
-            });
-            if let Some(slot) = results.get_mut(i) {
-                *slot = Some(r);
+        |ev| {
+            // SAFETY: results live as long as `ev` and are copied out.
+            unsafe {
+                let res = rd::rd_kafka_event_AlterConsumerGroupOffsets_result(ev.ptr());
+                let mut n = 0usize;
+                let groups = rd::rd_kafka_AlterConsumerGroupOffsets_result_groups(res, &mut n);
+                Ok(single_group_partitions(OP, groups, n)?
+                    .iter()
+                    .filter(|e| is_error(e.err))
+                    .filter_map(|e| Some((opt_string(e.topic)?, e.partition, code(e.err))))
+                    .collect())
             }
         },
-    )?;
-    Ok(every_result(OP, results))
+    )
 }
