@@ -2,6 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod offsets_csv;
+pub mod planner;
+pub mod reset;
+pub mod timespec;
+
 /// A configured cluster as the browser may see it: never credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterSummary {
