@@ -7,6 +7,9 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::reset::{MemberRef, Plan, PlanError, Refusal};
+use crate::domain::GroupState;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AppError {
@@ -40,6 +43,42 @@ pub enum AppError {
     #[error("Invalid input: {message}")]
     InvalidInput { message: String },
 
+    /// The spec cannot be planned; the message is the reference tool's where it has one.
+    #[error("{error}")]
+    Plan { error: PlanError },
+
+    /// Execute refused: the group has active members that would overwrite the commit.
+    #[error("{}", Refusal::Active { state: *state, members: members.clone() }.message(group))]
+    GroupActive {
+        group: String,
+        state: GroupState,
+        members: Vec<MemberRef>,
+    },
+
+    /// Execute refused: Kafka changed since the preview; `plan` is the plan on the fresh snapshot.
+    #[error("The offsets of group '{group}' changed since the preview; nothing was committed. Review the new plan.")]
+    Drift { group: String, plan: Box<Plan> },
+
+    /// Execute refused: another execution holds the group.
+    #[error("Group '{group}' is being reset by execution {execution} ({actor}, started at {started_at}); nothing was done.")]
+    ExecutionInProgress {
+        group: String,
+        execution: i64,
+        actor: String,
+        started_at: String,
+    },
+
+    /// An execution ran and did not verify; its record (backup included) is kept under `execution`.
+    #[error("Execution {execution} on group '{group}' failed: {reason}")]
+    ExecutionFailed {
+        execution: i64,
+        group: String,
+        reason: String,
+    },
+
+    #[error("{what} was not found.")]
+    NotFound { what: String },
+
     /// Something failed on the server that the caller cannot fix; the detail is in the server log.
     #[error("Internal server error (see the server log, reference {reference}).")]
     Internal { reference: String },
@@ -64,6 +103,12 @@ impl AppError {
         Self::InvalidInput {
             message: message.into(),
         }
+    }
+}
+
+impl From<PlanError> for AppError {
+    fn from(error: PlanError) -> Self {
+        Self::Plan { error }
     }
 }
 
@@ -100,6 +145,26 @@ mod tests {
                 code: "X".into(),
             },
             AppError::invalid_input("bad"),
+            AppError::Plan {
+                error: PlanError::NoScope,
+            },
+            AppError::GroupActive {
+                group: "g".into(),
+                state: GroupState::Stable,
+                members: vec![],
+            },
+            AppError::ExecutionInProgress {
+                group: "g".into(),
+                execution: 3,
+                actor: "a".into(),
+                started_at: "t".into(),
+            },
+            AppError::ExecutionFailed {
+                execution: 3,
+                group: "g".into(),
+                reason: "r".into(),
+            },
+            AppError::NotFound { what: "w".into() },
             AppError::Internal {
                 reference: "r".into(),
             },

@@ -10,11 +10,39 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::config::Config;
 use crate::kafka::{GatewayError, KafkaGateway};
+use crate::reset::{FaultPauses, LocalOperator, ResetService};
+use crate::store::{SqliteStore, StoreError};
 
-/// Services for `config`: one Kafka client per cluster, created once and shared by every request.
-pub fn services(config: &Config) -> Result<Services, GatewayError> {
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Kafka(#[from] GatewayError),
+    #[error("cannot open the store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Services for `config`: one Kafka client per cluster and the store, created once and shared by every
+/// request. Executions a crash left pending are resolved in the background from here on.
+/// Must be called within a Tokio runtime.
+pub fn services(config: &Config) -> Result<Services, StartError> {
+    services_with(config, Arc::new(KafkaGateway::new(config)?))
+}
+
+/// As `services`, over a gateway built by the caller (benchmarks turn its statistics on).
+pub fn services_with(config: &Config, gateway: Arc<KafkaGateway>) -> Result<Services, StartError> {
+    let store = Arc::new(SqliteStore::open(&config.data_dir.join("rewind.db"))?);
+    let resets = Arc::new(ResetService::new(
+        gateway.clone(),
+        store,
+        FaultPauses::from_env(),
+    ));
+    resets.spawn_recovery();
     Ok(Services {
-        kafka: Arc::new(KafkaGateway::new(config)?),
+        kafka: gateway,
+        resets,
+        auth: Arc::new(LocalOperator {
+            name: "local operator".into(),
+        }),
     })
 }
 

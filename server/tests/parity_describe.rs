@@ -5,7 +5,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,20 +13,12 @@ use app::domain::{GroupDetail, GroupState};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
-use support::{bootstrap, client_config, create_topic, unique, TestServer};
+use support::{bootstrap, client_config, create_topic, oracle, unique, TestServer};
 
 const LOCAL: &str = "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{bootstrap}\"\n";
 
 /// (committed, log end, lag, consumer id) per (topic, partition), as strings the way the tool prints them.
 type Rows = BTreeMap<(String, i32), (String, String, String, String)>;
-
-fn oracle() -> PathBuf {
-    std::env::var_os("REWIND_KAFKA_CONSUMER_GROUPS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/kafka-consumer-groups")
-        })
-}
 
 /// Runs `kafka-consumer-groups --describe --group G` and parses its rows.
 async fn reference_describe(group: &str) -> Rows {

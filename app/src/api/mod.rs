@@ -1,6 +1,8 @@
 //! Server functions, one module per resource. Each is thin: it finds the service in context and calls it.
 
 pub mod clusters;
+pub mod executions;
 pub mod groups;
+pub mod plans;
 #[cfg(feature = "ssr")]
 pub mod ports;

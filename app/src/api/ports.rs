@@ -7,6 +7,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::domain::execution::{
+    DeleteOffsetsReport, ExecuteReport, Execution, ExecutionSummary, Preview, SavedPlan,
+};
+use crate::domain::reset::{ResetSpec, TopicScope};
 use crate::domain::{ClusterSummary, GroupDetail, GroupLag, GroupPage, GroupQuery};
 use crate::error::{AppError, AppResult};
 
@@ -35,10 +39,67 @@ pub trait KafkaReader: Send + Sync + 'static {
     ) -> BoxFuture<'a, AppResult<GroupDetail>>;
 }
 
+/// What a caller wants to do, for the authorisation check every mutating server function makes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Preview,
+    SavePlan,
+    Execute,
+    DeleteOffsets,
+}
+
+/// Who is calling. Until sign-in exists every caller is the configured local operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+}
+
+pub trait Authorizer: Send + Sync + 'static {
+    /// The caller, if they may do `action` on `group` of `cluster`; `NotAuthorised` otherwise.
+    fn authorize(&self, action: Action, cluster: &str, group: Option<&str>) -> AppResult<Actor>;
+}
+
+/// Reset plans: preview, execute (with backup and verification), undo, history, interop.
+pub trait Resets: Send + Sync + 'static {
+    /// A fresh snapshot read with batched requests and the plan on it, with its fingerprint.
+    fn preview(&self, spec: ResetSpec) -> BoxFuture<'_, AppResult<Preview>>;
+    /// Executes `spec` if a fresh snapshot still gives `fingerprint`; `at_ms` is the instant the
+    /// preview's time lookup used (by-duration), so both resolve the same instant.
+    fn execute(
+        &self,
+        spec: ResetSpec,
+        fingerprint: String,
+        at_ms: Option<i64>,
+        actor: Actor,
+    ) -> BoxFuture<'_, AppResult<ExecuteReport>>;
+    fn execution(&self, id: i64) -> BoxFuture<'_, AppResult<Execution>>;
+    fn executions(
+        &self,
+        cluster: String,
+        group: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'_, AppResult<Vec<ExecutionSummary>>>;
+    /// Previews `spec` and stores the plan under a new id.
+    fn save_plan(&self, spec: ResetSpec, actor: Actor) -> BoxFuture<'_, AppResult<SavedPlan>>;
+    fn saved_plan(&self, id: String) -> BoxFuture<'_, AppResult<SavedPlan>>;
+    /// The group's committed offsets in the reference tool's 3-column CSV.
+    fn export_offsets(&self, cluster: String, group: String) -> BoxFuture<'_, AppResult<String>>;
+    /// Deletes the group's offsets for the given topics (or partitions), with the tool's state rules.
+    fn delete_offsets(
+        &self,
+        cluster: String,
+        group: String,
+        topics: Vec<TopicScope>,
+        actor: Actor,
+    ) -> BoxFuture<'_, AppResult<DeleteOffsetsReport>>;
+}
+
 /// Everything a server function may use, provided once per request through Leptos context.
 #[derive(Clone)]
 pub struct Services {
     pub kafka: Arc<dyn KafkaReader>,
+    pub resets: Arc<dyn Resets>,
+    pub auth: Arc<dyn Authorizer>,
 }
 
 /// The services of this request. Missing context is a wiring bug on the server, not a user error,

@@ -13,6 +13,12 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::NotAuthorised { .. } => "Not authorised",
         AppError::Kafka { .. } => "Kafka error",
         AppError::InvalidInput { .. } => "Invalid input",
+        AppError::Plan { .. } => "Cannot plan this reset",
+        AppError::GroupActive { .. } => "Group is active",
+        AppError::Drift { .. } => "Offsets changed since the preview",
+        AppError::ExecutionInProgress { .. } => "Another reset is running",
+        AppError::ExecutionFailed { .. } => "Execution failed",
+        AppError::NotFound { .. } => "Not found",
         AppError::Internal { .. } => "Server error",
         AppError::Transport { .. } => "Request failed",
     };

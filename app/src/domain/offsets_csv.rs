@@ -95,23 +95,32 @@ fn parse_row(topic: &str, partition: &str, offset: &str) -> Result<(TopicPartiti
 /// The rows of a CSV: `(group, topic, partition, offset)`.
 pub type CsvRow<'a> = (&'a str, &'a str, i32, i64);
 
-/// Writes rows in the reference tool's export format: 3 columns when `with_group` is false.
+/// Writes rows in the reference tool's export format: 3 columns when `with_group` is false, one record per
+/// line, quoted exactly where the tool's CSV writer quotes, so exports compare byte for byte.
 pub fn write_csv<'a>(rows: impl IntoIterator<Item = CsvRow<'a>>, with_group: bool) -> String {
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
+    let mut out = String::new();
     for (g, t, p, o) in rows {
-        let (p, o) = (p.to_string(), o.to_string());
-        // Writing to a Vec cannot fail; a failed record would only drop that line.
-        let _ = if with_group {
-            w.write_record([g, t, &p, &o])
-        } else {
-            w.write_record([t, &p, &o])
-        };
+        if with_group {
+            push_field(&mut out, g);
+            out.push(',');
+        }
+        push_field(&mut out, t);
+        out.push_str(&format!(",{p},{o}\n"));
     }
-    let bytes = w.into_inner().unwrap_or_default();
-    String::from_utf8(bytes).unwrap_or_default()
+    out
+}
+
+/// The tool's writer (Jackson CSV) quotes a value longer than 24 UTF-16 units, or holding a character
+/// below `-` (space, `!"#$%&'()*+,`, control characters) or a backslash; `"` is doubled.
+fn push_field(out: &mut String, value: &str) {
+    let quote = value.encode_utf16().count() > 24 || value.chars().any(|c| c < '-' || c == '\\');
+    if quote {
+        out.push('"');
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(value);
+    }
 }
 
 /// The plan's targets as `--export` writes them (3 columns for one group, 4 for several).
@@ -308,6 +317,15 @@ mod tests {
         let rows = parse_reset_csv(&text, &groups).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(write_csv([("g", "t", 0, 5)], false), "t,0,5\n");
+        // Long values are quoted too, as the tool's writer does.
+        assert_eq!(
+            write_csv([("g", "abcdefghijklmnopqrstuvwxy", 0, 5)], false),
+            "\"abcdefghijklmnopqrstuvwxy\",0,5\n"
+        );
+        assert_eq!(
+            write_csv([("g", "a.b-c_d:e", 0, 5)], false),
+            "a.b-c_d:e,0,5\n"
+        );
     }
 
     #[test]

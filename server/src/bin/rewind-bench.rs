@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::api::ports::Services;
 use clap::Parser;
 use leptos::prelude::LeptosOptions;
 use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication};
@@ -79,9 +78,7 @@ async fn main() -> BenchResult<()> {
             statistics_interval: Some(Duration::from_millis(100)),
         },
     )?);
-    let services = Services {
-        kafka: gateway.clone(),
-    };
+    let services = router::services_with(&config, gateway.clone())?;
     let options = LeptosOptions::builder().output_name("rewind").build();
     let app = router::build(options, services);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -39,7 +39,42 @@ fn map_code(cluster: &ClusterConfig, operation: &str, code: RDKafkaErrorCode) ->
         other => AppError::Kafka {
             cluster: cluster.name.clone(),
             operation: operation.into(),
-            code: other.to_string(),
+            code: protocol_name(other),
         },
+    }
+}
+
+/// The Kafka protocol's name for an error (`GROUP_SUBSCRIBED_TO_TOPIC`), which operators can search for,
+/// derived from rdkafka's variant name.
+pub fn protocol_name(code: RDKafkaErrorCode) -> String {
+    // librdkafka calls the protocol's UNKNOWN_SERVER_ERROR (-1) just "Unknown".
+    if code == RDKafkaErrorCode::Unknown {
+        return "UNKNOWN_SERVER_ERROR".into();
+    }
+    let camel = format!("{code:?}");
+    let mut out = String::with_capacity(camel.len() + 8);
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_names_are_screaming_snake_case() {
+        assert_eq!(
+            protocol_name(RDKafkaErrorCode::GroupSubscribedToTopic),
+            "GROUP_SUBSCRIBED_TO_TOPIC"
+        );
+        assert_eq!(
+            protocol_name(RDKafkaErrorCode::Unknown),
+            "UNKNOWN_SERVER_ERROR"
+        );
     }
 }

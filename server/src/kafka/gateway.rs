@@ -24,6 +24,8 @@ use super::errors::{map_native_error, REQUEST_TIMEOUT_SECS};
 use super::native::{self, NativeError, OffsetSpec};
 use crate::config::{ClusterConfig, Config};
 
+mod offsets;
+
 /// One cluster's long-lived clients. `AdminClient` runs its own thread that polls librdkafka's queue,
 /// so events never pile up while the console is idle. Admin calls use private queues of their own.
 struct ClusterClient {

@@ -37,6 +37,15 @@ impl NativeError {
             message: message.into(),
         }
     }
+
+    /// Converts an rdkafka client error (from the high-level API) for `operation`.
+    pub fn from_kafka(operation: &'static str) -> impl Fn(rdkafka::error::KafkaError) -> Self {
+        move |e| Self {
+            operation,
+            code: e.rdkafka_error_code().unwrap_or(RDKafkaErrorCode::Fail),
+            message: e.to_string(),
+        }
+    }
 }
 
 /// Copies a C string that may be NULL.
@@ -1021,4 +1030,54 @@ pub fn alter_committed_offsets(
             }
         },
     )
+}
+
+// ---------------------------------------------------------------------------------------------------
+// DeleteConsumerGroupOffsets
+
+/// Deletes one group's committed offsets for `partitions` (one OffsetDelete request). Returns the
+/// partitions the broker refused, with its error (for example GROUP_SUBSCRIBED_TO_TOPIC); a whole-group
+/// error (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP) is the call's error.
+pub fn delete_committed_offsets(
+    rk: NonNull<rd::rd_kafka_t>,
+    group: &str,
+    partitions: &[(String, i32)],
+    timeout: Duration,
+) -> Result<Vec<(String, i32, RDKafkaErrorCode)>, NativeError> {
+    const OP: &str = "DeleteConsumerGroupOffsets";
+    let name = cstring(OP, group)?;
+    let topics = partitions
+        .iter()
+        .map(|(t, _)| cstring(OP, t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut list = PartitionList::new(OP, partitions.len())?;
+    for ((_, p), t) in partitions.iter().zip(&topics) {
+        list.add(t, *p, OFFSET_INVALID);
+    }
+    let ev = call_one(
+        rk,
+        rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS,
+        OP,
+        rd::RD_KAFKA_EVENT_DELETECONSUMERGROUPOFFSETS_RESULT,
+        timeout,
+        |_| Ok(()),
+        // SAFETY: the request object copies group and list; it is destroyed right after submit.
+        |opts, q| unsafe {
+            let mut req =
+                rd::rd_kafka_DeleteConsumerGroupOffsets_new(name.as_ptr(), list.0.as_ptr());
+            rd::rd_kafka_DeleteConsumerGroupOffsets(rk.as_ptr(), &mut req, 1, opts, q);
+            rd::rd_kafka_DeleteConsumerGroupOffsets_destroy(req);
+        },
+    )?;
+    // SAFETY: results live as long as `ev` and are copied out.
+    unsafe {
+        let res = rd::rd_kafka_event_DeleteConsumerGroupOffsets_result(ev.ptr());
+        let mut n = 0usize;
+        let groups = rd::rd_kafka_DeleteConsumerGroupOffsets_result_groups(res, &mut n);
+        Ok(single_group_partitions(OP, groups, n)?
+            .iter()
+            .filter(|e| is_error(e.err))
+            .filter_map(|e| Some((opt_string(e.topic)?, e.partition, code(e.err))))
+            .collect())
+    }
 }

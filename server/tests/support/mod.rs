@@ -119,3 +119,103 @@ impl TestServer {
         (status, json)
     }
 }
+
+/// Kafka's own `kafka-consumer-groups` (the reference oracle).
+pub fn oracle() -> std::path::PathBuf {
+    std::env::var_os("REWIND_KAFKA_CONSUMER_GROUPS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../scripts/kafka-consumer-groups")
+        })
+}
+
+/// Runs the reference tool against the test broker: (exit code, stdout, stderr).
+pub async fn run_oracle(args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(oracle())
+        .arg("--bootstrap-server")
+        .arg(bootstrap())
+        .args(args)
+        .output()
+        .await
+        .expect("run kafka-consumer-groups");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Produces `count` records to one partition, the i-th with timestamp `base_ts + i * step_ms`.
+pub fn produce_timestamped(topic: &str, partition: i32, count: i64, base_ts: i64, step_ms: i64) {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let producer: BaseProducer = client_config().create().expect("producer");
+    for i in 0..count {
+        let key = format!("k{i}");
+        let value = format!("value-{i}");
+        producer
+            .send(
+                BaseRecord::to(topic)
+                    .partition(partition)
+                    .key(&key)
+                    .payload(&value)
+                    .timestamp(base_ts + i * step_ms),
+            )
+            .expect("enqueue");
+    }
+    producer.flush(Duration::from_secs(30)).expect("flush");
+}
+
+/// Commits offsets for `group` as a simple consumer (the group must not have active members).
+pub fn commit_offsets(group: &str, topic: &str, offsets: &[(i32, i64)]) {
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+    let c: BaseConsumer = client_config()
+        .set("group.id", group)
+        .create()
+        .expect("consumer");
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for (p, o) in offsets {
+        tpl.add_partition_offset(topic, *p, rdkafka::Offset::Offset(*o))
+            .expect("tpl");
+    }
+    c.commit(&tpl, CommitMode::Sync).expect("commit");
+}
+
+/// The committed offsets of `group` on `topic`'s first `partitions` partitions (absent: none).
+pub fn committed_offsets(
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> std::collections::BTreeMap<i32, i64> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let c: BaseConsumer = client_config()
+        .set("group.id", group)
+        .create()
+        .expect("consumer");
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let got = c
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed offsets");
+    got.elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            rdkafka::Offset::Offset(o) => Some((e.partition(), o)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Deletes the records of `topic`/`partition` before `offset` (moves the log start).
+pub async fn delete_records(topic: &str, partition: i32, offset: i64) {
+    let admin: AdminClient<DefaultClientContext> = client_config().create().expect("admin client");
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    tpl.add_partition_offset(topic, partition, rdkafka::Offset::Offset(offset))
+        .expect("tpl");
+    admin
+        .delete_records(&tpl, &AdminOptions::new())
+        .await
+        .expect("DeleteRecords");
+}

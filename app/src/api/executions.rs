@@ -1,0 +1,76 @@
+//! Server functions about executions: execute a previewed plan, undo, history, delete offsets.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::domain::execution::{DeleteOffsetsReport, ExecuteReport, Execution, ExecutionSummary};
+use crate::domain::reset::{ResetSpec, TopicScope};
+use crate::error::AppError;
+
+/// Executes `spec` as previewed: refused when Kafka drifted from `fingerprint`, when a group is active,
+/// or when another execution holds the group; otherwise backs up, commits, reads back and verifies.
+/// `at_ms` is the preview's `plan.at_ms` (by-duration resolves to the same instant).
+#[server(endpoint = "executions/execute", input = Json)]
+pub async fn execute_plan(
+    spec: ResetSpec,
+    fingerprint: String,
+    #[server(default)] at_ms: Option<i64>,
+) -> Result<ExecuteReport, AppError> {
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    let mut actor = None;
+    for g in &spec.groups {
+        actor = Some(s.auth.authorize(Action::Execute, &spec.cluster, Some(g))?);
+    }
+    let actor = actor.ok_or(AppError::Plan {
+        error: crate::domain::reset::PlanError::NoGroup,
+    })?;
+    s.resets.execute(spec, fingerprint, at_ms, actor).await
+}
+
+/// The spec that undoes execution `id`: restore its backup, to preview and execute like any plan.
+#[server(endpoint = "executions/undo-spec", input = Json)]
+pub async fn undo_spec(id: i64) -> Result<ResetSpec, AppError> {
+    use crate::domain::reset::{Scope, Strategy};
+    let e = crate::api::ports::services()?.resets.execution(id).await?;
+    Ok(ResetSpec {
+        cluster: e.cluster,
+        groups: vec![e.group],
+        scope: Scope::AllTopics,
+        strategy: Strategy::RestoreBackup { execution: id },
+    })
+}
+
+#[server(endpoint = "executions/get", input = Json)]
+pub async fn get_execution(id: i64) -> Result<Execution, AppError> {
+    crate::api::ports::services()?.resets.execution(id).await
+}
+
+/// Newest first, for a cluster or one of its groups.
+#[server(endpoint = "executions/list", input = Json)]
+pub async fn list_executions(
+    cluster: String,
+    #[server(default)] group: Option<String>,
+    #[server(default)] limit: Option<usize>,
+) -> Result<Vec<ExecutionSummary>, AppError> {
+    crate::api::ports::services()?
+        .resets
+        .executions(cluster, group, limit.unwrap_or(100).min(1000))
+        .await
+}
+
+/// Deletes `group`'s committed offsets for `topics` (whole topics or some partitions). Kafka refuses
+/// partitions of topics an active group is subscribed to; the report gives the result per partition.
+#[server(endpoint = "executions/delete-offsets", input = Json)]
+pub async fn delete_offsets(
+    cluster: String,
+    group: String,
+    topics: Vec<TopicScope>,
+) -> Result<DeleteOffsetsReport, AppError> {
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    let actor = s
+        .auth
+        .authorize(Action::DeleteOffsets, &cluster, Some(&group))?;
+    s.resets.delete_offsets(cluster, group, topics, actor).await
+}

@@ -1,0 +1,52 @@
+//! Server functions about reset plans: preview, save, open a saved one, export offsets as CSV.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::domain::execution::{Preview, SavedPlan};
+use crate::domain::reset::ResetSpec;
+use crate::error::AppError;
+
+/// The plan for `spec` on a fresh snapshot (batched reads), its fingerprint, the equivalent
+/// `kafka-consumer-groups.sh` command and the plan as the tool's CSV. Changes nothing.
+#[server(endpoint = "plans/preview", input = Json)]
+pub async fn preview_plan(spec: ResetSpec) -> Result<Preview, AppError> {
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    s.auth.authorize(
+        Action::Preview,
+        &spec.cluster,
+        spec.groups.first().map(String::as_str),
+    )?;
+    s.resets.preview(spec).await
+}
+
+/// Previews `spec` and stores the plan under a new short id (`/plans/{id}`).
+#[server(endpoint = "plans/save", input = Json)]
+pub async fn save_plan(spec: ResetSpec) -> Result<SavedPlan, AppError> {
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    let actor = s.auth.authorize(
+        Action::SavePlan,
+        &spec.cluster,
+        spec.groups.first().map(String::as_str),
+    )?;
+    s.resets.save_plan(spec, actor).await
+}
+
+/// A saved plan with its frozen inputs and preview.
+#[server(endpoint = "plans/get", input = Json)]
+pub async fn get_plan(id: String) -> Result<SavedPlan, AppError> {
+    let s = crate::api::ports::services()?;
+    s.resets.saved_plan(id).await
+}
+
+/// The group's committed offsets as the reference tool's CSV (`topic,partition,offset`), ready for
+/// `--from-file` or for a from-file plan here.
+#[server(endpoint = "plans/export-offsets", input = Json)]
+pub async fn export_offsets(cluster: String, group: String) -> Result<String, AppError> {
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    s.auth.authorize(Action::Preview, &cluster, Some(&group))?;
+    s.resets.export_offsets(cluster, group).await
+}

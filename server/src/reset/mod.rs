@@ -1,0 +1,934 @@
+//! The reset service: snapshots, preview, the execute protocol (drift and state checks, durable backup,
+//! one commit per group, read-back verification, record), undo, recovery after a crash, interop.
+
+pub mod port;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use app::api::ports::{Actor, BoxFuture, Resets};
+use app::domain::execution::{
+    DeleteOffsetsReport, DeletedOffset, ExecuteReport, Execution, ExecutionStatus,
+    ExecutionSummary, PartitionOutcome, Preview, SavedPlan,
+};
+use app::domain::offsets_csv;
+use app::domain::planner;
+use app::domain::reset::{
+    BackupSnapshot, GroupPlan, GroupSnapshot, Plan, PlanError, Refusal, ResetSpec, Snapshot,
+    Strategy, TopicPartition, TopicScope,
+};
+use app::error::{AppError, AppResult};
+
+use crate::store::{AuditEntry, Begin, ExecutionFilter, NewExecution, Store, StoreError};
+use port::OffsetsGateway;
+
+/// Target timestamps are read for previews up to this many partitions (one record each, within the
+/// reader's budget); wider previews show them only where a time lookup gave them.
+const TARGET_TIMESTAMPS_MAX: usize = 1_000;
+
+/// Deliberate pauses for fault-injection tests (a SIGKILL between backup and commit, or between commit
+/// and record). Zero in production; set only through `REWIND_FAULT_PAUSE_*` environment variables.
+#[derive(Debug, Clone, Default)]
+pub struct FaultPauses {
+    pub before_commit: Duration,
+    pub after_commit: Duration,
+}
+
+impl FaultPauses {
+    pub fn from_env() -> Self {
+        let ms = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .map_or(Duration::ZERO, Duration::from_millis)
+        };
+        Self {
+            before_commit: ms("REWIND_FAULT_PAUSE_BEFORE_COMMIT_MS"),
+            after_commit: ms("REWIND_FAULT_PAUSE_AFTER_COMMIT_MS"),
+        }
+    }
+}
+
+pub struct ResetService {
+    kafka: Arc<dyn OffsetsGateway>,
+    store: Arc<dyn Store>,
+    faults: FaultPauses,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Logs a store failure and gives the browser a reference to find it by.
+fn store_error(what: &'static str) -> impl Fn(StoreError) -> AppError {
+    move |e| {
+        tracing::error!(error = %e, what, "store operation failed");
+        AppError::Internal {
+            reference: format!("store-{what}"),
+        }
+    }
+}
+
+fn utc(ms: i64) -> String {
+    app::format::utc(ms)
+}
+
+impl ResetService {
+    pub fn new(kafka: Arc<dyn OffsetsGateway>, store: Arc<dyn Store>, faults: FaultPauses) -> Self {
+        Self {
+            kafka,
+            store,
+            faults,
+        }
+    }
+
+    /// Reads everything `spec` needs from Kafka (and the store, for undo) with batched requests.
+    /// `at_override` pins the time-lookup instant of a by-duration plan to the previewed one.
+    async fn snapshot(&self, spec: &ResetSpec, at_override: Option<i64>) -> AppResult<Snapshot> {
+        planner::validate(spec)?;
+        let taken_at_ms = now_ms();
+        let at_ms = match (&spec.strategy, at_override) {
+            (Strategy::ByDuration { .. }, Some(at)) => Some(at),
+            _ => planner::resolve_instant(&spec.strategy, taken_at_ms)?,
+        };
+        let mut wanted = spec.groups.clone();
+        if let Strategy::CopyFromGroup { group } = &spec.strategy {
+            wanted.push(group.clone());
+        }
+        let mut groups = self.kafka.group_snapshots(&spec.cluster, wanted).await?;
+        let source = match &spec.strategy {
+            Strategy::CopyFromGroup { group } => {
+                let s = groups.pop();
+                if !s.as_ref().is_some_and(|s| s.exists) {
+                    return Err(AppError::UnknownGroup {
+                        cluster: spec.cluster.clone(),
+                        group: group.clone(),
+                    });
+                }
+                s
+            }
+            _ => None,
+        };
+        let backup = match &spec.strategy {
+            Strategy::RestoreBackup { execution } => Some(self.backup_of(spec, *execution).await?),
+            _ => None,
+        };
+        let backup_topics: Vec<String> = backup
+            .iter()
+            .flat_map(|b| b.offsets.iter().map(|(tp, _)| tp.topic.clone()))
+            .collect();
+        let topics = planner::topics_needed(spec, &groups, source.as_ref(), &backup_topics)?;
+        let (partitions, missing_topics) = self
+            .kafka
+            .partition_snapshots(&spec.cluster, topics.into_iter().collect())
+            .await?;
+        let time_lookup = match at_ms {
+            Some(at) => {
+                let led: Vec<(String, i32)> = partitions
+                    .iter()
+                    .filter(|p| p.leader.is_some())
+                    .map(|p| (p.topic.clone(), p.partition))
+                    .collect();
+                let found = self.kafka.offsets_for_time(&spec.cluster, led, at).await?;
+                Some(app::domain::reset::TimeLookup { at_ms: at, found })
+            }
+            None => None,
+        };
+        // Sorted once here, so the planner can binary-search.
+        for g in &mut groups {
+            g.committed
+                .sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        }
+        Ok(Snapshot {
+            taken_at_ms,
+            groups,
+            partitions,
+            missing_topics,
+            time_lookup,
+            source,
+            backup,
+        })
+    }
+
+    /// The backup an undo restores: what the group had before `execution`.
+    async fn backup_of(&self, spec: &ResetSpec, execution: i64) -> AppResult<BackupSnapshot> {
+        let e = self
+            .store
+            .execution(execution)
+            .await
+            .map_err(store_error("read-execution"))?
+            .ok_or_else(|| AppError::NotFound {
+                what: format!("Execution {execution}"),
+            })?;
+        if e.cluster != spec.cluster || spec.groups != [e.group.clone()] {
+            return Err(PlanError::RestoreOtherGroup {
+                execution,
+                group: e.group,
+            }
+            .into());
+        }
+        if e.status == ExecutionStatus::Pending {
+            return Err(AppError::invalid_input(format!(
+                "Execution {execution} has not finished yet; undo it once it has."
+            )));
+        }
+        Ok(BackupSnapshot {
+            execution,
+            group: e.group,
+            offsets: e.partitions.iter().map(|p| (p.tp(), p.before)).collect(),
+        })
+    }
+
+    async fn plan(&self, spec: &ResetSpec, at_override: Option<i64>) -> AppResult<Plan> {
+        let snapshot = self.snapshot(spec, at_override).await?;
+        Ok(planner::plan(spec, &snapshot)?)
+    }
+
+    /// Fills in the timestamp of the record each partition will land on, where the plan did not know it.
+    async fn add_target_timestamps(&self, plan: &mut Plan) {
+        let wanted: Vec<(String, i32, i64)> = plan
+            .groups
+            .iter()
+            .flat_map(|g| g.partitions.iter())
+            .filter(|p| p.target_timestamp.is_none())
+            .filter_map(|p| {
+                let t = p.target?;
+                (t >= p.log_start && t < p.log_end).then(|| (p.topic.clone(), p.partition, t))
+            })
+            .collect();
+        if wanted.is_empty() || wanted.len() > TARGET_TIMESTAMPS_MAX {
+            return;
+        }
+        let stamps = self
+            .kafka
+            .record_timestamps(&plan.spec.cluster, wanted)
+            .await;
+        for g in &mut plan.groups {
+            for p in &mut g.partitions {
+                if p.target_timestamp.is_none() {
+                    p.target_timestamp = stamps.get(&(p.topic.clone(), p.partition)).copied();
+                }
+            }
+        }
+    }
+
+    async fn preview_impl(&self, spec: ResetSpec) -> AppResult<Preview> {
+        let mut plan = self.plan(&spec, None).await?;
+        self.add_target_timestamps(&mut plan).await;
+        let bootstrap = self.kafka.bootstrap(&spec.cluster)?;
+        Ok(Preview {
+            cli: offsets_csv::cli_command(&plan, &bootstrap),
+            csv: offsets_csv::export_plan(&plan),
+            plan,
+        })
+    }
+
+    async fn execute_impl(
+        &self,
+        spec: ResetSpec,
+        fingerprint: String,
+        at_ms: Option<i64>,
+        actor: Actor,
+    ) -> AppResult<ExecuteReport> {
+        let plan = self.plan(&spec, at_ms).await?;
+        if plan.fingerprint != fingerprint {
+            return Err(AppError::Drift {
+                group: spec.groups.join(", "),
+                plan: Box::new(plan),
+            });
+        }
+        // Every group is checked before any is touched: a refusal never leaves a half-done reset.
+        for g in &plan.groups {
+            if let Some(Refusal::Active { state, members }) = &g.refusal {
+                return Err(AppError::GroupActive {
+                    group: g.group.clone(),
+                    state: *state,
+                    members: members.clone(),
+                });
+            }
+        }
+        let undo_of = match spec.strategy {
+            Strategy::RestoreBackup { execution } => Some(execution),
+            _ => None,
+        };
+        let mut report = ExecuteReport {
+            executions: Vec::new(),
+            not_attempted: Vec::new(),
+        };
+        let mut failure: Option<AppError> = None;
+        for g in &plan.groups {
+            if failure.is_some() {
+                report.not_attempted.push(g.group.clone());
+                continue;
+            }
+            match self.execute_group(&plan, g, &actor, undo_of).await {
+                Ok(e) => {
+                    if e.status != ExecutionStatus::Succeeded {
+                        failure = Some(AppError::ExecutionFailed {
+                            execution: e.id,
+                            group: e.group.clone(),
+                            reason: e.message.clone().unwrap_or_default(),
+                        });
+                    }
+                    report.executions.push(e);
+                }
+                Err(e) => {
+                    report.not_attempted.push(g.group.clone());
+                    failure = Some(e);
+                }
+            }
+        }
+        match failure {
+            None => Ok(report),
+            Some(e) => {
+                tracing::warn!(
+                    executed = report.executions.len(),
+                    not_attempted = ?report.not_attempted,
+                    error = %e,
+                    "execute stopped"
+                );
+                Err(e)
+            }
+        }
+    }
+
+    /// One group: lock + durable backup, a last check that nothing moved, one commit, read back.
+    async fn execute_group(
+        &self,
+        plan: &Plan,
+        g: &GroupPlan,
+        actor: &Actor,
+        undo_of: Option<i64>,
+    ) -> AppResult<Execution> {
+        let cluster = plan.spec.cluster.clone();
+        let partitions: Vec<PartitionOutcome> = g
+            .partitions
+            .iter()
+            .map(|p| PartitionOutcome {
+                topic: p.topic.clone(),
+                partition: p.partition,
+                before: p.current,
+                target: p.target,
+                after: None,
+                error: None,
+            })
+            .collect();
+        let started_at_ms = now_ms();
+        let begin = self
+            .store
+            .begin_execution(NewExecution {
+                cluster: cluster.clone(),
+                group: g.group.clone(),
+                actor: actor.name.clone(),
+                started_at_ms,
+                spec: plan.spec.clone(),
+                plan: plan.clone(),
+                undo_of,
+                partitions: partitions.clone(),
+            })
+            .await
+            .map_err(store_error("begin-execution"))?;
+        let (id, metadata) = match begin {
+            Begin::Started {
+                id,
+                commit_metadata,
+            } => (id, commit_metadata),
+            Begin::Busy {
+                execution,
+                actor,
+                started_at_ms,
+            } => {
+                return Err(AppError::ExecutionInProgress {
+                    group: g.group.clone(),
+                    execution,
+                    actor,
+                    started_at: utc(started_at_ms),
+                })
+            }
+        };
+        let outcome = self
+            .commit_and_verify(&cluster, g, &metadata, partitions)
+            .await;
+        let (status, partitions, message) = match outcome {
+            Ok(parts) => {
+                let bad: Vec<String> = parts
+                    .iter()
+                    .filter(|p| !p.verified())
+                    .map(|p| p.tp().to_string())
+                    .collect();
+                if bad.is_empty() {
+                    (ExecutionStatus::Succeeded, parts, None)
+                } else {
+                    let msg = commit_failure_message(&parts, &bad);
+                    (ExecutionStatus::Failed, parts, Some(msg))
+                }
+            }
+            Err((parts, msg)) => (ExecutionStatus::Failed, parts, Some(msg)),
+        };
+        let finished_at_ms = now_ms();
+        self.store
+            .finish_execution(
+                id,
+                status,
+                partitions.clone(),
+                message.clone(),
+                finished_at_ms,
+            )
+            .await
+            .map_err(store_error("finish-execution"))?;
+        self.audit(AuditEntry {
+            at_ms: finished_at_ms,
+            actor: actor.name.clone(),
+            action: if undo_of.is_some() { "undo" } else { "execute" }.into(),
+            cluster: Some(cluster.clone()),
+            group: Some(g.group.clone()),
+            detail: serde_json::json!({
+                "execution": id,
+                "undo_of": undo_of,
+                "strategy": plan.spec.strategy.name(),
+                "partitions": partitions.len(),
+            }),
+            result: status.as_str().into(),
+        })
+        .await;
+        self.store
+            .execution(id)
+            .await
+            .map_err(store_error("read-execution"))?
+            .ok_or_else(|| AppError::Internal {
+                reference: "execution-vanished".into(),
+            })
+    }
+
+    /// The commit and its verification. Err carries the outcome so far and why it failed.
+    async fn commit_and_verify(
+        &self,
+        cluster: &str,
+        g: &GroupPlan,
+        metadata: &str,
+        mut parts: Vec<PartitionOutcome>,
+    ) -> Result<Vec<PartitionOutcome>, (Vec<PartitionOutcome>, String)> {
+        // The lock is ours now: anything that moved since the snapshot (another execution that just
+        // finished, a consumer that joined) shows here, before anything is written to Kafka.
+        let fresh = match self
+            .kafka
+            .group_snapshots(cluster, vec![g.group.clone()])
+            .await
+        {
+            Ok(mut v) => v.pop(),
+            Err(e) => return Err((parts, format!("nothing was committed: {e}"))),
+        };
+        if let Some(fresh) = &fresh {
+            if fresh.exists && !fresh.state.is_inactive() {
+                let refusal = Refusal::Active {
+                    state: fresh.state,
+                    members: fresh.members.clone(),
+                };
+                return Err((
+                    parts,
+                    format!("nothing was committed: {}", refusal.message(&g.group)),
+                ));
+            }
+            let moved: Vec<String> = parts
+                .iter()
+                .filter(|p| fresh.committed(&p.tp()) != p.before)
+                .map(|p| p.tp().to_string())
+                .collect();
+            if !moved.is_empty() {
+                return Err((
+                    parts,
+                    format!(
+                        "nothing was committed: the committed offsets of {} changed since the preview",
+                        moved.join(",")
+                    ),
+                ));
+            }
+        }
+        if !self.faults.before_commit.is_zero() {
+            tracing::warn!(ms = ?self.faults.before_commit, "fault injection: pausing before commit");
+            tokio::time::sleep(self.faults.before_commit).await;
+        }
+        let commits: Vec<(String, i32, i64)> = parts
+            .iter()
+            .filter_map(|p| p.target.map(|t| (p.topic.clone(), p.partition, t)))
+            .collect();
+        let deletes: Vec<(String, i32)> = parts
+            .iter()
+            .filter(|p| p.target.is_none() && p.before.is_some())
+            .map(|p| (p.topic.clone(), p.partition))
+            .collect();
+        let mut errors: BTreeMap<(String, i32), String> = BTreeMap::new();
+        let mut call_failed = None;
+        if !commits.is_empty() {
+            match self
+                .kafka
+                .commit_offsets(cluster, &g.group, commits, metadata)
+                .await
+            {
+                Ok(refused) => {
+                    for r in refused {
+                        errors.insert((r.topic, r.partition), r.code);
+                    }
+                }
+                Err(e) => call_failed = Some(format!("the commit was not confirmed: {e}")),
+            }
+        }
+        if call_failed.is_none() && !deletes.is_empty() {
+            match self.kafka.delete_offsets(cluster, &g.group, deletes).await {
+                Ok(refused) => {
+                    for r in refused {
+                        errors.insert((r.topic, r.partition), r.code);
+                    }
+                }
+                Err(e) => call_failed = Some(format!("the offset deletion was not confirmed: {e}")),
+            }
+        }
+        if !self.faults.after_commit.is_zero() {
+            tracing::warn!(ms = ?self.faults.after_commit, "fault injection: pausing after commit");
+            tokio::time::sleep(self.faults.after_commit).await;
+        }
+        // Read back whatever happened, even after a failed call: a timed-out commit may have landed.
+        let after = match self
+            .kafka
+            .group_snapshots(cluster, vec![g.group.clone()])
+            .await
+        {
+            Ok(mut v) => v.pop(),
+            Err(e) => {
+                let why = call_failed.unwrap_or_else(|| "the commit was sent".into());
+                return Err((
+                    parts,
+                    format!(
+                        "{why}, and reading the offsets back failed ({e}). The backup is kept: check the group, and undo if needed."
+                    ),
+                ));
+            }
+        };
+        for p in &mut parts {
+            p.after = after.as_ref().and_then(|a| a.committed(&p.tp()));
+            p.error = errors.remove(&(p.topic.clone(), p.partition));
+            if p.error.is_none() && p.after != p.target {
+                p.error = Some(format!(
+                    "read back {} instead of {}",
+                    opt(p.after),
+                    opt(p.target)
+                ));
+            }
+        }
+        match call_failed {
+            Some(why) => Err((parts, why)),
+            None => Ok(parts),
+        }
+    }
+
+    async fn audit(&self, entry: AuditEntry) {
+        if let Err(e) = self.store.audit(entry).await {
+            tracing::error!(error = %e, "cannot write an audit entry");
+        }
+    }
+
+    /// Resolves executions a crash left pending by reading Kafka: the commit carries the execution's
+    /// metadata, so its presence on any partition proves the commit landed (a group's commit is one
+    /// atomic write). Returns how many were resolved; an unreachable cluster leaves them for a retry.
+    pub async fn recover_pending(&self) -> Result<usize, String> {
+        let pending = self
+            .store
+            .pending_executions()
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut resolved = 0;
+        for e in pending {
+            let snapshot = match self
+                .kafka
+                .group_snapshots(&e.cluster, vec![e.group.clone()])
+                .await
+            {
+                Ok(mut v) => v.pop(),
+                Err(err) => {
+                    tracing::warn!(execution = e.id, error = %err, "cannot resolve a pending execution yet");
+                    continue;
+                }
+            };
+            let (status, partitions, message) = resolve_pending(&e, snapshot.as_ref());
+            tracing::info!(
+                execution = e.id,
+                status = status.as_str(),
+                "resolved a pending execution"
+            );
+            self.store
+                .finish_execution(e.id, status, partitions, Some(message.clone()), now_ms())
+                .await
+                .map_err(|e| e.to_string())?;
+            self.audit(AuditEntry {
+                at_ms: now_ms(),
+                actor: "rewind (start-up recovery)".into(),
+                action: "resolve-pending".into(),
+                cluster: Some(e.cluster.clone()),
+                group: Some(e.group.clone()),
+                detail: serde_json::json!({ "execution": e.id, "message": message }),
+                result: status.as_str().into(),
+            })
+            .await;
+            resolved += 1;
+        }
+        Ok(resolved)
+    }
+
+    /// Keeps resolving pending executions until none is left (Kafka may be down at start-up).
+    pub fn spawn_recovery(self: &Arc<Self>) {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                match this.store.pending_executions().await {
+                    Ok(p) if p.is_empty() => return,
+                    Ok(_) => {
+                        if let Err(e) = this.recover_pending().await {
+                            tracing::error!(error = %e, "recovery of pending executions failed");
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot list pending executions"),
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        });
+    }
+}
+
+fn opt(x: Option<i64>) -> String {
+    x.map_or_else(|| "no offset".into(), |v| v.to_string())
+}
+
+/// Why a commit did not verify, naming the broker's batch limit when that is the likely cause.
+fn commit_failure_message(parts: &[PartitionOutcome], bad: &[String]) -> String {
+    let all_unknown = parts.len() > 1
+        && parts
+            .iter()
+            .all(|p| p.error.as_deref() == Some("UNKNOWN_SERVER_ERROR"));
+    let mut msg = format!(
+        "{} of {} partitions did not verify ({}{})",
+        bad.len(),
+        parts.len(),
+        bad.iter().take(10).cloned().collect::<Vec<_>>().join(","),
+        if bad.len() > 10 { ",…" } else { "" }
+    );
+    if all_unknown {
+        msg.push_str(
+            ". Kafka refused the whole commit with UNKNOWN_SERVER_ERROR: a group's commit is one \
+             __consumer_offsets batch, and this one is likely larger than the broker's batch limit \
+             (message.max.bytes). Nothing was changed.",
+        );
+    } else {
+        msg.push_str(". The backup is kept: undo restores the previous offsets.");
+    }
+    msg
+}
+
+/// Decides a pending execution from what Kafka has now.
+fn resolve_pending(
+    e: &Execution,
+    now: Option<&GroupSnapshot>,
+) -> (ExecutionStatus, Vec<PartitionOutcome>, String) {
+    let committed = |tp: &TopicPartition| now.and_then(|g| g.committed(tp));
+    let ours = now.is_some_and(|g| g.committed.iter().any(|c| c.metadata == e.commit_metadata));
+    let mut parts = e.partitions.clone();
+    for p in &mut parts {
+        p.after = committed(&p.tp());
+    }
+    let changed: Vec<String> = parts
+        .iter()
+        .filter(|p| {
+            if ours {
+                p.after != p.target
+            } else {
+                p.after != p.before
+            }
+        })
+        .map(|p| p.tp().to_string())
+        .collect();
+    let since = if changed.is_empty() {
+        String::new()
+    } else {
+        format!(" Since then {} changed.", changed.join(","))
+    };
+    if ours {
+        (
+            ExecutionStatus::Succeeded,
+            parts,
+            format!(
+                "Resolved after a restart: Kafka has this execution's commit (metadata {}).{since}",
+                e.commit_metadata
+            ),
+        )
+    } else {
+        for p in &mut parts {
+            p.error = Some("not committed".into());
+        }
+        (
+            ExecutionStatus::Failed,
+            parts,
+            format!("Resolved after a restart: the commit never reached Kafka, so nothing changed.{since}"),
+        )
+    }
+}
+
+impl Resets for ResetService {
+    fn preview(&self, spec: ResetSpec) -> BoxFuture<'_, AppResult<Preview>> {
+        Box::pin(self.preview_impl(spec))
+    }
+
+    fn execute(
+        &self,
+        spec: ResetSpec,
+        fingerprint: String,
+        at_ms: Option<i64>,
+        actor: Actor,
+    ) -> BoxFuture<'_, AppResult<ExecuteReport>> {
+        Box::pin(self.execute_impl(spec, fingerprint, at_ms, actor))
+    }
+
+    fn execution(&self, id: i64) -> BoxFuture<'_, AppResult<Execution>> {
+        Box::pin(async move {
+            self.store
+                .execution(id)
+                .await
+                .map_err(store_error("read-execution"))?
+                .ok_or_else(|| AppError::NotFound {
+                    what: format!("Execution {id}"),
+                })
+        })
+    }
+
+    fn executions(
+        &self,
+        cluster: String,
+        group: Option<String>,
+        limit: usize,
+    ) -> BoxFuture<'_, AppResult<Vec<ExecutionSummary>>> {
+        Box::pin(async move {
+            self.kafka.bootstrap(&cluster)?;
+            self.store
+                .executions(ExecutionFilter {
+                    cluster: Some(cluster),
+                    group,
+                    limit,
+                })
+                .await
+                .map_err(store_error("list-executions"))
+        })
+    }
+
+    fn save_plan(&self, spec: ResetSpec, actor: Actor) -> BoxFuture<'_, AppResult<SavedPlan>> {
+        Box::pin(async move {
+            let plan = self.plan(&spec, None).await?;
+            let saved = SavedPlan {
+                id: plan_id(),
+                created_at_ms: now_ms(),
+                created_by: actor.name.clone(),
+                plan,
+            };
+            self.store
+                .save_plan(saved.clone())
+                .await
+                .map_err(store_error("save-plan"))?;
+            self.audit(AuditEntry {
+                at_ms: saved.created_at_ms,
+                actor: actor.name,
+                action: "save-plan".into(),
+                cluster: Some(spec.cluster.clone()),
+                group: spec.groups.first().cloned(),
+                detail: serde_json::json!({ "plan": saved.id, "strategy": spec.strategy.name() }),
+                result: "saved".into(),
+            })
+            .await;
+            Ok(saved)
+        })
+    }
+
+    fn saved_plan(&self, id: String) -> BoxFuture<'_, AppResult<SavedPlan>> {
+        Box::pin(async move {
+            self.store
+                .plan(id.clone())
+                .await
+                .map_err(store_error("read-plan"))?
+                .ok_or_else(|| AppError::NotFound {
+                    what: format!("Plan {id}"),
+                })
+        })
+    }
+
+    fn export_offsets(&self, cluster: String, group: String) -> BoxFuture<'_, AppResult<String>> {
+        Box::pin(async move {
+            let g = self
+                .kafka
+                .group_snapshots(&cluster, vec![group.clone()])
+                .await?
+                .pop()
+                .filter(|g| g.exists)
+                .ok_or_else(|| AppError::UnknownGroup {
+                    cluster: cluster.clone(),
+                    group: group.clone(),
+                })?;
+            Ok(offsets_csv::write_csv(
+                g.committed
+                    .iter()
+                    .map(|c| (group.as_str(), c.topic.as_str(), c.partition, c.offset)),
+                false,
+            ))
+        })
+    }
+
+    fn delete_offsets(
+        &self,
+        cluster: String,
+        group: String,
+        topics: Vec<TopicScope>,
+        actor: Actor,
+    ) -> BoxFuture<'_, AppResult<DeleteOffsetsReport>> {
+        Box::pin(self.delete_offsets_impl(cluster, group, topics, actor))
+    }
+}
+
+impl ResetService {
+    async fn delete_offsets_impl(
+        &self,
+        cluster: String,
+        group: String,
+        topics: Vec<TopicScope>,
+        actor: Actor,
+    ) -> AppResult<DeleteOffsetsReport> {
+        if topics.is_empty() {
+            return Err(PlanError::NoScope.into());
+        }
+        let g = self
+            .kafka
+            .group_snapshots(&cluster, vec![group.clone()])
+            .await?
+            .pop()
+            .filter(|g| g.exists)
+            .ok_or_else(|| AppError::UnknownGroup {
+                cluster: cluster.clone(),
+                group: group.clone(),
+            })?;
+        let names: Vec<String> = topics.iter().map(|t| t.topic.clone()).collect();
+        let (partitions, missing) = self.kafka.partition_snapshots(&cluster, names).await?;
+        if let Some(t) = missing.first() {
+            return Err(PlanError::UnknownTopic { topic: t.clone() }.into());
+        }
+        let mut wanted: Vec<TopicPartition> = Vec::new();
+        for t in &topics {
+            match &t.partitions {
+                None => wanted.extend(
+                    partitions
+                        .iter()
+                        .filter(|p| p.topic == t.topic)
+                        .map(|p| TopicPartition::new(p.topic.clone(), p.partition)),
+                ),
+                Some(ps) => {
+                    let absent: Vec<String> = ps
+                        .iter()
+                        .filter(|p| {
+                            !partitions
+                                .iter()
+                                .any(|x| x.topic == t.topic && x.partition == **p)
+                        })
+                        .map(|p| format!("{}-{p}", t.topic))
+                        .collect();
+                    if !absent.is_empty() {
+                        return Err(PlanError::PartitionsDoNotExist {
+                            partitions: absent.join(","),
+                        }
+                        .into());
+                    }
+                    wanted.extend(ps.iter().map(|p| TopicPartition::new(t.topic.clone(), *p)));
+                }
+            }
+        }
+        wanted.sort();
+        wanted.dedup();
+        let refused = self
+            .kafka
+            .delete_offsets(
+                &cluster,
+                &group,
+                wanted
+                    .iter()
+                    .map(|tp| (tp.topic.clone(), tp.partition))
+                    .collect(),
+            )
+            .await?;
+        let report = DeleteOffsetsReport {
+            cluster: cluster.clone(),
+            group: group.clone(),
+            partitions: wanted
+                .iter()
+                .map(|tp| DeletedOffset {
+                    topic: tp.topic.clone(),
+                    partition: tp.partition,
+                    before: g.committed(tp),
+                    error: refused
+                        .iter()
+                        .find(|r| r.topic == tp.topic && r.partition == tp.partition)
+                        .map(|r| r.code.clone()),
+                })
+                .collect(),
+        };
+        let failed = report
+            .partitions
+            .iter()
+            .filter(|p| p.error.is_some())
+            .count();
+        self.audit(AuditEntry {
+            at_ms: now_ms(),
+            actor: actor.name,
+            action: "delete-offsets".into(),
+            cluster: Some(cluster),
+            group: Some(group),
+            detail: serde_json::to_value(&report).unwrap_or_default(),
+            result: if failed == 0 {
+                "deleted".into()
+            } else {
+                format!("{failed} of {} refused", report.partitions.len())
+            },
+        })
+        .await;
+        Ok(report)
+    }
+}
+
+/// A short, unguessable-enough id for a saved plan's URL.
+fn plan_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_i64(now_ms());
+    let n = h.finish();
+    const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+    let mut id = String::with_capacity(10);
+    let mut x = n;
+    for _ in 0..10 {
+        id.push(ALPHABET[(x % ALPHABET.len() as u64) as usize] as char);
+        x /= ALPHABET.len() as u64;
+    }
+    id
+}
+
+/// Authorisation until sign-in exists (issue 6): everyone is the configured local operator.
+pub struct LocalOperator {
+    pub name: String,
+}
+
+impl app::api::ports::Authorizer for LocalOperator {
+    fn authorize(
+        &self,
+        _action: app::api::ports::Action,
+        _cluster: &str,
+        _group: Option<&str>,
+    ) -> AppResult<Actor> {
+        Ok(Actor {
+            name: self.name.clone(),
+        })
+    }
+}

@@ -1,0 +1,96 @@
+//! Rewind's own state (saved plans, executions with their backups, group locks, audit) behind a trait,
+//! so a PostgreSQL backend can follow the embedded SQLite one.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use app::api::ports::BoxFuture;
+use app::domain::execution::{
+    Execution, ExecutionStatus, ExecutionSummary, PartitionOutcome, SavedPlan,
+};
+
+/// A store failure. Its detail is logged by the caller and never sent to the browser.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An execution about to commit: the plan and the backup of the offsets it replaces.
+#[derive(Debug, Clone)]
+pub struct NewExecution {
+    pub cluster: String,
+    pub group: String,
+    pub actor: String,
+    pub started_at_ms: i64,
+    pub spec: app::domain::reset::ResetSpec,
+    pub plan: app::domain::reset::Plan,
+    pub undo_of: Option<i64>,
+    /// One per planned partition, `before` being the backup; `after` empty.
+    pub partitions: Vec<PartitionOutcome>,
+}
+
+/// The answer to `begin_execution`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begin {
+    /// The group is ours: the execution is recorded as pending with its backup, durably.
+    Started { id: i64, commit_metadata: String },
+    /// Another execution holds the group.
+    Busy {
+        execution: i64,
+        actor: String,
+        started_at_ms: i64,
+    },
+}
+
+/// Which executions a history shows.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionFilter {
+    pub cluster: Option<String>,
+    pub group: Option<String>,
+    pub limit: usize,
+}
+
+/// One audit record: who did what to what, and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEntry {
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub cluster: Option<String>,
+    pub group: Option<String>,
+    /// Free-form JSON: before / after, spec, ids.
+    pub detail: serde_json::Value,
+    pub result: String,
+}
+
+pub trait Store: Send + Sync + 'static {
+    /// In one durable transaction: take the group's lock, record the execution as pending and write its
+    /// backup. When it returns `Started`, the backup survives a crash of this process.
+    fn begin_execution(&self, new: NewExecution) -> BoxFuture<'_, StoreResult<Begin>>;
+    /// Records the outcome and releases the group's lock.
+    fn finish_execution(
+        &self,
+        id: i64,
+        status: ExecutionStatus,
+        partitions: Vec<PartitionOutcome>,
+        message: Option<String>,
+        finished_at_ms: i64,
+    ) -> BoxFuture<'_, StoreResult<()>>;
+    fn execution(&self, id: i64) -> BoxFuture<'_, StoreResult<Option<Execution>>>;
+    fn executions(
+        &self,
+        filter: ExecutionFilter,
+    ) -> BoxFuture<'_, StoreResult<Vec<ExecutionSummary>>>;
+    /// Executions a crash left pending, oldest first.
+    fn pending_executions(&self) -> BoxFuture<'_, StoreResult<Vec<Execution>>>;
+    fn save_plan(&self, plan: SavedPlan) -> BoxFuture<'_, StoreResult<()>>;
+    fn plan(&self, id: String) -> BoxFuture<'_, StoreResult<Option<SavedPlan>>>;
+    fn audit(&self, entry: AuditEntry) -> BoxFuture<'_, StoreResult<()>>;
+    fn audit_entries(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<AuditEntry>>>;
+}

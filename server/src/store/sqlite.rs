@@ -1,0 +1,599 @@
+//! The embedded SQLite store: one file under the data directory, WAL journal, synchronous=FULL so a
+//! committed transaction (a backup above all) survives a crash or power loss.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use app::api::ports::BoxFuture;
+use app::domain::execution::{
+    Execution, ExecutionStatus, ExecutionSummary, PartitionOutcome, SavedPlan,
+};
+use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite_migration::{Migrations, M};
+
+use super::{AuditEntry, Begin, ExecutionFilter, NewExecution, Store, StoreError, StoreResult};
+
+/// Schema versions, applied in order and tracked in SQLite's `user_version`. Never edit a shipped one:
+/// append a new migration.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        r#"
+        CREATE TABLE plans (
+            id            TEXT PRIMARY KEY,
+            cluster       TEXT NOT NULL,
+            created_at_ms INTEGER NOT NULL,
+            created_by    TEXT NOT NULL,
+            plan_json     TEXT NOT NULL
+        );
+        CREATE TABLE executions (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            cluster         TEXT NOT NULL,
+            group_id        TEXT NOT NULL,
+            actor           TEXT NOT NULL,
+            started_at_ms   INTEGER NOT NULL,
+            finished_at_ms  INTEGER,
+            status          TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+            strategy        TEXT NOT NULL,
+            spec_json       TEXT NOT NULL,
+            plan_json       TEXT NOT NULL,
+            commit_metadata TEXT NOT NULL,
+            undo_of         INTEGER REFERENCES executions(id),
+            partitions_json TEXT NOT NULL,
+            partition_count INTEGER NOT NULL,
+            message         TEXT
+        );
+        CREATE INDEX executions_by_group ON executions (cluster, group_id, id);
+        CREATE INDEX executions_pending ON executions (status) WHERE status = 'pending';
+        -- The offsets a group had before an execution, written in the same transaction that records it.
+        CREATE TABLE backups (
+            execution_id  INTEGER PRIMARY KEY REFERENCES executions(id),
+            offsets_json  TEXT NOT NULL
+        );
+        -- At most one execution per group at a time, across every replica sharing this database.
+        CREATE TABLE group_locks (
+            cluster       TEXT NOT NULL,
+            group_id      TEXT NOT NULL,
+            execution_id  INTEGER NOT NULL REFERENCES executions(id),
+            PRIMARY KEY (cluster, group_id)
+        );
+        CREATE TABLE audit (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            at_ms       INTEGER NOT NULL,
+            actor       TEXT NOT NULL,
+            action      TEXT NOT NULL,
+            cluster     TEXT,
+            group_id    TEXT,
+            detail_json TEXT NOT NULL,
+            result      TEXT NOT NULL
+        );
+        "#,
+    )])
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Database(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let conn = Connection::open(path).map_err(db)?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database, for tests of code that needs a store.
+    pub fn in_memory() -> StoreResult<Self> {
+        Self::init(Connection::open_in_memory().map_err(db)?)
+    }
+
+    fn init(mut conn: Connection) -> StoreResult<Self> {
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+        // FULL: a commit is on disk when it returns, WAL or not; the backup-before-commit rule needs it.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db)?;
+        migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` on the connection on the blocking pool: SQLite calls block, and fsync can take a while.
+    fn run<T, F>(&self, f: F) -> BoxFuture<'_, StoreResult<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut guard = conn
+                    .lock()
+                    .map_err(|_| StoreError::Database("store connection poisoned".into()))?;
+                f(&mut guard)
+            })
+            .await
+            .map_err(|e| StoreError::Database(format!("store task failed: {e}")))?
+        })
+    }
+}
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// A short random suffix so a commit's metadata is unique across stores, not only within this one.
+fn random_suffix() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!("{:06x}", h.finish() & 0xff_ffff)
+}
+
+const EXECUTION_COLUMNS: &str =
+    "id, cluster, group_id, actor, started_at_ms, finished_at_ms, status, \
+     spec_json, plan_json, commit_metadata, undo_of, partitions_json, message";
+
+fn read_execution(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawExecution> {
+    Ok(RawExecution {
+        id: row.get(0)?,
+        cluster: row.get(1)?,
+        group: row.get(2)?,
+        actor: row.get(3)?,
+        started_at_ms: row.get(4)?,
+        finished_at_ms: row.get(5)?,
+        status: row.get(6)?,
+        spec_json: row.get(7)?,
+        plan_json: row.get(8)?,
+        commit_metadata: row.get(9)?,
+        undo_of: row.get(10)?,
+        partitions_json: row.get(11)?,
+        message: row.get(12)?,
+    })
+}
+
+struct RawExecution {
+    id: i64,
+    cluster: String,
+    group: String,
+    actor: String,
+    started_at_ms: i64,
+    finished_at_ms: Option<i64>,
+    status: String,
+    spec_json: String,
+    plan_json: String,
+    commit_metadata: String,
+    undo_of: Option<i64>,
+    partitions_json: String,
+    message: Option<String>,
+}
+
+impl RawExecution {
+    fn decode(self) -> StoreResult<Execution> {
+        Ok(Execution {
+            id: self.id,
+            cluster: self.cluster,
+            group: self.group,
+            actor: self.actor,
+            started_at_ms: self.started_at_ms,
+            finished_at_ms: self.finished_at_ms,
+            status: ExecutionStatus::parse(&self.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("status '{}'", self.status)))?,
+            spec: from_json(&self.spec_json)?,
+            plan: from_json(&self.plan_json)?,
+            commit_metadata: self.commit_metadata,
+            undo_of: self.undo_of,
+            partitions: from_json(&self.partitions_json)?,
+            message: self.message,
+        })
+    }
+}
+
+impl Store for SqliteStore {
+    fn begin_execution(&self, new: NewExecution) -> BoxFuture<'_, StoreResult<Begin>> {
+        self.run(move |conn| {
+            let spec_json = to_json(&new.spec)?;
+            let plan_json = to_json(&new.plan)?;
+            let partitions_json = to_json(&new.partitions)?;
+            let backup: Vec<(String, i32, Option<i64>)> = new
+                .partitions
+                .iter()
+                .map(|p| (p.topic.clone(), p.partition, p.before))
+                .collect();
+            let backup_json = to_json(&backup)?;
+            // IMMEDIATE takes the write lock up front, so two replicas cannot both see the group free.
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let holder: Option<(i64, String, i64)> = tx
+                .query_row(
+                    "SELECT e.id, e.actor, e.started_at_ms FROM group_locks l \
+                     JOIN executions e ON e.id = l.execution_id \
+                     WHERE l.cluster = ?1 AND l.group_id = ?2",
+                    params![new.cluster, new.group],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(db)?;
+            if let Some((execution, actor, started_at_ms)) = holder {
+                return Ok(Begin::Busy {
+                    execution,
+                    actor,
+                    started_at_ms,
+                });
+            }
+            tx.execute(
+                "INSERT INTO executions (cluster, group_id, actor, started_at_ms, status, strategy, \
+                 spec_json, plan_json, commit_metadata, undo_of, partitions_json, partition_count) \
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, '', ?8, ?9, ?10)",
+                params![
+                    new.cluster,
+                    new.group,
+                    new.actor,
+                    new.started_at_ms,
+                    new.spec.strategy.name(),
+                    spec_json,
+                    plan_json,
+                    new.undo_of,
+                    partitions_json,
+                    new.partitions.len() as i64,
+                ],
+            )
+            .map_err(db)?;
+            let id = tx.last_insert_rowid();
+            // Short on purpose: it is written once per partition into one __consumer_offsets batch.
+            let commit_metadata = format!("rewind:{id}:{}", random_suffix());
+            tx.execute(
+                "UPDATE executions SET commit_metadata = ?1 WHERE id = ?2",
+                params![commit_metadata, id],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "INSERT INTO backups (execution_id, offsets_json) VALUES (?1, ?2)",
+                params![id, backup_json],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "INSERT INTO group_locks (cluster, group_id, execution_id) VALUES (?1, ?2, ?3)",
+                params![new.cluster, new.group, id],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(Begin::Started {
+                id,
+                commit_metadata,
+            })
+        })
+    }
+
+    fn finish_execution(
+        &self,
+        id: i64,
+        status: ExecutionStatus,
+        partitions: Vec<PartitionOutcome>,
+        message: Option<String>,
+        finished_at_ms: i64,
+    ) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |conn| {
+            let partitions_json = to_json(&partitions)?;
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db)?;
+            tx.execute(
+                "UPDATE executions SET status = ?1, partitions_json = ?2, message = ?3, \
+                 finished_at_ms = ?4 WHERE id = ?5",
+                params![
+                    status.as_str(),
+                    partitions_json,
+                    message,
+                    finished_at_ms,
+                    id
+                ],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "DELETE FROM group_locks WHERE execution_id = ?1",
+                params![id],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)
+        })
+    }
+
+    fn execution(&self, id: i64) -> BoxFuture<'_, StoreResult<Option<Execution>>> {
+        self.run(move |conn| {
+            let raw = conn
+                .query_row(
+                    &format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE id = ?1"),
+                    params![id],
+                    read_execution,
+                )
+                .optional()
+                .map_err(db)?;
+            raw.map(RawExecution::decode).transpose()
+        })
+    }
+
+    fn executions(
+        &self,
+        filter: ExecutionFilter,
+    ) -> BoxFuture<'_, StoreResult<Vec<ExecutionSummary>>> {
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT id, cluster, group_id, actor, started_at_ms, status, strategy, \
+                     partition_count, undo_of, message FROM executions \
+                     WHERE (?1 IS NULL OR cluster = ?1) AND (?2 IS NULL OR group_id = ?2) \
+                     ORDER BY id DESC LIMIT ?3",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(
+                    params![filter.cluster, filter.group, filter.limit.max(1) as i64],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, i64>(4)?,
+                            r.get::<_, String>(5)?,
+                            r.get::<_, String>(6)?,
+                            r.get::<_, i64>(7)?,
+                            r.get::<_, Option<i64>>(8)?,
+                            r.get::<_, Option<String>>(9)?,
+                        ))
+                    },
+                )
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, cluster, group, actor, started, status, strategy, count, undo_of, message) =
+                    row.map_err(db)?;
+                out.push(ExecutionSummary {
+                    id,
+                    cluster,
+                    group,
+                    actor,
+                    started_at_ms: started,
+                    status: ExecutionStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("status '{status}'")))?,
+                    strategy,
+                    partitions: usize::try_from(count).unwrap_or(0),
+                    undo_of,
+                    message,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn pending_executions(&self) -> BoxFuture<'_, StoreResult<Vec<Execution>>> {
+        self.run(|conn| {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT {EXECUTION_COLUMNS} FROM executions WHERE status = 'pending' ORDER BY id"
+                ))
+                .map_err(db)?;
+            let rows = stmt.query_map([], read_execution).map_err(db)?;
+            let mut out = Vec::new();
+            for raw in rows {
+                out.push(raw.map_err(db)?.decode()?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn save_plan(&self, plan: SavedPlan) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO plans (id, cluster, created_at_ms, created_by, plan_json) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    plan.id,
+                    plan.plan.spec.cluster,
+                    plan.created_at_ms,
+                    plan.created_by,
+                    to_json(&plan.plan)?
+                ],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn plan(&self, id: String) -> BoxFuture<'_, StoreResult<Option<SavedPlan>>> {
+        self.run(move |conn| {
+            let row: Option<(String, i64, String, String)> = conn
+                .query_row(
+                    "SELECT id, created_at_ms, created_by, plan_json FROM plans WHERE id = ?1",
+                    params![id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()
+                .map_err(db)?;
+            row.map(|(id, created_at_ms, created_by, plan_json)| {
+                Ok(SavedPlan {
+                    id,
+                    created_at_ms,
+                    created_by,
+                    plan: from_json(&plan_json)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn audit(&self, entry: AuditEntry) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO audit (at_ms, actor, action, cluster, group_id, detail_json, result) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    entry.at_ms,
+                    entry.actor,
+                    entry.action,
+                    entry.cluster,
+                    entry.group,
+                    to_json(&entry.detail)?,
+                    entry.result
+                ],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn audit_entries(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<AuditEntry>>> {
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT at_ms, actor, action, cluster, group_id, detail_json, result FROM audit \
+                     ORDER BY id DESC LIMIT ?1",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![limit.max(1) as i64], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                    ))
+                })
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (at_ms, actor, action, cluster, group, detail, result) = row.map_err(db)?;
+                out.push(AuditEntry {
+                    at_ms,
+                    actor,
+                    action,
+                    cluster,
+                    group,
+                    detail: from_json(&detail)?,
+                    result,
+                });
+            }
+            Ok(out)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::domain::reset::{Plan, ResetSpec, Scope, Strategy};
+
+    fn new_execution(group: &str) -> NewExecution {
+        let spec = ResetSpec {
+            cluster: "c".into(),
+            groups: vec![group.into()],
+            scope: Scope::AllTopics,
+            strategy: Strategy::ToEarliest,
+        };
+        NewExecution {
+            cluster: "c".into(),
+            group: group.into(),
+            actor: "alice".into(),
+            started_at_ms: 1,
+            plan: Plan {
+                spec: spec.clone(),
+                at_ms: None,
+                snapshot_at_ms: 1,
+                groups: vec![],
+                fingerprint: "f".into(),
+            },
+            spec,
+            undo_of: None,
+            partitions: vec![PartitionOutcome {
+                topic: "t".into(),
+                partition: 0,
+                before: Some(5),
+                target: Some(0),
+                after: None,
+                error: None,
+            }],
+        }
+    }
+
+    #[tokio::test]
+    async fn one_execution_per_group_at_a_time_and_pending_survives_reopen() {
+        let dir = std::env::temp_dir().join(format!("rewind-store-test-{}", std::process::id()));
+        let path = dir.join("rewind.db");
+        let _ = std::fs::remove_file(&path);
+        let store = SqliteStore::open(&path).unwrap();
+        let Begin::Started {
+            id,
+            commit_metadata,
+        } = store.begin_execution(new_execution("g")).await.unwrap()
+        else {
+            panic!("first begin must start")
+        };
+        assert!(commit_metadata.starts_with(&format!("rewind:{id}:")));
+        assert!(commit_metadata.len() <= 20, "{commit_metadata}");
+        match store.begin_execution(new_execution("g")).await.unwrap() {
+            Begin::Busy {
+                execution, actor, ..
+            } => assert_eq!((execution, actor.as_str()), (id, "alice")),
+            other => panic!("second begin must be refused, got {other:?}"),
+        }
+        // Another group is independent.
+        assert!(matches!(
+            store.begin_execution(new_execution("h")).await.unwrap(),
+            Begin::Started { .. }
+        ));
+        drop(store);
+
+        // A crash here: the pending execution and its backup are on disk.
+        let store = SqliteStore::open(&path).unwrap();
+        let pending = store.pending_executions().await.unwrap();
+        assert_eq!(pending.len(), 2);
+        assert_eq!(pending[0].partitions[0].before, Some(5));
+        store
+            .finish_execution(id, ExecutionStatus::Succeeded, vec![], None, 2)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.begin_execution(new_execution("g")).await.unwrap(),
+            Begin::Started { .. }
+        ));
+        let list = store
+            .executions(ExecutionFilter {
+                group: Some("g".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[1].status, ExecutionStatus::Succeeded);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
