@@ -1,0 +1,487 @@
+//! Resets end to end over HTTP against the real broker: execute and verify, undo (including partitions
+//! that had no offset), refusals (active group, drift, bad input), delete offsets, CSV round trips.
+
+mod support;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::domain::execution::{
+    DeleteOffsetsReport, ExecuteReport, Execution, ExecutionStatus, ExecutionSummary, Preview,
+};
+use app::domain::reset::{ResetSpec, Scope, Strategy, TopicScope};
+use app::error::AppError;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use serde_json::json;
+use support::{
+    client_config, commit_offsets, committed_offsets, create_topic, produce_timestamped, unique,
+    TestServer,
+};
+
+const LOCAL: &str = "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{bootstrap}\"\n";
+
+fn spec(group: &str, scope: Scope, strategy: Strategy) -> ResetSpec {
+    ResetSpec {
+        cluster: "local".into(),
+        groups: vec![group.into()],
+        scope,
+        strategy,
+    }
+}
+
+fn topic_scope(arg: &str) -> Scope {
+    Scope::Topics {
+        topics: vec![TopicScope::parse(arg).expect("topic arg")],
+    }
+}
+
+async fn preview(server: &TestServer, spec: &ResetSpec) -> Result<Preview, AppError> {
+    let (status, body) = server
+        .call_json("plans/preview", json!({ "spec": spec }))
+        .await;
+    if status == 200 {
+        Ok(serde_json::from_value(body).expect("Preview"))
+    } else {
+        Err(serde_json::from_value(body).expect("AppError"))
+    }
+}
+
+async fn execute(
+    server: &TestServer,
+    spec: &ResetSpec,
+    p: &Preview,
+) -> Result<ExecuteReport, AppError> {
+    let (status, body) = server
+        .call_json(
+            "executions/execute",
+            json!({ "spec": spec, "fingerprint": p.plan.fingerprint, "at_ms": p.plan.at_ms }),
+        )
+        .await;
+    if status == 200 {
+        Ok(serde_json::from_value(body).expect("ExecuteReport"))
+    } else {
+        Err(serde_json::from_value(body).expect("AppError"))
+    }
+}
+
+/// A topic with `partitions` partitions of 50 records each.
+async fn topic_with_records(partitions: i32) -> String {
+    let topic = unique("resets");
+    create_topic(&topic, partitions).await;
+    for p in 0..partitions {
+        produce_timestamped(&topic, p, 50, 1_700_000_000_000, 1_000);
+    }
+    topic
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execute_verifies_and_undo_restores_exactly_including_partitions_without_offsets() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = topic_with_records(3).await;
+    let group = unique("resets-undo");
+    // p2 has no committed offset before the reset.
+    commit_offsets(&group, &topic, &[(0, 10), (1, 20)]);
+
+    let s = spec(
+        &group,
+        topic_scope(&topic),
+        Strategy::ToOffset { offset: 30 },
+    );
+    let p = preview(&server, &s).await.expect("preview");
+    assert_eq!(p.plan.groups[0].partitions.len(), 3);
+    assert!(
+        p.cli.command.contains("--to-offset 30"),
+        "{}",
+        p.cli.command
+    );
+    // The preview knows the record each partition lands on (50 records, 1 s apart).
+    assert_eq!(
+        p.plan.groups[0].partitions[0].target_timestamp,
+        Some(1_700_000_030_000)
+    );
+    let report = execute(&server, &s, &p).await.expect("execute");
+    let e = &report.executions[0];
+    assert_eq!(e.status, ExecutionStatus::Succeeded, "{e:?}");
+    assert!(
+        e.partitions.iter().all(|p| p.verified()),
+        "{:?}",
+        e.partitions
+    );
+    assert_eq!(
+        e.partitions.iter().map(|p| p.before).collect::<Vec<_>>(),
+        vec![Some(10), Some(20), None]
+    );
+    assert_eq!(
+        committed_offsets(&group, &topic, 3),
+        [(0, 30), (1, 30), (2, 30)].into_iter().collect()
+    );
+    // The commit carries the execution's id in its metadata.
+    let (_, detail) = server
+        .call(
+            "groups/describe",
+            &[("cluster", "local"), ("group", &group)],
+        )
+        .await;
+    let meta = detail["partitions"][0]["metadata"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(meta, e.commit_metadata);
+    assert!(meta.starts_with(&format!("rewind:{}:", e.id)), "{meta}");
+
+    // Undo: restore the backup of that execution, previewed and executed like any plan.
+    let (status, undo) = server
+        .call_json("executions/undo-spec", json!({ "id": e.id }))
+        .await;
+    assert_eq!(status, 200, "{undo}");
+    let undo: ResetSpec = serde_json::from_value(undo).expect("spec");
+    let up = preview(&server, &undo).await.expect("undo preview");
+    let p2 = &up.plan.groups[0].partitions[2];
+    assert_eq!(p2.target, None, "p2 had no offset: undo deletes it");
+    assert!(up.cli.note.is_some());
+    let undone = execute(&server, &undo, &up).await.expect("undo");
+    assert_eq!(undone.executions[0].undo_of, Some(e.id));
+    assert_eq!(undone.executions[0].status, ExecutionStatus::Succeeded);
+    assert_eq!(
+        committed_offsets(&group, &topic, 3),
+        [(0, 10), (1, 20)].into_iter().collect(),
+        "exactly the previous offsets, and none on p2"
+    );
+
+    // History lists both, newest first.
+    let (_, list) = server
+        .call_json(
+            "executions/list",
+            json!({ "cluster": "local", "group": group }),
+        )
+        .await;
+    let list: Vec<ExecutionSummary> = serde_json::from_value(list).expect("list");
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].undo_of, Some(list[1].id));
+    let (_, full) = server
+        .call_json("executions/get", json!({ "id": e.id }))
+        .await;
+    let full: Execution = serde_json::from_value(full).expect("execution");
+    assert_eq!(full.actor, "local operator");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execute_is_refused_for_an_active_group_naming_its_member() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = topic_with_records(1).await;
+    let group = unique("resets-stable");
+    let member: BaseConsumer = client_config()
+        .set("group.id", &group)
+        .set("client.id", "replay-victim")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    member.subscribe(&[&topic]).expect("subscribe");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while member.assignment().map(|a| a.count()).unwrap_or(0) < 1 {
+        assert!(Instant::now() < deadline, "no assignment");
+        let _ = member.poll(Duration::from_millis(100));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let poller = std::thread::spawn(move || {
+        while !flag.load(Ordering::Relaxed) {
+            let _ = member.poll(Duration::from_millis(100));
+        }
+    });
+
+    let s = spec(&group, topic_scope(&topic), Strategy::ToEarliest);
+    let p = preview(&server, &s)
+        .await
+        .expect("an active group is previewed");
+    assert!(p.plan.groups[0].refusal.is_some());
+    match execute(&server, &s, &p).await {
+        Err(e @ AppError::GroupActive { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains("current state is Stable"), "{text}");
+            assert!(text.contains("replay-victim"), "names the member: {text}");
+        }
+        other => panic!("expected GroupActive, got {other:?}"),
+    }
+    assert!(
+        committed_offsets(&group, &topic, 1).is_empty(),
+        "nothing committed"
+    );
+    stop.store(true, Ordering::Relaxed);
+    poller.join().expect("poller");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_between_preview_and_execute_is_refused_with_the_new_plan() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = topic_with_records(2).await;
+    let group = unique("resets-drift");
+    commit_offsets(&group, &topic, &[(0, 10), (1, 10)]);
+    let s = spec(&group, Scope::AllTopics, Strategy::ShiftBy { shift: -5 });
+    let p = preview(&server, &s).await.expect("preview");
+    // A consumer commits after the preview.
+    commit_offsets(&group, &topic, &[(0, 40)]);
+    match execute(&server, &s, &p).await {
+        Err(AppError::Drift { plan, .. }) => {
+            assert_ne!(plan.fingerprint, p.plan.fingerprint);
+            assert_eq!(plan.groups[0].partitions[0].current, Some(40));
+            assert_eq!(plan.groups[0].partitions[0].target, Some(35));
+        }
+        other => panic!("expected Drift, got {other:?}"),
+    }
+    assert_eq!(
+        committed_offsets(&group, &topic, 2),
+        [(0, 40), (1, 10)].into_iter().collect(),
+        "nothing committed"
+    );
+    // Nothing was recorded as an execution either.
+    let (_, list) = server
+        .call_json(
+            "executions/list",
+            json!({ "cluster": "local", "group": group }),
+        )
+        .await;
+    assert_eq!(list.as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_specific_errors_and_changes_nothing() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = topic_with_records(1).await;
+    let group = unique("resets-bad");
+    let cases = [
+        (
+            spec(&group, topic_scope(&topic), Strategy::ShiftBy { shift: 1 }),
+            format!("Cannot shift offset for partition {topic}-0 since there is no current committed offset"),
+        ),
+        (
+            spec(&group, topic_scope("no-such-topic-here"), Strategy::ToEarliest),
+            "Topic 'no-such-topic-here' does not exist".to_string(),
+        ),
+        (
+            spec(&group, topic_scope(&format!("{topic}:0,4")), Strategy::ToEarliest),
+            format!("The partitions \"{topic}-4\" do not exist"),
+        ),
+        (
+            spec(
+                &group,
+                topic_scope(&topic),
+                Strategy::ToDatetime {
+                    input: "2026-11-24 08:00".into(),
+                    zone: None,
+                },
+            ),
+            "does not contain a 'T'".to_string(),
+        ),
+        (
+            spec(
+                &group,
+                topic_scope(&topic),
+                Strategy::ByDuration {
+                    duration: "P1W".into(),
+                },
+            ),
+            "Cannot parse 'P1W' as a duration".to_string(),
+        ),
+        (
+            spec(
+                &group,
+                Scope::AllTopics,
+                Strategy::FromFile {
+                    csv: format!("{topic},0,5\n{topic},x,6\n"),
+                },
+            ),
+            "CSV line 2: partition 'x' is not an integer".to_string(),
+        ),
+        (
+            spec(
+                &group,
+                Scope::AllTopics,
+                Strategy::FromFile {
+                    csv: format!("other-group,{topic},0,5\n"),
+                },
+            ),
+            format!("No reset plan for group {group} found."),
+        ),
+    ];
+    for (s, expected) in cases {
+        match preview(&server, &s).await {
+            Err(e) => assert!(
+                e.to_string().contains(&expected),
+                "{e} should contain {expected}"
+            ),
+            Ok(p) => panic!("expected an error containing {expected}, got {p:?}"),
+        }
+    }
+    assert!(committed_offsets(&group, &topic, 1).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_export_then_import_gives_the_same_plan_and_copy_from_group() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = topic_with_records(2).await;
+    let source = unique("resets-src");
+    commit_offsets(&source, &topic, &[(0, 12), (1, 34)]);
+    let (status, csv) = server
+        .call_json(
+            "plans/export-offsets",
+            json!({ "cluster": "local", "group": source }),
+        )
+        .await;
+    assert_eq!(status, 200, "{csv}");
+    let csv = csv.as_str().expect("csv").to_owned();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+
+    // Importing the export into a new group plans exactly the source's offsets, as copying does.
+    let target = unique("resets-dst");
+    let from_file = preview(
+        &server,
+        &spec(
+            &target,
+            Scope::AllTopics,
+            Strategy::FromFile { csv: csv.clone() },
+        ),
+    )
+    .await
+    .expect("from-file");
+    let copy = preview(
+        &server,
+        &spec(
+            &target,
+            Scope::AllTopics,
+            Strategy::CopyFromGroup {
+                group: source.clone(),
+            },
+        ),
+    )
+    .await
+    .expect("copy");
+    let targets = |p: &Preview| {
+        p.plan.groups[0]
+            .partitions
+            .iter()
+            .map(|x| (x.partition, x.target))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(targets(&from_file), vec![(0, Some(12)), (1, Some(34))]);
+    assert_eq!(targets(&copy), targets(&from_file));
+    // A plan's own CSV, imported, gives the same plan again.
+    let again = preview(
+        &server,
+        &spec(
+            &target,
+            Scope::AllTopics,
+            Strategy::FromFile {
+                csv: from_file.csv.clone(),
+            },
+        ),
+    )
+    .await
+    .expect("re-import");
+    assert_eq!(targets(&again), targets(&from_file));
+    assert_eq!(again.csv, from_file.csv);
+    let report = execute(
+        &server,
+        &spec(
+            &target,
+            Scope::AllTopics,
+            Strategy::CopyFromGroup {
+                group: source.clone(),
+            },
+        ),
+        &copy,
+    )
+    .await
+    .expect("execute copy");
+    assert_eq!(report.executions[0].status, ExecutionStatus::Succeeded);
+    assert_eq!(
+        committed_offsets(&target, &topic, 2),
+        committed_offsets(&source, &topic, 2)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_offsets_follows_the_tools_state_rules() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = topic_with_records(2).await;
+    let group = unique("resets-del");
+    commit_offsets(&group, &topic, &[(0, 5), (1, 6)]);
+    let (status, body) = server
+        .call_json(
+            "executions/delete-offsets",
+            json!({ "cluster": "local", "group": group, "topics": [{ "topic": topic, "partitions": [1] }] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let report: DeleteOffsetsReport = serde_json::from_value(body).expect("report");
+    assert_eq!(report.partitions.len(), 1);
+    assert_eq!(report.partitions[0].before, Some(6));
+    assert_eq!(report.partitions[0].error, None);
+    assert_eq!(
+        committed_offsets(&group, &topic, 2),
+        [(0, 5)].into_iter().collect()
+    );
+
+    // An active group subscribed to the topic: the broker refuses, per partition.
+    let live = unique("resets-del-live");
+    let member: BaseConsumer = client_config()
+        .set("group.id", &live)
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    member.subscribe(&[&topic]).expect("subscribe");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while member.assignment().map(|a| a.count()).unwrap_or(0) < 2 {
+        assert!(Instant::now() < deadline, "no assignment");
+        let _ = member.poll(Duration::from_millis(100));
+    }
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    tpl.add_partition_offset(&topic, 0, rdkafka::Offset::Offset(3))
+        .expect("tpl");
+    member
+        .commit(&tpl, rdkafka::consumer::CommitMode::Sync)
+        .expect("commit");
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let poller = std::thread::spawn(move || {
+        while !flag.load(Ordering::Relaxed) {
+            let _ = member.poll(Duration::from_millis(100));
+        }
+    });
+    let (status, body) = server
+        .call_json(
+            "executions/delete-offsets",
+            json!({ "cluster": "local", "group": live, "topics": [{ "topic": topic, "partitions": null }] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let report: DeleteOffsetsReport = serde_json::from_value(body).expect("report");
+    assert_eq!(report.partitions.len(), 2);
+    assert!(
+        report
+            .partitions
+            .iter()
+            .all(|p| p.error.as_deref() == Some("GROUP_SUBSCRIBED_TO_TOPIC")),
+        "{report:?}"
+    );
+    stop.store(true, Ordering::Relaxed);
+    poller.join().expect("poller");
+
+    // Unknown topic and unknown group: specific errors.
+    let (_, body) = server
+        .call_json(
+            "executions/delete-offsets",
+            json!({ "cluster": "local", "group": group, "topics": [{ "topic": "nope-topic", "partitions": null }] }),
+        )
+        .await;
+    let e: AppError = serde_json::from_value(body).expect("error");
+    assert_eq!(e.to_string(), "Topic 'nope-topic' does not exist");
+    let (_, body) = server
+        .call_json(
+            "executions/delete-offsets",
+            json!({ "cluster": "local", "group": unique("nobody"), "topics": [{ "topic": topic, "partitions": null }] }),
+        )
+        .await;
+    let e: AppError = serde_json::from_value(body).expect("error");
+    assert!(matches!(e, AppError::UnknownGroup { .. }), "{e:?}");
+}
