@@ -5,6 +5,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::groups::describe_group;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::reset_panel::ResetPanel;
 use crate::components::state_badge::StateBadge;
 use crate::domain::{GroupDetail, GroupMember};
 use crate::error::AppError;
@@ -44,6 +45,13 @@ pub fn GroupPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        // Outside the transition: a refresh of the group above keeps the plan being built here.
+        {move || {
+            let (cluster, id) = target.get();
+            id.map(|group| view! {
+                <ResetPanel cluster group on_executed=Callback::new(move |()| detail.refetch())/>
+            })
+        }}
     }
 }
 

@@ -57,7 +57,8 @@ async fn main() -> BenchResult<()> {
     std::fs::write(
         &path,
         format!(
-            "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{}\"\n",
+            "data_dir = \"{}\"\n[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{}\"\n",
+            dir.join("data").display(),
             args.bootstrap
         ),
     )?;
@@ -200,6 +201,8 @@ async fn main() -> BenchResult<()> {
         t.elapsed().as_secs_f64() * 1000.0
     );
 
+    bench_resets(&http, &base, &gateway, &args).await?;
+
     if let Some(oracle) = &args.oracle {
         let t = Instant::now();
         let out = tokio::process::Command::new(oracle)
@@ -224,6 +227,174 @@ async fn main() -> BenchResult<()> {
         "server RSS (in-process, includes the bench client): {} MiB",
         rss_kib().unwrap_or(0) / 1024
     );
+    Ok(())
+}
+
+/// Preview and execute over the wide group, next to Kafka's own tool on the same broker and group.
+async fn bench_resets(
+    http: &reqwest::Client,
+    base: &str,
+    gateway: &KafkaGateway,
+    args: &Args,
+) -> BenchResult<()> {
+    use app::domain::execution::{ExecuteReport, Preview};
+    use app::domain::reset::{ResetSpec, Scope, Strategy};
+    let spec = |strategy: Strategy| ResetSpec {
+        cluster: "local".into(),
+        groups: vec![WIDE_GROUP.into()],
+        scope: Scope::AllTopics,
+        strategy,
+    };
+    let post = |endpoint: &'static str, body: serde_json::Value| {
+        let request = http.post(format!("{base}/api/{endpoint}")).json(&body);
+        async move {
+            let resp = request.send().await?;
+            let status = resp.status().as_u16();
+            let bytes = resp.bytes().await?.to_vec();
+            if status != 200 {
+                return Err::<Vec<u8>, Box<dyn std::error::Error + Send + Sync>>(
+                    format!(
+                        "{endpoint}: HTTP {status}: {}",
+                        String::from_utf8_lossy(&bytes[..bytes.len().min(400)])
+                    )
+                    .into(),
+                );
+            }
+            Ok(bytes)
+        }
+    };
+    println!();
+    println!(
+        "resets on {WIDE_GROUP} ({} partitions, all committed):",
+        args.partitions
+    );
+    let shift = spec(Strategy::ShiftBy { shift: -1 });
+    let at = spec(Strategy::ToDatetime {
+        input: "2020-01-01T00:00:00.000".into(),
+        zone: None,
+    });
+    for (name, s) in [
+        ("preview shift-by -1", &shift),
+        ("preview to-datetime", &at),
+    ] {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        let mut requests = BTreeMap::new();
+        for run in 0..args.runs {
+            settle().await;
+            let before = gateway.request_counts("local");
+            let t = Instant::now();
+            let body = post("plans/preview", serde_json::json!({ "spec": s })).await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            bytes = body.len();
+            if run == 0 {
+                settle().await;
+                requests = diff(&before, &gateway.request_counts("local"));
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{:<34} {:>9.1} {:>9.1} {:>9.1} {:>10}  {}",
+            name,
+            times[0],
+            times[times.len() / 2],
+            times[times.len() - 1],
+            bytes,
+            format_requests(&requests)
+        );
+    }
+    if let Some(oracle) = &args.oracle {
+        let t = Instant::now();
+        let out = tokio::process::Command::new(oracle)
+            .args([
+                "--bootstrap-server",
+                &args.bootstrap,
+                "--group",
+                WIDE_GROUP,
+                "--reset-offsets",
+                "--all-topics",
+                "--shift-by",
+                "-1",
+                "--dry-run",
+            ])
+            .output()
+            .await?;
+        let rows = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with(WIDE_GROUP))
+            .count();
+        println!(
+            "{:<34} {:>9.1}  (one run, includes JVM start; {rows} rows; exit {})",
+            "kafka-consumer-groups --dry-run",
+            t.elapsed().as_secs_f64() * 1000.0,
+            out.status
+        );
+    }
+    // Execute (backup, one commit, read back, record), then undo it the same way.
+    let preview: Preview = serde_json::from_slice(
+        &post("plans/preview", serde_json::json!({ "spec": shift })).await?,
+    )?;
+    settle().await;
+    let before = gateway.request_counts("local");
+    let t = Instant::now();
+    let report: ExecuteReport = serde_json::from_slice(
+        &post(
+            "executions/execute",
+            serde_json::json!({ "spec": shift, "fingerprint": preview.plan.fingerprint }),
+        )
+        .await?,
+    )?;
+    let took = t.elapsed().as_secs_f64() * 1000.0;
+    settle().await;
+    let requests = diff(&before, &gateway.request_counts("local"));
+    let e = &report.executions[0];
+    println!(
+        "{:<34} {:>9.1}  ({:?}, {} partitions verified)  {}",
+        "execute shift-by -1",
+        took,
+        e.status,
+        e.partitions.iter().filter(|p| p.verified()).count(),
+        format_requests(&requests)
+    );
+    let undo = spec(Strategy::RestoreBackup { execution: e.id });
+    let t = Instant::now();
+    let preview: Preview =
+        serde_json::from_slice(&post("plans/preview", serde_json::json!({ "spec": undo })).await?)?;
+    let report: ExecuteReport = serde_json::from_slice(
+        &post(
+            "executions/execute",
+            serde_json::json!({ "spec": undo, "fingerprint": preview.plan.fingerprint }),
+        )
+        .await?,
+    )?;
+    println!(
+        "{:<34} {:>9.1}  ({:?})",
+        "undo (preview + execute)",
+        t.elapsed().as_secs_f64() * 1000.0,
+        report.executions[0].status
+    );
+    if let Some(oracle) = &args.oracle {
+        let t = Instant::now();
+        let out = tokio::process::Command::new(oracle)
+            .args([
+                "--bootstrap-server",
+                &args.bootstrap,
+                "--group",
+                WIDE_GROUP,
+                "--reset-offsets",
+                "--all-topics",
+                "--to-current",
+                "--execute",
+            ])
+            .output()
+            .await?;
+        println!(
+            "{:<34} {:>9.1}  (one run, includes JVM start; exit {})",
+            "kafka-consumer-groups --execute",
+            t.elapsed().as_secs_f64() * 1000.0,
+            out.status
+        );
+    }
     Ok(())
 }
 
@@ -348,6 +519,24 @@ async fn setup(cluster: &rewind_server::config::ClusterConfig, args: &Args) -> B
     if fresh.iter().any(|n| n == WIDE_TOPIC) {
         let t = Instant::now();
         let producer: BaseProducer = client_config(cluster).set("linger.ms", "50").create()?;
+        // A topic grown in steps reaches every broker's metadata a little later; the producer would
+        // otherwise see too few partitions and wait for its next periodic refresh (minutes).
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let seen = producer
+                .client()
+                .fetch_metadata(Some(WIDE_TOPIC), Duration::from_secs(10))?
+                .topics()
+                .first()
+                .map_or(0, |t| t.partitions().len());
+            if seen >= usize::try_from(args.partitions)? {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{WIDE_TOPIC} shows {seen} partitions after 2 minutes").into());
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
         for p in 0..args.partitions {
             // Two records a partition: committing offset 1 leaves a lag of 1 with a record to read.
             for i in 0..2 {

@@ -507,6 +507,7 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
     use app::domain::reset::{Plan, ResetSpec, Scope, Strategy};

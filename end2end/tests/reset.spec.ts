@@ -1,0 +1,73 @@
+// Resetting a group from its page: preview a shift-by, execute after typing the group id, verify, undo.
+import { expect, test } from '@playwright/test';
+
+const committed = (page, partition: string) =>
+  page.locator(`tr[data-partition="${partition}"] [data-col="committed"]`);
+
+test('preview, execute and undo a shift-by on an inactive group', async ({ page }, testInfo) => {
+  await page.goto('/group?cluster=local&id=inventory-sync');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const partitions = ['inventory-events-0', 'inventory-events-1', 'inventory-events-2'];
+  const before: number[] = [];
+  for (const p of partitions) {
+    before.push(Number((await committed(page, p).textContent())?.replace(/,/g, '')));
+  }
+
+  await page.getByTestId('strategy').selectOption('shift-by');
+  await page.getByTestId('strategy-value').fill('-100');
+  await page.getByTestId('preview-button').click();
+  await expect(page.getByTestId('plan-row')).toHaveCount(3);
+  await expect(page.getByTestId('plan-summary')).toContainText('3 of 3 partitions change: 300 records re-read');
+  await expect(page.getByTestId('cli-command')).toContainText('--group inventory-sync --reset-offsets --all-topics --shift-by -100 --dry-run');
+  // The preview names the time of the record each partition lands on.
+  await expect(page.getByTestId('plan-table')).toContainText('UTC');
+  await page.screenshot({ path: testInfo.outputPath('reset-preview-1280.png'), fullPage: true });
+
+  // Execute stays disabled until the group id is typed.
+  await expect(page.getByTestId('execute-button')).toBeDisabled();
+  await page.getByTestId('confirm-group').fill('inventory-sync');
+  await page.getByTestId('execute-button').click();
+  await expect(page.getByTestId('execution-status')).toContainText('succeeded: 3 of 3 partitions verified');
+  // Executed once: the same preview cannot be executed again.
+  await expect(page.getByTestId('execute-button')).toBeDisabled();
+  for (const [i, p] of partitions.entries()) {
+    await expect(committed(page, p)).toHaveText((before[i] - 100).toLocaleString('en-US'));
+  }
+  await expect(page.getByTestId('history-row')).not.toHaveCount(0);
+  await page.screenshot({ path: testInfo.outputPath('reset-executed-1280.png'), fullPage: true });
+
+  // Undo is previewed like any plan, then executed with the same confirmation.
+  await page.getByTestId('undo-button').click();
+  await expect(page.getByTestId('plan-summary')).toContainText('300 skipped');
+  await page.getByTestId('confirm-group').fill('inventory-sync');
+  await page.getByTestId('execute-button').click();
+  await expect(page.getByTestId('execution-status')).toContainText('succeeded');
+  for (const [i, p] of partitions.entries()) {
+    await expect(committed(page, p)).toHaveText(before[i].toLocaleString('en-US'));
+  }
+  await expect(page.getByTestId('history-row').first()).toContainText('undo of #');
+});
+
+test('an active group is previewed but cannot be executed, naming its member', async ({ page }) => {
+  await page.goto('/group?cluster=local&id=payments-processor');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByTestId('strategy').selectOption('to-earliest');
+  await page.getByTestId('preview-button').click();
+  await expect(page.getByTestId('plan-refusal')).toContainText('current state is Stable');
+  await expect(page.getByTestId('plan-refusal')).toContainText('payments-processor-demo');
+  await page.getByTestId('confirm-group').fill('payments-processor');
+  await expect(page.getByTestId('execute-button')).toBeDisabled();
+});
+
+test('bad input gets a specific message', async ({ page }) => {
+  await page.goto('/group?cluster=local&id=inventory-sync');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByTestId('strategy').selectOption('shift-by');
+  await page.getByTestId('strategy-value').fill('ten');
+  await page.getByTestId('preview-button').click();
+  await expect(page.getByTestId('form-error')).toHaveText("The shift must be a whole number, got 'ten'");
+  await page.getByTestId('strategy').selectOption('by-duration');
+  await page.getByTestId('strategy-value').fill('P1W');
+  await page.getByTestId('preview-button').click();
+  await expect(page.getByRole('alert')).toContainText("Cannot parse 'P1W' as a duration");
+});
