@@ -5,15 +5,13 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::domain::{GroupDetail, GroupState};
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::{Offset, TopicPartitionList};
-use support::{bootstrap, client_config, create_topic, oracle, unique, TestServer};
+use support::{
+    bootstrap, client_config, commit_offsets, create_topic, oracle, unique, LiveMember, TestServer,
+};
 
 const LOCAL: &str = "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{bootstrap}\"\n";
 
@@ -105,15 +103,6 @@ fn produce(topic: &str, per_partition: &[i64]) {
     producer.flush(Duration::from_secs(30)).expect("flush");
 }
 
-fn commit(consumer: &BaseConsumer, topic: &str, offsets: &[(i32, i64)]) {
-    let mut tpl = TopicPartitionList::new();
-    for (p, o) in offsets {
-        tpl.add_partition_offset(topic, *p, Offset::Offset(*o))
-            .expect("tpl");
-    }
-    consumer.commit(&tpl, CommitMode::Sync).expect("commit");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn describe_matches_kafka_consumer_groups() {
     let server = TestServer::start(LOCAL).await;
@@ -123,35 +112,11 @@ async fn describe_matches_kafka_consumer_groups() {
 
     // Empty, with commits on two of three partitions (one of them at the log end).
     let empty = unique("parity-empty");
-    let c: BaseConsumer = client_config()
-        .set("group.id", &empty)
-        .create()
-        .expect("consumer");
-    commit(&c, &topic, &[(0, 10), (1, 20)]);
-    drop(c);
+    commit_offsets(&empty, &topic, &[(0, 10), (1, 20)]);
 
     // Stable, with a live member that committed explicit offsets on all its partitions.
     let stable = unique("parity-stable");
-    let member: BaseConsumer = client_config()
-        .set("group.id", &stable)
-        .set("enable.auto.commit", "false")
-        .set("client.id", "parity-member")
-        .create()
-        .expect("consumer");
-    member.subscribe(&[&topic]).expect("subscribe");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while member.assignment().map(|a| a.count()).unwrap_or(0) < 3 {
-        assert!(Instant::now() < deadline, "member never got its assignment");
-        let _ = member.poll(Duration::from_millis(100));
-    }
-    commit(&member, &topic, &[(0, 5), (1, 20)]);
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    let poller = std::thread::spawn(move || {
-        while !flag.load(Ordering::Relaxed) {
-            let _ = member.poll(Duration::from_millis(100));
-        }
-    });
+    let member = LiveMember::join(&stable, &topic, "parity-member", 3, &[(0, 5), (1, 20)]);
 
     for (group, expect_state, expect_rows) in [
         (&empty, GroupState::Empty, 2),
@@ -199,8 +164,7 @@ async fn describe_matches_kafka_consumer_groups() {
         .expect("p1");
     assert_eq!(p1.time_lag_ms(mine.read_at), Some(0), "caught up");
 
-    stop.store(true, Ordering::Relaxed);
-    poller.join().expect("poller");
+    drop(member);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,12 +174,7 @@ async fn group_lags_sum_committed_partitions_and_keep_the_order_asked() {
     create_topic(&topic, 2).await;
     produce(&topic, &[10, 10]);
     let behind = unique("lag-behind");
-    let c: BaseConsumer = client_config()
-        .set("group.id", &behind)
-        .create()
-        .expect("consumer");
-    commit(&c, &topic, &[(0, 4)]);
-    drop(c);
+    commit_offsets(&behind, &topic, &[(0, 4)]);
     let never = unique("lag-never");
 
     let (status, json) = server
@@ -256,11 +215,7 @@ async fn sorting_by_lag_comes_from_an_index_built_in_the_background() {
     let prefix = unique("sort-lag");
     // Lags 1, 7 and 4, created in an order that is neither by id nor by lag.
     for (suffix, committed) in [("a", 9), ("b", 3), ("c", 6)] {
-        let c: BaseConsumer = client_config()
-            .set("group.id", format!("{prefix}-{suffix}"))
-            .create()
-            .expect("consumer");
-        commit(&c, &topic, &[(0, committed)]);
+        commit_offsets(&format!("{prefix}-{suffix}"), &topic, &[(0, committed)]);
     }
     let form = [
         ("cluster", "local"),

@@ -3,19 +3,14 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
 use app::domain::execution::{
     DeleteOffsetsReport, ExecuteReport, Execution, ExecutionStatus, ExecutionSummary, Preview,
 };
 use app::domain::reset::{ResetSpec, Scope, Strategy, TopicScope};
 use app::error::AppError;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde_json::json;
 use support::{
-    client_config, commit_offsets, committed_offsets, create_topic, produce_timestamped, unique,
+    commit_offsets, committed_offsets, create_topic, produce_timestamped, unique, LiveMember,
     TestServer,
 };
 
@@ -63,6 +58,18 @@ async fn execute(
     } else {
         Err(serde_json::from_value(body).expect("AppError"))
     }
+}
+
+/// The group's executions, newest first.
+async fn history(server: &TestServer, group: &str) -> Vec<ExecutionSummary> {
+    let (status, list) = server
+        .call_json(
+            "executions/list",
+            json!({ "cluster": "local", "group": group }),
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    serde_json::from_value(list).expect("list")
 }
 
 /// A topic with `partitions` partitions of 50 records each.
@@ -149,13 +156,7 @@ async fn execute_verifies_and_undo_restores_exactly_including_partitions_without
     );
 
     // History lists both, newest first.
-    let (_, list) = server
-        .call_json(
-            "executions/list",
-            json!({ "cluster": "local", "group": group }),
-        )
-        .await;
-    let list: Vec<ExecutionSummary> = serde_json::from_value(list).expect("list");
+    let list = history(&server, &group).await;
     assert_eq!(list.len(), 2);
     assert_eq!(list[0].undo_of, Some(list[1].id));
     let (_, full) = server
@@ -170,25 +171,7 @@ async fn execute_is_refused_for_an_active_group_naming_its_member() {
     let server = TestServer::start(LOCAL).await;
     let topic = topic_with_records(1).await;
     let group = unique("resets-stable");
-    let member: BaseConsumer = client_config()
-        .set("group.id", &group)
-        .set("client.id", "replay-victim")
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    member.subscribe(&[&topic]).expect("subscribe");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while member.assignment().map(|a| a.count()).unwrap_or(0) < 1 {
-        assert!(Instant::now() < deadline, "no assignment");
-        let _ = member.poll(Duration::from_millis(100));
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let poller = std::thread::spawn(move || {
-        while !flag.load(Ordering::Relaxed) {
-            let _ = member.poll(Duration::from_millis(100));
-        }
-    });
+    let member = LiveMember::join(&group, &topic, "replay-victim", 1, &[]);
 
     let s = spec(&group, topic_scope(&topic), Strategy::ToEarliest);
     let p = preview(&server, &s)
@@ -207,8 +190,7 @@ async fn execute_is_refused_for_an_active_group_naming_its_member() {
         committed_offsets(&group, &topic, 1).is_empty(),
         "nothing committed"
     );
-    stop.store(true, Ordering::Relaxed);
-    poller.join().expect("poller");
+    drop(member);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,13 +217,7 @@ async fn drift_between_preview_and_execute_is_refused_with_the_new_plan() {
         "nothing committed"
     );
     // Nothing was recorded as an execution either.
-    let (_, list) = server
-        .call_json(
-            "executions/list",
-            json!({ "cluster": "local", "group": group }),
-        )
-        .await;
-    assert_eq!(list.as_array().map(Vec::len), Some(0));
+    assert!(history(&server, &group).await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -424,30 +400,7 @@ async fn delete_offsets_follows_the_tools_state_rules() {
 
     // An active group subscribed to the topic: the broker refuses, per partition.
     let live = unique("resets-del-live");
-    let member: BaseConsumer = client_config()
-        .set("group.id", &live)
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("consumer");
-    member.subscribe(&[&topic]).expect("subscribe");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while member.assignment().map(|a| a.count()).unwrap_or(0) < 2 {
-        assert!(Instant::now() < deadline, "no assignment");
-        let _ = member.poll(Duration::from_millis(100));
-    }
-    let mut tpl = rdkafka::TopicPartitionList::new();
-    tpl.add_partition_offset(&topic, 0, rdkafka::Offset::Offset(3))
-        .expect("tpl");
-    member
-        .commit(&tpl, rdkafka::consumer::CommitMode::Sync)
-        .expect("commit");
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let poller = std::thread::spawn(move || {
-        while !flag.load(Ordering::Relaxed) {
-            let _ = member.poll(Duration::from_millis(100));
-        }
-    });
+    let member = LiveMember::join(&live, &topic, "subscribed", 2, &[(0, 3)]);
     let (status, body) = server
         .call_json(
             "executions/delete-offsets",
@@ -464,8 +417,7 @@ async fn delete_offsets_follows_the_tools_state_rules() {
             .all(|p| p.error.as_deref() == Some("GROUP_SUBSCRIBED_TO_TOPIC")),
         "{report:?}"
     );
-    stop.store(true, Ordering::Relaxed);
-    poller.join().expect("poller");
+    drop(member);
 
     // Unknown topic and unknown group: specific errors.
     let (_, body) = server
@@ -484,4 +436,37 @@ async fn delete_offsets_follows_the_tools_state_rules() {
         .await;
     let e: AppError = serde_json::from_value(body).expect("error");
     assert!(matches!(e, AppError::UnknownGroup { .. }), "{e:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_keeps_its_inputs_and_preview() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = topic_with_records(1).await;
+    let group = unique("resets-save");
+    commit_offsets(&group, &topic, &[(0, 25)]);
+    let s = spec(
+        &group,
+        Scope::AllTopics,
+        Strategy::ToDatetime {
+            input: "2023-11-15T06:13:25.000".into(),
+            zone: Some("Asia/Shanghai".into()),
+        },
+    );
+    let (status, saved) = server.call_json("plans/save", json!({ "spec": s })).await;
+    assert_eq!(status, 200, "{saved}");
+    let saved: app::domain::execution::SavedPlan = serde_json::from_value(saved).expect("saved");
+    // 06:13:25 in Shanghai is 22:13:25 UTC the day before: 1,700,000,005 s, record 5 of the topic.
+    assert_eq!(saved.plan.at_ms, Some(1_700_000_005_000));
+    assert_eq!(saved.plan.groups[0].partitions[0].target, Some(5));
+    let (status, got) = server
+        .call_json("plans/get", json!({ "id": saved.id }))
+        .await;
+    assert_eq!(status, 200, "{got}");
+    let got: app::domain::execution::SavedPlan = serde_json::from_value(got).expect("got");
+    assert_eq!(got, saved);
+    let (_, missing) = server
+        .call_json("plans/get", json!({ "id": "no-such-plan" }))
+        .await;
+    let e: AppError = serde_json::from_value(missing).expect("error");
+    assert_eq!(e.to_string(), "Plan no-such-plan was not found.");
 }

@@ -154,17 +154,7 @@ async fn main() -> BenchResult<()> {
                 requests = diff(&before, &gateway.request_counts("local"));
             }
         }
-        times.sort_by(f64::total_cmp);
-        let reqs = format_requests(&requests);
-        println!(
-            "{:<34} {:>9.1} {:>9.1} {:>9.1} {:>10}  {}",
-            name,
-            times[0],
-            times[times.len() / 2],
-            times[times.len() - 1],
-            bytes,
-            reqs
-        );
+        print_row(name, times, bytes, &requests);
     }
 
     // Sorting by lag needs the lag of every group: time the background index build end to end.
@@ -203,25 +193,7 @@ async fn main() -> BenchResult<()> {
 
     bench_resets(&http, &base, &gateway, &args).await?;
 
-    if let Some(oracle) = &args.oracle {
-        let t = Instant::now();
-        let out = tokio::process::Command::new(oracle)
-            .args([
-                "--bootstrap-server",
-                &args.bootstrap,
-                "--describe",
-                "--group",
-                WIDE_GROUP,
-            ])
-            .output()
-            .await?;
-        println!(
-            "{:<34} {:>9.1}  (one run, includes JVM start; exit {})",
-            "kafka-consumer-groups --describe",
-            t.elapsed().as_secs_f64() * 1000.0,
-            out.status
-        );
-    }
+    time_oracle(&args, "--describe", &["--describe", "--group", WIDE_GROUP]).await?;
     println!();
     println!(
         "server RSS (in-process, includes the bench client): {} MiB",
@@ -292,44 +264,22 @@ async fn bench_resets(
                 requests = diff(&before, &gateway.request_counts("local"));
             }
         }
-        times.sort_by(f64::total_cmp);
-        println!(
-            "{:<34} {:>9.1} {:>9.1} {:>9.1} {:>10}  {}",
-            name,
-            times[0],
-            times[times.len() / 2],
-            times[times.len() - 1],
-            bytes,
-            format_requests(&requests)
-        );
+        print_row(name, times, bytes, &requests);
     }
-    if let Some(oracle) = &args.oracle {
-        let t = Instant::now();
-        let out = tokio::process::Command::new(oracle)
-            .args([
-                "--bootstrap-server",
-                &args.bootstrap,
-                "--group",
-                WIDE_GROUP,
-                "--reset-offsets",
-                "--all-topics",
-                "--shift-by",
-                "-1",
-                "--dry-run",
-            ])
-            .output()
-            .await?;
-        let rows = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| l.starts_with(WIDE_GROUP))
-            .count();
-        println!(
-            "{:<34} {:>9.1}  (one run, includes JVM start; {rows} rows; exit {})",
-            "kafka-consumer-groups --dry-run",
-            t.elapsed().as_secs_f64() * 1000.0,
-            out.status
-        );
-    }
+    time_oracle(
+        args,
+        "--dry-run",
+        &[
+            "--group",
+            WIDE_GROUP,
+            "--reset-offsets",
+            "--all-topics",
+            "--shift-by",
+            "-1",
+            "--dry-run",
+        ],
+    )
+    .await?;
     // Execute (backup, one commit, read back, record), then undo it the same way.
     let preview: Preview = serde_json::from_slice(
         &post("plans/preview", serde_json::json!({ "spec": shift })).await?,
@@ -373,28 +323,57 @@ async fn bench_resets(
         t.elapsed().as_secs_f64() * 1000.0,
         report.executions[0].status
     );
-    if let Some(oracle) = &args.oracle {
-        let t = Instant::now();
-        let out = tokio::process::Command::new(oracle)
-            .args([
-                "--bootstrap-server",
-                &args.bootstrap,
-                "--group",
-                WIDE_GROUP,
-                "--reset-offsets",
-                "--all-topics",
-                "--to-current",
-                "--execute",
-            ])
-            .output()
-            .await?;
-        println!(
-            "{:<34} {:>9.1}  (one run, includes JVM start; exit {})",
-            "kafka-consumer-groups --execute",
-            t.elapsed().as_secs_f64() * 1000.0,
-            out.status
-        );
-    }
+    time_oracle(
+        args,
+        "--execute",
+        &[
+            "--group",
+            WIDE_GROUP,
+            "--reset-offsets",
+            "--all-topics",
+            "--to-current",
+            "--execute",
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// One line of figures: min, median and max of `times` (ms), response bytes, broker requests.
+fn print_row(name: &str, mut times: Vec<f64>, bytes: usize, requests: &BTreeMap<String, i64>) {
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{:<34} {:>9.1} {:>9.1} {:>9.1} {:>10}  {}",
+        name,
+        times[0],
+        times[times.len() / 2],
+        times[times.len() - 1],
+        bytes,
+        format_requests(requests)
+    );
+}
+
+/// Times one run of Kafka's own tool (JVM start included) with `tool_args`, when `--oracle` is given.
+async fn time_oracle(args: &Args, label: &str, tool_args: &[&str]) -> BenchResult<()> {
+    let Some(oracle) = &args.oracle else {
+        return Ok(());
+    };
+    let t = Instant::now();
+    let out = tokio::process::Command::new(oracle)
+        .args(["--bootstrap-server", &args.bootstrap])
+        .args(tool_args)
+        .output()
+        .await?;
+    let rows = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with(WIDE_GROUP))
+        .count();
+    println!(
+        "{:<34} {:>9.1}  (one run, includes JVM start; {rows} rows printed; {})",
+        format!("kafka-consumer-groups {label}"),
+        t.elapsed().as_secs_f64() * 1000.0,
+        out.status
+    );
     Ok(())
 }
 

@@ -236,6 +236,19 @@ impl PartitionList {
 }
 
 impl PartitionList {
+    /// A list of `(topic, partition)` pairs, all with `offset`.
+    fn of(
+        operation: &'static str,
+        partitions: &[(String, i32)],
+        offset: i64,
+    ) -> Result<Self, NativeError> {
+        let mut list = Self::new(operation, partitions.len())?;
+        for (t, p) in partitions {
+            list.add(&cstring(operation, t)?, *p, offset);
+        }
+        Ok(list)
+    }
+
     fn elems_mut(&mut self) -> &mut [rd::rd_kafka_topic_partition_t] {
         // SAFETY: the list is live and ours; cnt elements are initialised.
         unsafe {
@@ -322,6 +335,16 @@ unsafe fn single_group_partitions<'a>(
         ));
     }
     Ok(elems(rd::rd_kafka_group_result_partitions(g)))
+}
+
+/// The partitions of a commit or delete result that carry an error, with it.
+fn refused(elems: &[rd::rd_kafka_topic_partition_t]) -> Vec<(String, i32, RDKafkaErrorCode)> {
+    elems
+        .iter()
+        .filter(|e| is_error(e.err))
+        // SAFETY: the topic string lives as long as the event owning `elems`.
+        .filter_map(|e| Some((unsafe { opt_string(e.topic) }?, e.partition, code(e.err))))
+        .collect()
 }
 
 /// Pipelined results in request order; a request that never produced one is reported as such.
@@ -819,14 +842,7 @@ pub fn list_offsets(
     if partitions.is_empty() {
         return Ok(Vec::new());
     }
-    let topics = partitions
-        .iter()
-        .map(|(t, _)| cstring(OP, t))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut list = PartitionList::new(OP, partitions.len())?;
-    for ((_, p), t) in partitions.iter().zip(&topics) {
-        list.add(t, *p, spec.raw());
-    }
+    let list = PartitionList::of(OP, partitions, spec.raw())?;
     let ev = call_one(
         rk,
         rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTOFFSETS,
@@ -1022,11 +1038,7 @@ pub fn alter_committed_offsets(
                 let res = rd::rd_kafka_event_AlterConsumerGroupOffsets_result(ev.ptr());
                 let mut n = 0usize;
                 let groups = rd::rd_kafka_AlterConsumerGroupOffsets_result_groups(res, &mut n);
-                Ok(single_group_partitions(OP, groups, n)?
-                    .iter()
-                    .filter(|e| is_error(e.err))
-                    .filter_map(|e| Some((opt_string(e.topic)?, e.partition, code(e.err))))
-                    .collect())
+                Ok(refused(single_group_partitions(OP, groups, n)?))
             }
         },
     )
@@ -1046,14 +1058,7 @@ pub fn delete_committed_offsets(
 ) -> Result<Vec<(String, i32, RDKafkaErrorCode)>, NativeError> {
     const OP: &str = "DeleteConsumerGroupOffsets";
     let name = cstring(OP, group)?;
-    let topics = partitions
-        .iter()
-        .map(|(t, _)| cstring(OP, t))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut list = PartitionList::new(OP, partitions.len())?;
-    for ((_, p), t) in partitions.iter().zip(&topics) {
-        list.add(t, *p, OFFSET_INVALID);
-    }
+    let list = PartitionList::of(OP, partitions, OFFSET_INVALID)?;
     let ev = call_one(
         rk,
         rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS,
@@ -1074,10 +1079,6 @@ pub fn delete_committed_offsets(
         let res = rd::rd_kafka_event_DeleteConsumerGroupOffsets_result(ev.ptr());
         let mut n = 0usize;
         let groups = rd::rd_kafka_DeleteConsumerGroupOffsets_result_groups(res, &mut n);
-        Ok(single_group_partitions(OP, groups, n)?
-            .iter()
-            .filter(|e| is_error(e.err))
-            .filter_map(|e| Some((opt_string(e.topic)?, e.partition, code(e.err))))
-            .collect())
+        Ok(refused(single_group_partitions(OP, groups, n)?))
     }
 }

@@ -762,16 +762,7 @@ impl Resets for ResetService {
 
     fn export_offsets(&self, cluster: String, group: String) -> BoxFuture<'_, AppResult<String>> {
         Box::pin(async move {
-            let g = self
-                .kafka
-                .group_snapshots(&cluster, vec![group.clone()])
-                .await?
-                .pop()
-                .filter(|g| g.exists)
-                .ok_or_else(|| AppError::UnknownGroup {
-                    cluster: cluster.clone(),
-                    group: group.clone(),
-                })?;
+            let g = self.existing_group(&cluster, &group).await?;
             Ok(offsets_csv::write_csv(
                 g.committed
                     .iter()
@@ -793,6 +784,19 @@ impl Resets for ResetService {
 }
 
 impl ResetService {
+    /// The group's snapshot, or `UnknownGroup` when the broker does not know it.
+    async fn existing_group(&self, cluster: &str, group: &str) -> AppResult<GroupSnapshot> {
+        self.kafka
+            .group_snapshots(cluster, vec![group.to_owned()])
+            .await?
+            .pop()
+            .filter(|g| g.exists)
+            .ok_or_else(|| AppError::UnknownGroup {
+                cluster: cluster.to_owned(),
+                group: group.to_owned(),
+            })
+    }
+
     async fn delete_offsets_impl(
         &self,
         cluster: String,
@@ -803,16 +807,7 @@ impl ResetService {
         if topics.is_empty() {
             return Err(PlanError::NoScope.into());
         }
-        let g = self
-            .kafka
-            .group_snapshots(&cluster, vec![group.clone()])
-            .await?
-            .pop()
-            .filter(|g| g.exists)
-            .ok_or_else(|| AppError::UnknownGroup {
-                cluster: cluster.clone(),
-                group: group.clone(),
-            })?;
+        let g = self.existing_group(&cluster, &group).await?;
         let names: Vec<String> = topics.iter().map(|t| t.topic.clone()).collect();
         let (partitions, missing) = self.kafka.partition_snapshots(&cluster, names).await?;
         if let Some(t) = missing.first() {

@@ -219,3 +219,68 @@ pub async fn delete_records(topic: &str, partition: i32, offset: i64) {
         .await
         .expect("DeleteRecords");
 }
+
+/// A consumer that joined `group` (subscribed to `topic`) and keeps polling on its own thread until
+/// dropped, so the group stays Stable with it as a member.
+pub struct LiveMember {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    poller: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LiveMember {
+    /// Joins and waits until the member owns `partitions` partitions, then commits `commits` as the
+    /// member (an active group accepts commits only from its members).
+    pub fn join(
+        group: &str,
+        topic: &str,
+        client_id: &str,
+        partitions: usize,
+        commits: &[(i32, i64)],
+    ) -> Self {
+        use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let member: BaseConsumer = client_config()
+            .set("group.id", group)
+            .set("client.id", client_id)
+            .set("enable.auto.commit", "false")
+            .create()
+            .expect("consumer");
+        member.subscribe(&[topic]).expect("subscribe");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while member.assignment().map(|a| a.count()).unwrap_or(0) < partitions {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "member never got its assignment"
+            );
+            let _ = member.poll(Duration::from_millis(100));
+        }
+        if !commits.is_empty() {
+            let mut tpl = rdkafka::TopicPartitionList::new();
+            for (p, o) in commits {
+                tpl.add_partition_offset(topic, *p, rdkafka::Offset::Offset(*o))
+                    .expect("tpl");
+            }
+            member.commit(&tpl, CommitMode::Sync).expect("commit");
+        }
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let poller = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                let _ = member.poll(Duration::from_millis(100));
+            }
+        });
+        Self {
+            stop,
+            poller: Some(poller),
+        }
+    }
+}
+
+impl Drop for LiveMember {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(p) = self.poller.take() {
+            let _ = p.join();
+        }
+    }
+}
