@@ -7,6 +7,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::execution::ExecuteReport;
 use crate::domain::reset::{MemberRef, Plan, PlanError, Refusal};
 use crate::domain::GroupState;
 
@@ -74,6 +75,8 @@ pub enum AppError {
         execution: i64,
         group: String,
         reason: String,
+        /// Every group's execution so far (a multi-group execute stops at the first failure).
+        report: Box<ExecuteReport>,
     },
 
     #[error("{what} was not found.")]
@@ -163,6 +166,7 @@ mod tests {
                 execution: 3,
                 group: "g".into(),
                 reason: "r".into(),
+                report: Box::default(),
             },
             AppError::NotFound { what: "w".into() },
             AppError::Internal {

@@ -31,8 +31,12 @@ pub async fn execute_plan(
 /// The spec that undoes execution `id`: restore its backup, to preview and execute like any plan.
 #[server(endpoint = "executions/undo-spec", input = Json)]
 pub async fn undo_spec(id: i64) -> Result<ResetSpec, AppError> {
+    use crate::api::ports::{services, Action};
     use crate::domain::reset::{Scope, Strategy};
-    let e = crate::api::ports::services()?.resets.execution(id).await?;
+    let s = services()?;
+    let e = s.resets.execution(id).await?;
+    s.auth
+        .authorize(Action::Preview, &e.cluster, Some(&e.group))?;
     Ok(ResetSpec {
         cluster: e.cluster,
         groups: vec![e.group],
@@ -43,7 +47,11 @@ pub async fn undo_spec(id: i64) -> Result<ResetSpec, AppError> {
 
 #[server(endpoint = "executions/get", input = Json)]
 pub async fn get_execution(id: i64) -> Result<Execution, AppError> {
-    crate::api::ports::services()?.resets.execution(id).await
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    let e = s.resets.execution(id).await?;
+    s.auth.authorize(Action::View, &e.cluster, Some(&e.group))?;
+    Ok(e)
 }
 
 /// Newest first, for a cluster or one of its groups.
@@ -53,8 +61,10 @@ pub async fn list_executions(
     #[server(default)] group: Option<String>,
     #[server(default)] limit: Option<usize>,
 ) -> Result<Vec<ExecutionSummary>, AppError> {
-    crate::api::ports::services()?
-        .resets
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    s.auth.authorize(Action::View, &cluster, group.as_deref())?;
+    s.resets
         .executions(cluster, group, limit.unwrap_or(100).min(1000))
         .await
 }

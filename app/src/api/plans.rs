@@ -13,11 +13,9 @@ use crate::error::AppError;
 pub async fn preview_plan(spec: ResetSpec) -> Result<Preview, AppError> {
     use crate::api::ports::{services, Action};
     let s = services()?;
-    s.auth.authorize(
-        Action::Preview,
-        &spec.cluster,
-        spec.groups.first().map(String::as_str),
-    )?;
+    for g in &spec.groups {
+        s.auth.authorize(Action::Preview, &spec.cluster, Some(g))?;
+    }
     s.resets.preview(spec).await
 }
 
@@ -26,19 +24,24 @@ pub async fn preview_plan(spec: ResetSpec) -> Result<Preview, AppError> {
 pub async fn save_plan(spec: ResetSpec) -> Result<SavedPlan, AppError> {
     use crate::api::ports::{services, Action};
     let s = services()?;
-    let actor = s.auth.authorize(
-        Action::SavePlan,
-        &spec.cluster,
-        spec.groups.first().map(String::as_str),
-    )?;
+    let mut actor = s.auth.authorize(Action::SavePlan, &spec.cluster, None)?;
+    for g in &spec.groups {
+        actor = s.auth.authorize(Action::SavePlan, &spec.cluster, Some(g))?;
+    }
     s.resets.save_plan(spec, actor).await
 }
 
 /// A saved plan with its frozen inputs and preview.
 #[server(endpoint = "plans/get", input = Json)]
 pub async fn get_plan(id: String) -> Result<SavedPlan, AppError> {
-    let s = crate::api::ports::services()?;
-    s.resets.saved_plan(id).await
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    let plan = s.resets.saved_plan(id).await?;
+    for g in &plan.plan.spec.groups {
+        s.auth
+            .authorize(Action::View, &plan.plan.spec.cluster, Some(g))?;
+    }
+    Ok(plan)
 }
 
 /// The group's committed offsets as the reference tool's CSV (`topic,partition,offset`), ready for

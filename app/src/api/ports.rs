@@ -42,6 +42,8 @@ pub trait KafkaReader: Send + Sync + 'static {
 /// What a caller wants to do, for the authorisation check every mutating server function makes first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// Read plans and history.
+    View,
     Preview,
     SavePlan,
     Execute,

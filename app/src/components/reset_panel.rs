@@ -8,6 +8,8 @@ use crate::api::plans::preview_plan;
 use crate::components::error_panel::ErrorPanel;
 use crate::domain::execution::{ExecuteReport, ExecutionStatus, ExecutionSummary, Preview};
 use crate::domain::reset::{PlanError, ResetSpec, Scope, Strategy, TopicScope};
+use crate::domain::timespec::format_in_zone;
+use crate::error::AppError;
 use crate::format::{int, opt_int, utc};
 
 /// Rows of a plan shown at once; the totals always cover all of them.
@@ -46,10 +48,16 @@ fn build_spec(
         "to-offset" => Strategy::ToOffset {
             offset: number("The offset")?,
         },
-        "to-datetime" => Strategy::ToDatetime {
-            input: value.to_owned(),
-            zone: Some(zone.trim().to_owned()).filter(|z| !z.is_empty()),
-        },
+        "to-datetime" => {
+            // An input with its own offset (the CLI's `...+08:00`, or `Z`) needs no zone.
+            let own_offset = value
+                .split_once(['T', 't'])
+                .is_some_and(|(_, time)| time.contains(['Z', 'z', '+', '-']));
+            Strategy::ToDatetime {
+                input: value.to_owned(),
+                zone: Some(zone.trim().to_owned()).filter(|z| !z.is_empty() && !own_offset),
+            }
+        }
         "by-duration" => Strategy::ByDuration {
             duration: value.to_owned(),
         },
@@ -240,8 +248,21 @@ pub fn ResetPanel(
             })}
 
             {move || execute.value().get().map(|r| match r {
-                Err(error) => view! { <div class="mt-3" data-testid="execute-error"><ErrorPanel error/></div> }.into_any(),
+                Err(error) => {
+                    // A failed execution still has a record (backup, per-partition outcome, undo).
+                    let report = match &error {
+                        AppError::ExecutionFailed { report, .. } => Some((**report).clone()),
+                        _ => None,
+                    };
+                    view! {
+                        <div class="mt-3" data-testid="execute-error"><ErrorPanel error/></div>
+                        {report.map(|report| view! { <ExecutionResult report on_undo=move |id| { undo.dispatch(id); }/> })}
+                    }.into_any()
+                }
                 Ok(report) => view! { <ExecutionResult report on_undo=move |id| { undo.dispatch(id); }/> }.into_any(),
+            })}
+            {move || undo.value().get().and_then(Result::err).map(|error| view! {
+                <div class="mt-3" data-testid="undo-error"><ErrorPanel error/></div>
             })}
 
             <h3 class="mt-4 text-xs font-semibold uppercase tracking-wide text-slate-500">"History of this group"</h3>
@@ -284,9 +305,17 @@ fn PlanView(preview: Preview) -> impl IntoView {
         .iter()
         .filter_map(|g| g.refusal.as_ref().map(|r| r.message(&g.group)))
         .collect();
-    let at = plan
-        .at_ms
-        .map(|ms| format!("Instant looked up: {}", utc(ms)));
+    let zone = match &plan.spec.strategy {
+        Strategy::ToDatetime { zone: Some(z), .. } => Some(z.clone()),
+        _ => None,
+    };
+    let at = plan.at_ms.map(|ms| {
+        let local = zone
+            .as_deref()
+            .and_then(|z| format_in_zone(ms, z).map(|t| format!(" = {t} in {z}")))
+            .unwrap_or_default();
+        format!("Instant looked up: {}{local}", utc(ms))
+    });
     view! {
         <div class="mt-3" data-testid="plan">
             {refusals.into_iter().map(|r| view! {

@@ -114,7 +114,7 @@ impl From<&Execution> for ExecutionSummary {
 
 /// What execute answers: one execution per group of the spec, in its order. A group that was not
 /// attempted (an earlier one failed) has no execution and is named in `not_attempted`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ExecuteReport {
     pub executions: Vec<Execution>,
     pub not_attempted: Vec<String>,

@@ -439,6 +439,28 @@ fn plan_partition(
     })
 }
 
+/// Why a target is a log bound, when it is one by rule rather than by value.
+fn target_cause(strategy: &Strategy, p: &PartitionPlan) -> Option<&'static [u8]> {
+    let warned = |w: fn(&Warning) -> bool| p.warnings.iter().any(w);
+    if matches!(strategy, Strategy::ToLatest)
+        || warned(|w| {
+            matches!(
+                w,
+                Warning::ClampedToLatest { .. } | Warning::FellBackToLatest
+            )
+        })
+        || (matches!(strategy, Strategy::ToCurrent) && p.current.is_none())
+    {
+        Some(b"log-end")
+    } else if matches!(strategy, Strategy::ToEarliest)
+        || warned(|w| matches!(w, Warning::ClampedToEarliest { .. }))
+    {
+        Some(b"log-start")
+    } else {
+        None
+    }
+}
+
 /// FNV-1a 64 over the decisive facts, in plan order: stable across builds and platforms (unlike std's
 /// hasher), which is all a drift check needs; it is not a security boundary.
 fn fingerprint(strategy: &Strategy, at_ms: Option<i64>, groups: &[GroupPlan]) -> String {
@@ -460,8 +482,12 @@ fn fingerprint(strategy: &Strategy, at_ms: Option<i64>, groups: &[GroupPlan]) ->
             eat(p.topic.as_bytes());
             eat(&p.partition.to_le_bytes());
             eat(&opt(p.current).to_le_bytes());
-            if !strategy.follows_log() {
-                eat(&opt(p.target).to_le_bytes());
+            // A target that is a log bound by rule (clamped, fell back, to-current with no commit,
+            // to-earliest/latest) follows the log: its cause is fingerprinted, not its value, so new
+            // records or a retention pass between preview and execute are not drift.
+            match target_cause(strategy, p) {
+                Some(cause) => eat(cause),
+                None => eat(&opt(p.target).to_le_bytes()),
             }
         }
     }

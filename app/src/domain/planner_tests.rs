@@ -415,10 +415,28 @@ fn fingerprint_tracks_commits_and_targets_but_not_a_moving_log_end_for_to_latest
         plan(&latest, &a).unwrap().fingerprint,
         plan(&latest, &c).unwrap().fingerprint
     );
+    // 110 is clamped to 100 on `a` but reachable on `b`: the plan really changed.
     let to_offset = spec(Scope::AllTopics, Strategy::ToOffset { offset: 110 });
     assert_ne!(
         plan(&to_offset, &a).unwrap().fingerprint,
         plan(&to_offset, &b).unwrap().fingerprint
+    );
+    // Clamped to the log end on both: the same rule, whatever the log end is now.
+    let beyond = spec(Scope::AllTopics, Strategy::ToOffset { offset: 500 });
+    assert_eq!(
+        plan(&beyond, &a).unwrap().fingerprint,
+        plan(&beyond, &b).unwrap().fingerprint
+    );
+    // to-current with no commit lands on the log end: a producer writing meanwhile is not drift.
+    let mut fresh_a = snap(&[(0, 100)], &[None]);
+    let mut fresh_b = fresh_a.clone();
+    fresh_b.partitions[0].log_end = Some(130);
+    fresh_a.groups[0].exists = false;
+    fresh_b.groups[0].exists = false;
+    let current = spec(topic_t(), Strategy::ToCurrent);
+    assert_eq!(
+        plan(&current, &fresh_a).unwrap().fingerprint,
+        plan(&current, &fresh_b).unwrap().fingerprint
     );
 }
 

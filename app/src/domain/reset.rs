@@ -164,12 +164,6 @@ impl Strategy {
         }
     }
 
-    /// Targets that follow the log by definition: a new record or a retention pass changes them
-    /// without changing what the operator asked for, so they are left out of drift detection.
-    pub fn follows_log(&self) -> bool {
-        matches!(self, Self::ToEarliest | Self::ToLatest)
-    }
-
     /// Whether the scope is implied by the strategy's own data (file rows, explicit rows, a backup).
     pub fn carries_partitions(&self) -> bool {
         matches!(
@@ -437,8 +431,9 @@ pub struct Plan {
     pub at_ms: Option<i64>,
     pub snapshot_at_ms: i64,
     pub groups: Vec<GroupPlan>,
-    /// Hash of each partition's committed offset and (unless the strategy follows the log) target;
-    /// execute refuses when a fresh snapshot gives another.
+    /// Hash of each partition's committed offset and target (for a target that is a log bound by rule,
+    /// such as to-latest or clamped, the rule rather than the moving value); execute refuses when a
+    /// fresh snapshot gives another.
     pub fingerprint: String,
 }
 

@@ -149,6 +149,10 @@ fn parse_offset(offset: &str) -> Option<i32> {
         _ => return None,
     };
     let rest = &offset[1..];
+    // Byte slicing below needs ASCII; anything else is not an offset anyway.
+    if !rest.is_ascii() {
+        return None;
+    }
     let (h, m) = match rest.len() {
         2 => (two_digits(rest)?, 0),
         4 => (two_digits(&rest[..2])?, two_digits(&rest[2..])?),
@@ -357,6 +361,8 @@ mod tests {
             "2020-11-10T25:00:00",
             "2020-11-10T16:51:38.198+25:00",
             "2020-11-10T16:51:38.1234567890",
+            "2020-11-10T16:51:38.198+1é1",
+            "2020-11-10T16:51:38.198+é",
             "",
         ] {
             assert!(

@@ -50,10 +50,14 @@ impl FaultPauses {
     }
 }
 
+/// Cheap to clone (shared handles), so an execution can run on its own task.
+#[derive(Clone)]
 pub struct ResetService {
     kafka: Arc<dyn OffsetsGateway>,
     store: Arc<dyn Store>,
     faults: FaultPauses,
+    /// This process's id in the store: recovery leaves its own executions alone.
+    boot_id: String,
 }
 
 fn now_ms() -> i64 {
@@ -83,6 +87,7 @@ impl ResetService {
             kafka,
             store,
             faults,
+            boot_id: format!("{:016x}", crate::store::random_u64()),
         }
     }
 
@@ -265,13 +270,28 @@ impl ResetService {
                 report.not_attempted.push(g.group.clone());
                 continue;
             }
-            match self.execute_group(&plan, g, &actor, undo_of).await {
+            // On its own task: a client that disconnects must not cancel an execution half-way and
+            // leave it pending with the group locked.
+            let (this, p, group_plan, who) = (self.clone(), plan.clone(), g.clone(), actor.clone());
+            let run =
+                tokio::spawn(
+                    async move { this.execute_group(&p, &group_plan, &who, undo_of).await },
+                )
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "execution task failed");
+                    Err(AppError::Internal {
+                        reference: "execution-task".into(),
+                    })
+                });
+            match run {
                 Ok(e) => {
                     if e.status != ExecutionStatus::Succeeded {
                         failure = Some(AppError::ExecutionFailed {
                             execution: e.id,
                             group: e.group.clone(),
                             reason: e.message.clone().unwrap_or_default(),
+                            report: Box::default(),
                         });
                     }
                     report.executions.push(e);
@@ -291,7 +311,30 @@ impl ResetService {
                     error = %e,
                     "execute stopped"
                 );
-                Err(e)
+                // Groups already executed are part of the answer: never a silent half-done reset.
+                Err(match e {
+                    AppError::ExecutionFailed {
+                        execution,
+                        group,
+                        reason,
+                        ..
+                    } => AppError::ExecutionFailed {
+                        execution,
+                        group,
+                        reason,
+                        report: Box::new(report),
+                    },
+                    other if !report.executions.is_empty() => AppError::ExecutionFailed {
+                        execution: report.executions[report.executions.len() - 1].id,
+                        group: report.not_attempted.first().cloned().unwrap_or_default(),
+                        reason: format!(
+                            "{other} Groups executed before it stay executed; groups not attempted: {}.",
+                            report.not_attempted.join(", ")
+                        ),
+                        report: Box::new(report),
+                    },
+                    other => other,
+                })
             }
         }
     }
@@ -328,6 +371,7 @@ impl ResetService {
                 spec: plan.spec.clone(),
                 plan: plan.clone(),
                 undo_of,
+                owner: self.boot_id.clone(),
                 partitions: partitions.clone(),
             })
             .await
@@ -363,23 +407,15 @@ impl ResetService {
                 if bad.is_empty() {
                     (ExecutionStatus::Succeeded, parts, None)
                 } else {
-                    let msg = commit_failure_message(&parts, &bad);
+                    let msg = commit_failure_message(&parts, &bad, undo_of.is_some());
                     (ExecutionStatus::Failed, parts, Some(msg))
                 }
             }
             Err((parts, msg)) => (ExecutionStatus::Failed, parts, Some(msg)),
         };
         let finished_at_ms = now_ms();
-        self.store
-            .finish_execution(
-                id,
-                status,
-                partitions.clone(),
-                message.clone(),
-                finished_at_ms,
-            )
-            .await
-            .map_err(store_error("finish-execution"))?;
+        self.finish_with_retries(id, status, &partitions, &message, finished_at_ms)
+            .await?;
         self.audit(AuditEntry {
             at_ms: finished_at_ms,
             actor: actor.name.clone(),
@@ -402,6 +438,42 @@ impl ResetService {
             .ok_or_else(|| AppError::Internal {
                 reference: "execution-vanished".into(),
             })
+    }
+
+    /// Records the outcome; a store that hiccups is retried, since the outcome is known only here.
+    async fn finish_with_retries(
+        &self,
+        id: i64,
+        status: ExecutionStatus,
+        partitions: &[PartitionOutcome],
+        message: &Option<String>,
+        finished_at_ms: i64,
+    ) -> AppResult<()> {
+        let mut attempt = 0;
+        loop {
+            match self
+                .store
+                .finish_execution(
+                    id,
+                    status,
+                    partitions.to_vec(),
+                    message.clone(),
+                    finished_at_ms,
+                )
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(e @ StoreError::NotPending(_)) => {
+                    return Err(store_error("finish-execution")(e))
+                }
+                Err(e) if attempt < 5 => {
+                    tracing::warn!(execution = id, error = %e, "recording the outcome failed; retrying");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                }
+                Err(e) => return Err(store_error("finish-execution")(e)),
+            }
+        }
     }
 
     /// The commit and its verification. Err carries the outcome so far and why it failed.
@@ -463,7 +535,28 @@ impl ResetService {
             .collect();
         let mut errors: BTreeMap<(String, i32), String> = BTreeMap::new();
         let mut call_failed = None;
-        if !commits.is_empty() {
+        // Deletes (undo of partitions that had no offset) go first: if Kafka refuses them, nothing
+        // has been committed yet and the group is as it was, apart from deletes that succeeded.
+        if !deletes.is_empty() {
+            match self.kafka.delete_offsets(cluster, &g.group, deletes).await {
+                Ok(refused) if refused.is_empty() => {}
+                Ok(refused) => {
+                    for r in refused {
+                        errors.insert((r.topic, r.partition), r.code);
+                    }
+                    call_failed = Some(
+                        "Kafka refused to delete some offsets, so the commit was not sent"
+                            .to_string(),
+                    );
+                }
+                Err(e) => {
+                    call_failed = Some(format!(
+                        "the offset deletion was not confirmed ({e}), so the commit was not sent"
+                    ))
+                }
+            }
+        }
+        if call_failed.is_none() && !commits.is_empty() {
             match self
                 .kafka
                 .commit_offsets(cluster, &g.group, commits, metadata)
@@ -475,16 +568,6 @@ impl ResetService {
                     }
                 }
                 Err(e) => call_failed = Some(format!("the commit was not confirmed: {e}")),
-            }
-        }
-        if call_failed.is_none() && !deletes.is_empty() {
-            match self.kafka.delete_offsets(cluster, &g.group, deletes).await {
-                Ok(refused) => {
-                    for r in refused {
-                        errors.insert((r.topic, r.partition), r.code);
-                    }
-                }
-                Err(e) => call_failed = Some(format!("the offset deletion was not confirmed: {e}")),
             }
         }
         if !self.faults.after_commit.is_zero() {
@@ -537,7 +620,7 @@ impl ResetService {
     pub async fn recover_pending(&self) -> Result<usize, String> {
         let pending = self
             .store
-            .pending_executions()
+            .pending_executions(self.boot_id.clone())
             .await
             .map_err(|e| e.to_string())?;
         let mut resolved = 0;
@@ -583,7 +666,7 @@ impl ResetService {
         let this = Arc::clone(self);
         tokio::spawn(async move {
             loop {
-                match this.store.pending_executions().await {
+                match this.store.pending_executions(this.boot_id.clone()).await {
                     Ok(p) if p.is_empty() => return,
                     Ok(_) => {
                         if let Err(e) = this.recover_pending().await {
@@ -603,7 +686,7 @@ fn opt(x: Option<i64>) -> String {
 }
 
 /// Why a commit did not verify, naming the broker's batch limit when that is the likely cause.
-fn commit_failure_message(parts: &[PartitionOutcome], bad: &[String]) -> String {
+fn commit_failure_message(parts: &[PartitionOutcome], bad: &[String], is_undo: bool) -> String {
     let all_unknown = parts.len() > 1
         && parts
             .iter()
@@ -621,56 +704,73 @@ fn commit_failure_message(parts: &[PartitionOutcome], bad: &[String]) -> String 
              __consumer_offsets batch, and this one is likely larger than the broker's batch limit \
              (message.max.bytes). Nothing was changed.",
         );
+    } else if is_undo {
+        msg.push_str(
+            ". This was an undo: the group is partly restored; preview the same undo again to finish it.",
+        );
     } else {
         msg.push_str(". The backup is kept: undo restores the previous offsets.");
     }
     msg
 }
 
-/// Decides a pending execution from what Kafka has now.
+/// Decides a pending execution from what Kafka has now, partition by partition: done when Kafka has
+/// the target (no offset, for a delete), not done when it still has the backup, unknown otherwise
+/// (something else moved it since). The commit metadata tells whether our commit landed at all.
 fn resolve_pending(
     e: &Execution,
     now: Option<&GroupSnapshot>,
 ) -> (ExecutionStatus, Vec<PartitionOutcome>, String) {
-    let committed = |tp: &TopicPartition| now.and_then(|g| g.committed(tp));
     let ours = now.is_some_and(|g| g.committed.iter().any(|c| c.metadata == e.commit_metadata));
     let mut parts = e.partitions.clone();
+    let (mut done, mut not_done, mut moved) = (Vec::new(), Vec::new(), Vec::new());
     for p in &mut parts {
-        p.after = committed(&p.tp());
+        p.after = now.and_then(|g| g.committed(&p.tp()));
+        let tp = p.tp().to_string();
+        if p.after == p.target {
+            done.push(tp);
+        } else if p.after == p.before {
+            p.error = Some("not applied".into());
+            not_done.push(tp);
+        } else {
+            p.error = Some(format!("now at {}", opt(p.after)));
+            moved.push(tp);
+        }
     }
-    let changed: Vec<String> = parts
-        .iter()
-        .filter(|p| {
-            if ours {
-                p.after != p.target
-            } else {
-                p.after != p.before
-            }
-        })
-        .map(|p| p.tp().to_string())
-        .collect();
-    let since = if changed.is_empty() {
-        String::new()
+    let landed = if ours {
+        format!(
+            "Kafka has this execution's commit (metadata {})",
+            e.commit_metadata
+        )
     } else {
-        format!(" Since then {} changed.", changed.join(","))
+        "Kafka has no commit of this execution".to_string()
     };
-    if ours {
+    let list = |v: &[String]| v.iter().take(10).cloned().collect::<Vec<_>>().join(",");
+    if not_done.is_empty() && moved.is_empty() {
         (
             ExecutionStatus::Succeeded,
             parts,
-            format!(
-                "Resolved after a restart: Kafka has this execution's commit (metadata {}).{since}",
-                e.commit_metadata
-            ),
+            format!("Resolved after a restart: {landed}; every partition has its target."),
         )
-    } else {
-        for p in &mut parts {
-            p.error = Some("not committed".into());
-        }
+    } else if done.is_empty() && moved.is_empty() {
         (
             ExecutionStatus::Failed,
             parts,
-            format!("Resolved after a restart: the commit never reached Kafka, so nothing changed.{since}"),
+            format!("Resolved after a restart: {landed}; the reset never reached Kafka, so nothing changed."),
+        )
+    } else {
+        (
+            ExecutionStatus::Failed,
+            parts,
+            format!(
+                "Resolved after a restart: {landed}; {} partitions have their target, {} still have their \
+                 previous offset ({}), {} have moved since ({}). The backup is kept.",
+                done.len(),
+                not_done.len(),
+                list(&not_done),
+                moved.len(),
+                list(&moved)
+            ),
         )
     }
 }
@@ -896,10 +996,7 @@ impl ResetService {
 
 /// A short, unguessable-enough id for a saved plan's URL.
 fn plan_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_i64(now_ms());
-    let n = h.finish();
+    let n = crate::store::random_u64();
     const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
     let mut id = String::with_capacity(10);
     let mut x = n;
@@ -925,5 +1022,103 @@ impl app::api::ports::Authorizer for LocalOperator {
         Ok(Actor {
             name: self.name.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a panic is how a test reports
+mod tests {
+    use super::*;
+    use app::domain::reset::{CommittedOffset, Scope};
+    use app::domain::{GroupState, GroupType};
+
+    fn execution(parts: &[(i32, Option<i64>, Option<i64>)]) -> Execution {
+        let spec = ResetSpec {
+            cluster: "c".into(),
+            groups: vec!["g".into()],
+            scope: Scope::AllTopics,
+            strategy: Strategy::ToEarliest,
+        };
+        Execution {
+            id: 7,
+            cluster: "c".into(),
+            group: "g".into(),
+            actor: "a".into(),
+            started_at_ms: 0,
+            finished_at_ms: None,
+            status: ExecutionStatus::Pending,
+            plan: Plan {
+                spec: spec.clone(),
+                at_ms: None,
+                snapshot_at_ms: 0,
+                groups: vec![],
+                fingerprint: String::new(),
+            },
+            spec,
+            commit_metadata: "rewind:7:abc".into(),
+            undo_of: None,
+            partitions: parts
+                .iter()
+                .map(|(p, before, target)| PartitionOutcome {
+                    topic: "t".into(),
+                    partition: *p,
+                    before: *before,
+                    target: *target,
+                    after: None,
+                    error: None,
+                })
+                .collect(),
+            message: None,
+        }
+    }
+
+    fn kafka(committed: &[(i32, i64, &str)]) -> GroupSnapshot {
+        GroupSnapshot {
+            group: "g".into(),
+            state: GroupState::Empty,
+            group_type: GroupType::Classic,
+            exists: true,
+            members: vec![],
+            committed: committed
+                .iter()
+                .map(|(p, o, m)| CommittedOffset {
+                    topic: "t".into(),
+                    partition: *p,
+                    offset: *o,
+                    metadata: m.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn pending_executions_are_judged_partition_by_partition() {
+        // An undo: p0 back to 5 by commit, p1 deleted.
+        let e = execution(&[(0, Some(9), Some(5)), (1, Some(9), None)]);
+        let all = kafka(&[(0, 5, "rewind:7:abc")]);
+        assert_eq!(
+            resolve_pending(&e, Some(&all)).0,
+            ExecutionStatus::Succeeded
+        );
+        // The commit landed but the delete did not: not a success.
+        let half = kafka(&[(0, 5, "rewind:7:abc"), (1, 9, "")]);
+        let (status, parts, msg) = resolve_pending(&e, Some(&half));
+        assert_eq!(status, ExecutionStatus::Failed);
+        assert!(
+            msg.contains("1 still have their previous offset (t-1)"),
+            "{msg}"
+        );
+        assert_eq!(parts[1].error.as_deref(), Some("not applied"));
+        // Nothing landed.
+        let none = kafka(&[(0, 9, ""), (1, 9, "")]);
+        let (status, _, msg) = resolve_pending(&e, Some(&none));
+        assert_eq!(status, ExecutionStatus::Failed);
+        assert!(msg.contains("never reached Kafka"), "{msg}");
+        // A delete-only undo that did happen has no metadata to find, and is still a success.
+        let delete_only = execution(&[(1, Some(9), None)]);
+        assert_eq!(
+            resolve_pending(&delete_only, Some(&kafka(&[]))).0,
+            ExecutionStatus::Succeeded
+        );
     }
 }

@@ -17,9 +17,24 @@ pub enum StoreError {
     Database(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    #[error("execution {0} is not pending (finished already)")]
+    NotPending(i64),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// 64 random bits from the standard library's per-process random hasher keys plus the clock: enough
+/// for ids that must not collide across stores and restarts (not for secrets).
+pub fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
+}
 
 /// An execution about to commit: the plan and the backup of the offsets it replaces.
 #[derive(Debug, Clone)]
@@ -31,6 +46,8 @@ pub struct NewExecution {
     pub spec: app::domain::reset::ResetSpec,
     pub plan: app::domain::reset::Plan,
     pub undo_of: Option<i64>,
+    /// The server process running it (a random id per start).
+    pub owner: String,
     /// One per planned partition, `before` being the backup; `after` empty.
     pub partitions: Vec<PartitionOutcome>,
 }
@@ -87,8 +104,9 @@ pub trait Store: Send + Sync + 'static {
         &self,
         filter: ExecutionFilter,
     ) -> BoxFuture<'_, StoreResult<Vec<ExecutionSummary>>>;
-    /// Executions a crash left pending, oldest first.
-    fn pending_executions(&self) -> BoxFuture<'_, StoreResult<Vec<Execution>>>;
+    /// Pending executions of server processes other than `not_owner` (this one), oldest first: with
+    /// one server per store, those a crash left behind.
+    fn pending_executions(&self, not_owner: String) -> BoxFuture<'_, StoreResult<Vec<Execution>>>;
     fn save_plan(&self, plan: SavedPlan) -> BoxFuture<'_, StoreResult<()>>;
     fn plan(&self, id: String) -> BoxFuture<'_, StoreResult<Option<SavedPlan>>>;
     fn audit(&self, entry: AuditEntry) -> BoxFuture<'_, StoreResult<()>>;

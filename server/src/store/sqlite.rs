@@ -16,8 +16,9 @@ use super::{AuditEntry, Begin, ExecutionFilter, NewExecution, Store, StoreError,
 /// Schema versions, applied in order and tracked in SQLite's `user_version`. Never edit a shipped one:
 /// append a new migration.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
         CREATE TABLE plans (
             id            TEXT PRIMARY KEY,
             cluster       TEXT NOT NULL,
@@ -67,7 +68,11 @@ fn migrations() -> Migrations<'static> {
             result      TEXT NOT NULL
         );
         "#,
-    )])
+        ),
+        // Which server process ran an execution: start-up recovery resolves only those of processes
+        // that are gone, never one still running in this process.
+        M::up("ALTER TABLE executions ADD COLUMN owner TEXT NOT NULL DEFAULT '';"),
+    ])
 }
 
 #[derive(Clone)]
@@ -139,18 +144,6 @@ fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
 
 fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// A short random suffix so a commit's metadata is unique across stores, not only within this one.
-fn random_suffix() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    format!("{:06x}", h.finish() & 0xff_ffff)
 }
 
 const EXECUTION_COLUMNS: &str =
@@ -247,8 +240,8 @@ impl Store for SqliteStore {
             }
             tx.execute(
                 "INSERT INTO executions (cluster, group_id, actor, started_at_ms, status, strategy, \
-                 spec_json, plan_json, commit_metadata, undo_of, partitions_json, partition_count) \
-                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, '', ?8, ?9, ?10)",
+                 spec_json, plan_json, commit_metadata, undo_of, partitions_json, partition_count, owner) \
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, '', ?8, ?9, ?10, ?11)",
                 params![
                     new.cluster,
                     new.group,
@@ -260,12 +253,13 @@ impl Store for SqliteStore {
                     new.undo_of,
                     partitions_json,
                     new.partitions.len() as i64,
+                    new.owner,
                 ],
             )
             .map_err(db)?;
             let id = tx.last_insert_rowid();
             // Short on purpose: it is written once per partition into one __consumer_offsets batch.
-            let commit_metadata = format!("rewind:{id}:{}", random_suffix());
+            let commit_metadata = format!("rewind:{id}:{:06x}", super::random_u64() & 0xff_ffff);
             tx.execute(
                 "UPDATE executions SET commit_metadata = ?1 WHERE id = ?2",
                 params![commit_metadata, id],
@@ -302,18 +296,23 @@ impl Store for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(db)?;
-            tx.execute(
-                "UPDATE executions SET status = ?1, partitions_json = ?2, message = ?3, \
-                 finished_at_ms = ?4 WHERE id = ?5",
-                params![
-                    status.as_str(),
-                    partitions_json,
-                    message,
-                    finished_at_ms,
-                    id
-                ],
-            )
-            .map_err(db)?;
+            // Only a pending execution can finish, and only once: a second writer loses, visibly.
+            let changed = tx
+                .execute(
+                    "UPDATE executions SET status = ?1, partitions_json = ?2, message = ?3, \
+                     finished_at_ms = ?4 WHERE id = ?5 AND status = 'pending'",
+                    params![
+                        status.as_str(),
+                        partitions_json,
+                        message,
+                        finished_at_ms,
+                        id
+                    ],
+                )
+                .map_err(db)?;
+            if changed != 1 {
+                return Err(StoreError::NotPending(id));
+            }
             tx.execute(
                 "DELETE FROM group_locks WHERE execution_id = ?1",
                 params![id],
@@ -391,14 +390,17 @@ impl Store for SqliteStore {
         })
     }
 
-    fn pending_executions(&self) -> BoxFuture<'_, StoreResult<Vec<Execution>>> {
-        self.run(|conn| {
+    fn pending_executions(&self, not_owner: String) -> BoxFuture<'_, StoreResult<Vec<Execution>>> {
+        self.run(move |conn| {
             let mut stmt = conn
                 .prepare(&format!(
-                    "SELECT {EXECUTION_COLUMNS} FROM executions WHERE status = 'pending' ORDER BY id"
+                    "SELECT {EXECUTION_COLUMNS} FROM executions \
+                     WHERE status = 'pending' AND owner != ?1 ORDER BY id"
                 ))
                 .map_err(db)?;
-            let rows = stmt.query_map([], read_execution).map_err(db)?;
+            let rows = stmt
+                .query_map(params![not_owner], read_execution)
+                .map_err(db)?;
             let mut out = Vec::new();
             for raw in rows {
                 out.push(raw.map_err(db)?.decode()?);
@@ -533,6 +535,7 @@ mod tests {
             },
             spec,
             undo_of: None,
+            owner: "boot-1".into(),
             partitions: vec![PartitionOutcome {
                 topic: "t".into(),
                 partition: 0,
@@ -574,13 +577,26 @@ mod tests {
 
         // A crash here: the pending execution and its backup are on disk.
         let store = SqliteStore::open(&path).unwrap();
-        let pending = store.pending_executions().await.unwrap();
+        // The process that owns them is gone: a new one sees them; their owner would not.
+        assert!(store
+            .pending_executions("boot-1".into())
+            .await
+            .unwrap()
+            .is_empty());
+        let pending = store.pending_executions("boot-2".into()).await.unwrap();
         assert_eq!(pending.len(), 2);
         assert_eq!(pending[0].partitions[0].before, Some(5));
         store
             .finish_execution(id, ExecutionStatus::Succeeded, vec![], None, 2)
             .await
             .unwrap();
+        // Finishing twice is refused: recovery and a late writer cannot both win.
+        assert!(matches!(
+            store
+                .finish_execution(id, ExecutionStatus::Failed, vec![], None, 3)
+                .await,
+            Err(StoreError::NotPending(_))
+        ));
         assert!(matches!(
             store.begin_execution(new_execution("g")).await.unwrap(),
             Begin::Started { .. }

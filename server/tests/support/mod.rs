@@ -63,8 +63,13 @@ impl TestServer {
         let dir = std::env::temp_dir().join(unique("rewind-config"));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("rewind.toml");
-        std::fs::write(&path, config_toml.replace("{bootstrap}", &bootstrap()))
-            .expect("write config");
+        // Each server keeps its own store in its temp dir, never in the source tree.
+        let toml = format!(
+            "data_dir = \"{}\"\n{}",
+            dir.join("data").display(),
+            config_toml.replace("{bootstrap}", &bootstrap())
+        );
+        std::fs::write(&path, toml).expect("write config");
         let config = Config::load(Some(&path)).expect("config loads");
         let options = LeptosOptions::builder().output_name("rewind").build();
         let app = router::build(options, router::services(&config).expect("services"));
