@@ -71,3 +71,30 @@ test('bad input gets a specific message', async ({ page }) => {
   await page.getByTestId('preview-button').click();
   await expect(page.getByRole('alert')).toContainText("Cannot parse 'P1W' as a duration");
 });
+
+test('to-datetime takes a wall-clock time in an explicit zone and shows the instant in both', async ({ page }, testInfo) => {
+  await page.goto('/group?cluster=local&id=billing-archiver');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  // 24 hours ago, as a clock in Shanghai shows it (the demo's records span the last 48 hours).
+  const at = new Date(Math.floor((Date.now() - 24 * 3600 * 1000) / 1000) * 1000);
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).formatToParts(at);
+  const get = (k: string) => parts.find((p) => p.type === k)!.value;
+  const wall = `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}.000`;
+  const utc = at.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+
+  await page.getByTestId('strategy').selectOption('to-datetime');
+  await page.getByTestId('strategy-value').fill(wall);
+  await page.getByTestId('zone').fill('Asia/Shanghai');
+  await page.getByTestId('preview-button').click();
+  await expect(page.getByTestId('plan')).toContainText(`Instant looked up: ${utc} = ${wall.replace('T', ' ')} +08:00 in Asia/Shanghai`);
+  await expect(page.getByTestId('plan-row').first()).toBeVisible();
+  // Each target is the first record at or after the instant: its time is not before it.
+  const landed = await page.locator('[data-testid="plan-row"] td:nth-child(8)').allTextContents();
+  for (const t of landed.filter((t) => t !== '-')) {
+    expect(t >= utc).toBeTruthy();
+  }
+  await page.screenshot({ path: testInfo.outputPath('reset-datetime-1280.png'), fullPage: true });
+});
