@@ -50,6 +50,10 @@ type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 #[tokio::main]
 async fn main() -> BenchResult<()> {
+    // The server's own logs, when asked for (BENCH_LOG=rewind_server=debug); quiet otherwise.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("BENCH_LOG") {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
     let args = Args::parse();
     let dir = std::env::temp_dir().join(format!("rewind-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;

@@ -421,6 +421,7 @@ impl KafkaGateway {
     }
 
     async fn describe_group_impl(&self, cluster: &str, group: &str) -> AppResult<GroupDetail> {
+        let started = Instant::now();
         let client = self.cluster(cluster)?;
         let group_id = group.to_owned();
         let (desc, committed) = self
@@ -555,6 +556,7 @@ impl KafkaGateway {
             }
         }
 
+        tracing::debug!(cluster, group, elapsed = ?started.elapsed(), "described a group");
         Ok(GroupDetail {
             cluster: cluster.to_owned(),
             group_id: group.to_owned(),
