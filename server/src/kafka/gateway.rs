@@ -17,7 +17,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::client::client_config;
 use super::errors::{map_native_error, REQUEST_TIMEOUT_SECS};
@@ -31,9 +31,9 @@ mod offsets;
 struct ClusterClient {
     config: ClusterConfig,
     admin: Arc<AdminClient<DefaultClientContext>>,
-    /// Reads the record at a committed offset (for lag in time). It has no group and commits nothing;
-    /// one read at a time, because a read is an assignment of the whole consumer.
-    reader: Arc<Mutex<BaseConsumer>>,
+    /// Settings of the consumers that read the record at a committed offset (for lag in time): one
+    /// per read, never joining a group, committing nothing.
+    reader: Arc<ClientConfig>,
     /// Cumulative requests sent by the admin client, per request type, from librdkafka's statistics.
     requests: Arc<Mutex<BTreeMap<String, i64>>>,
     /// The lag of every group, for sorting by lag; rebuilt in the background when asked for and stale.
@@ -180,7 +180,8 @@ impl KafkaGateway {
                 cluster: c.name.clone(),
                 source,
             };
-            let reader: BaseConsumer = client_config(c)
+            let mut reader = client_config(c);
+            reader
                 // librdkafka's assign() needs a group id even though this consumer never joins a group
                 // and never commits: the id is not created on the broker.
                 .set("group.id", "rewind-internal-timestamp-reader")
@@ -196,9 +197,9 @@ impl KafkaGateway {
                 .set("fetch.wait.max.ms", "50")
                 .set("max.partition.fetch.bytes", "65536")
                 .set("fetch.max.bytes", "16777216")
-                .set("queued.max.messages.kbytes", "65536")
-                .create()
-                .map_err(err)?;
+                .set("queued.max.messages.kbytes", "65536");
+            // Fail at start-up, not on the first group page, if the settings are refused.
+            let _: BaseConsumer = reader.create().map_err(err)?;
             let requests = Arc::new(Mutex::new(BTreeMap::new()));
             let stop = Arc::new(AtomicBool::new(false));
             spawn_main_queue_server(
@@ -219,7 +220,7 @@ impl KafkaGateway {
                 ClusterClient {
                     config: c.clone(),
                     admin,
-                    reader: Arc::new(Mutex::new(reader)),
+                    reader: Arc::new(reader),
                     requests,
                     lag_index: Arc::new(Mutex::new(LagIndex::default())),
                     stop,
@@ -706,18 +707,23 @@ fn spawn_main_queue_server(
     Ok(())
 }
 
-/// Timestamps of the records at the given offsets, read in one assignment of the reader (librdkafka
+/// Timestamps of the records at the given offsets, read by a consumer of its own in one assignment
+/// (a reused consumer carried state over assignments: after a few reads of 10,000 partitions it
+/// delivered one record in 3 s; measured with scripts/bench.sh). librdkafka
 /// fetches all partitions led by one broker in one request). Partitions not read within `budget` are
 /// missing from the result: the page shows their lag in time as unknown rather than waiting longer.
 fn read_timestamps(
-    reader: &Mutex<BaseConsumer>,
+    reader: &ClientConfig,
     wanted: &[(String, i32, i64)],
     budget: Duration,
 ) -> HashMap<(String, i32), i64> {
     let mut out = HashMap::new();
-    let Ok(reader) = reader.lock() else {
-        tracing::error!("timestamp reader lock poisoned");
-        return out;
+    let reader: BaseConsumer = match reader.create() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot create a timestamp reader");
+            return out;
+        }
     };
     let mut tpl = TopicPartitionList::with_capacity(wanted.len());
     for (t, p, o) in wanted {
@@ -725,10 +731,12 @@ fn read_timestamps(
             tracing::warn!(error = %e, "cannot add partition to the reader");
         }
     }
+    let started = Instant::now();
     if let Err(e) = reader.assign(&tpl) {
         tracing::warn!(error = %e, "cannot assign the timestamp reader");
         return out;
     }
+    let assigned = started.elapsed();
     let expected: HashMap<(&str, i32), i64> = wanted
         .iter()
         .map(|(t, p, o)| ((t.as_str(), *p), *o))
@@ -763,13 +771,17 @@ fn read_timestamps(
             satisfied = TopicPartitionList::new();
         }
     }
-    // Pause state outlives an assignment in librdkafka: clear it for the next read.
-    if let Err(e) = reader.resume(&tpl) {
-        tracing::debug!(error = %e, "cannot resume the timestamp reader");
-    }
-    if let Err(e) = reader.unassign() {
-        tracing::warn!(error = %e, "cannot unassign the timestamp reader");
-    }
+    let read = started.elapsed();
+    // Closing a consumer waits for its threads; the answer need not.
+    std::thread::spawn(move || drop(reader));
+    tracing::debug!(
+        wanted = wanted.len(),
+        got = out.len(),
+        ?assigned,
+        ?read,
+        total = ?started.elapsed(),
+        "read record timestamps"
+    );
     out
 }
 
