@@ -98,3 +98,24 @@ test('to-datetime takes a wall-clock time in an explicit zone and shows the inst
   }
   await page.screenshot({ path: testInfo.outputPath('reset-datetime-1280.png'), fullPage: true });
 });
+
+test('a plan link opened in a fresh browser reproduces the plan', async ({ page, browser }) => {
+  await page.goto('/group?cluster=local&id=fraud-detector');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByTestId('strategy').selectOption('to-offset');
+  await page.getByTestId('strategy-value').fill('100');
+  await page.getByTestId('preview-button').click();
+  const summary = await page.getByTestId('plan-summary').textContent();
+  await expect(page).toHaveURL(/strategy=to-offset&value=100/);
+  const link = await page.getByTestId('plan-link').getAttribute('href');
+
+  // Another browser: no shared storage, only the link.
+  const other = await browser.newContext();
+  const fresh = await other.newPage();
+  await fresh.goto(new URL(link!, page.url()).toString());
+  await expect(fresh.getByTestId('strategy')).toHaveValue('to-offset');
+  await expect(fresh.getByTestId('strategy-value')).toHaveValue('100');
+  await expect(fresh.getByTestId('plan-summary')).toHaveText(summary!);
+  await expect(fresh.getByTestId('plan-target').first()).toHaveText('100');
+  await other.close();
+});

@@ -2,6 +2,8 @@
 //! the group id, undo an execution, and see the group's history.
 
 use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 
 use crate::api::executions::{execute_plan, list_executions, undo_spec};
 use crate::api::plans::preview_plan;
@@ -10,7 +12,7 @@ use crate::domain::execution::{ExecuteReport, ExecutionStatus, ExecutionSummary,
 use crate::domain::reset::{PlanError, ResetSpec, Scope, Strategy, TopicScope};
 use crate::domain::timespec::format_in_zone;
 use crate::error::AppError;
-use crate::format::{int, opt_int, utc};
+use crate::format::{int, opt_int, query_value, utc};
 
 /// Rows of a plan shown at once; the totals always cover all of them.
 const PLAN_ROWS: usize = 200;
@@ -106,10 +108,29 @@ pub fn ResetPanel(
     /// Called after an execution, so the page can show the new offsets.
     on_executed: Callback<()>,
 ) -> impl IntoView {
-    let strategy = RwSignal::new("shift-by".to_string());
-    let value = RwSignal::new(String::new());
-    let zone = RwSignal::new("UTC".to_string());
-    let scope = RwSignal::new(String::new());
+    // A plan is fully described by the page's URL, so a link reproduces it in another browser.
+    let link_inputs = use_query_map().get_untracked();
+    let from_link = link_inputs
+        .get("strategy")
+        .filter(|s| STRATEGIES.iter().any(|(v, _)| v == s));
+    let strategy = RwSignal::new(from_link.clone().unwrap_or_else(|| "shift-by".to_string()));
+    let value = RwSignal::new(link_inputs.get("value").unwrap_or_default());
+    let zone = RwSignal::new(link_inputs.get("zone").unwrap_or_else(|| "UTC".to_string()));
+    let scope = RwSignal::new(link_inputs.get("scope").unwrap_or_default());
+    let ids = StoredValue::new((cluster.clone(), group.clone()));
+    let plan_link = move || {
+        ids.with_value(|(c, g)| {
+            format!(
+                "/group?cluster={}&id={}&strategy={}&value={}&zone={}&scope={}",
+                query_value(c),
+                query_value(g),
+                query_value(&strategy.get()),
+                query_value(&value.get()),
+                query_value(&zone.get()),
+                query_value(&scope.get())
+            )
+        })
+    };
     let form_error = RwSignal::new(None::<String>);
     let confirm = RwSignal::new(String::new());
 
@@ -144,26 +165,50 @@ pub fn ResetPanel(
         },
     );
 
-    let (c, g) = (cluster.clone(), group.clone());
-    let on_preview = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        match build_spec(
-            &c,
-            &g,
-            &strategy.get(),
-            &value.get(),
-            &zone.get(),
-            &scope.get(),
-        ) {
+    let navigate = use_navigate();
+    let run_preview = move || {
+        let built = ids.with_value(|(c, g)| {
+            build_spec(
+                c,
+                g,
+                &strategy.get_untracked(),
+                &value.get_untracked(),
+                &zone.get_untracked(),
+                &scope.get_untracked(),
+            )
+        });
+        match built {
             Ok(spec) => {
                 form_error.set(None);
                 confirm.set(String::new());
                 execute.value().set(None);
                 preview.dispatch(spec);
+                // The address bar becomes the plan's link (replacing, so Back leaves the page).
+                navigate(
+                    &plan_link(),
+                    NavigateOptions {
+                        replace: true,
+                        scroll: false,
+                        ..Default::default()
+                    },
+                );
             }
             Err(e) => form_error.set(Some(e)),
         }
     };
+    let run_preview = StoredValue::new(run_preview);
+    let on_preview = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        run_preview.with_value(|run| run());
+    };
+    // Opened from a plan's link: preview it at once, as its author saw it (after hydration only).
+    if from_link.is_some() {
+        Effect::new(move |done: Option<()>| {
+            if done.is_none() {
+                run_preview.with_value(|run| run());
+            }
+        });
+    }
     let group_for_confirm = group.clone();
     let can_execute = Signal::derive(move || {
         confirm.get() == group_for_confirm
@@ -228,6 +273,10 @@ pub fn ResetPanel(
             })}
 
             {move || preview.value().get().and_then(Result::ok).map(|_| view! {
+                <p class="mt-2 text-sm">
+                    <a class="text-indigo-700 hover:underline" data-testid="plan-link" href=plan_link>"Link to this plan"</a>
+                    <span class="text-xs text-slate-500">" (opens this preview in any browser)"</span>
+                </p>
                 <div class="mt-3 flex flex-wrap items-end gap-3 rounded border border-amber-200 bg-amber-50 p-3">
                     <label class="text-sm">
                         <span class="mb-1 block text-amber-900">"Type the group id to confirm"</span>
