@@ -10,7 +10,7 @@ use crate::api::plans::preview_plan;
 use crate::components::error_panel::ErrorPanel;
 use crate::domain::execution::{ExecuteReport, ExecutionStatus, ExecutionSummary, Preview};
 use crate::domain::reset::{PlanError, ResetSpec, Scope, Strategy, TopicScope};
-use crate::domain::timespec::format_in_zone;
+use crate::domain::timespec::{carries_offset, format_in_zone};
 use crate::error::AppError;
 use crate::format::{int, opt_int, query_value, utc};
 
@@ -52,9 +52,7 @@ fn build_spec(
         },
         "to-datetime" => {
             // An input with its own offset (the CLI's `...+08:00`, or `Z`) needs no zone.
-            let own_offset = value
-                .split_once(['T', 't'])
-                .is_some_and(|(_, time)| time.contains(['Z', 'z', '+', '-']));
+            let own_offset = carries_offset(value);
             Strategy::ToDatetime {
                 input: value.to_owned(),
                 zone: Some(zone.trim().to_owned()).filter(|z| !z.is_empty() && !own_offset),

@@ -43,9 +43,7 @@ pub fn parse_datetime(input: &str, zone: Option<&str>) -> Result<i64, PlanError>
     };
     let date = NaiveDate::parse_from_str(date_part, "%Y-%m-%d")
         .map_err(|_| invalid("the date must be yyyy-MM-dd and exist in the calendar"))?;
-    // The offset starts at the first `Z`, `+` or `-` after the `T`, as in the reference tool.
-    let zone_at = time_and_zone.find(['Z', 'z', '+', '-']);
-    let (clock, offset) = match zone_at {
+    let (clock, offset) = match offset_start(time_and_zone) {
         Some(i) => (&time_and_zone[..i], Some(&time_and_zone[i..])),
         None => (time_and_zone, None),
     };
@@ -79,6 +77,20 @@ pub fn parse_datetime(input: &str, zone: Option<&str>) -> Result<i64, PlanError>
         }
         (None, _) => Ok(local.and_utc().timestamp_millis()),
     }
+}
+
+/// Where the offset of the time part (after the `T`) starts: at the first `Z`, `+` or `-`, as in the
+/// reference tool.
+fn offset_start(time_and_zone: &str) -> Option<usize> {
+    time_and_zone.find(['Z', 'z', '+', '-'])
+}
+
+/// Whether `input` carries its own offset (`Z`, `+08:00`, ...), so that a chosen zone must not apply.
+pub fn carries_offset(input: &str) -> bool {
+    input
+        .trim()
+        .split_once(['T', 't'])
+        .is_some_and(|(_, time)| offset_start(time).is_some())
 }
 
 /// An IANA zone name, case-sensitive as in the tz database (`UTC` and `Etc/UTC` included).
@@ -427,6 +439,15 @@ mod tests {
         for bad in ["", "h", "2x", "2", "1.5h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn tells_whether_an_input_carries_its_own_offset() {
+        assert!(carries_offset("2020-11-10T16:51:38.198+08:00"));
+        assert!(carries_offset("2020-11-10T16:51:38Z"));
+        assert!(carries_offset("2020-11-10T16:51:38.198-0500"));
+        assert!(!carries_offset("2020-11-10T16:51:38.198"));
+        assert!(!carries_offset("1605027098198"));
     }
 
     #[test]

@@ -541,16 +541,7 @@ impl KafkaGateway {
             })
             .collect();
         if !wanted.is_empty() {
-            let reader = Arc::clone(&client.reader);
-            let stamps = tokio::task::spawn_blocking(move || {
-                read_timestamps(&reader, &wanted, TIMESTAMP_BUDGET)
-            })
-            .await
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "timestamp reader task failed");
-                HashMap::new()
-            });
-            for ((t, p), ts) in stamps {
+            for ((t, p), ts) in record_timestamps(client, wanted).await {
                 if let Some(pos) = positions.get_mut(&(t, p)) {
                     pos.committed_timestamp = Some(ts);
                 }
@@ -705,6 +696,20 @@ fn spawn_main_queue_server(
         });
     })?;
     Ok(())
+}
+
+/// `read_timestamps` on the blocking pool with the cluster's reader settings; empty on failure.
+async fn record_timestamps(
+    client: &ClusterClient,
+    wanted: Vec<(String, i32, i64)>,
+) -> HashMap<(String, i32), i64> {
+    let reader = Arc::clone(&client.reader);
+    tokio::task::spawn_blocking(move || read_timestamps(&reader, &wanted, TIMESTAMP_BUDGET))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "timestamp reader task failed");
+            HashMap::new()
+        })
 }
 
 /// Timestamps of the records at the given offsets, read by a consumer of its own in one assignment

@@ -77,10 +77,6 @@ fn store_error(what: &'static str) -> impl Fn(StoreError) -> AppError {
     }
 }
 
-fn utc(ms: i64) -> String {
-    app::format::utc(ms)
-}
-
 impl ResetService {
     pub fn new(kafka: Arc<dyn OffsetsGateway>, store: Arc<dyn Store>, faults: FaultPauses) -> Self {
         Self {
@@ -143,11 +139,6 @@ impl ResetService {
             }
             None => None,
         };
-        // Sorted once here, so the planner can binary-search.
-        for g in &mut groups {
-            g.committed
-                .sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
-        }
         Ok(Snapshot {
             taken_at_ms,
             groups,
@@ -390,7 +381,7 @@ impl ResetService {
                     group: g.group.clone(),
                     execution,
                     actor,
-                    started_at: utc(started_at_ms),
+                    started_at: app::format::utc(started_at_ms),
                 })
             }
         };
@@ -809,6 +800,7 @@ impl Resets for ResetService {
         limit: usize,
     ) -> BoxFuture<'_, AppResult<Vec<ExecutionSummary>>> {
         Box::pin(async move {
+            // An unknown cluster is an error, not an empty history.
             self.kafka.bootstrap(&cluster)?;
             self.store
                 .executions(ExecutionFilter {

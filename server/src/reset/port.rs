@@ -17,7 +17,8 @@ pub struct PartitionError {
 pub trait OffsetsGateway: Send + Sync + 'static {
     /// The cluster's bootstrap servers, for the equivalent CLI command.
     fn bootstrap(&self, cluster: &str) -> AppResult<String>;
-    /// State, members and committed offsets of each group: describes batched, offset fetches pipelined.
+    /// State, members and committed offsets (sorted by topic then partition, as the planner needs) of
+    /// each group: describes batched, offset fetches pipelined.
     fn group_snapshots<'a>(
         &'a self,
         cluster: &'a str,

@@ -10,8 +10,8 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use super::super::errors::protocol_name;
 use super::{
-    group_type, is_transient, map_native_error, native, read_timestamps, retry_transient, timeout,
-    tolerate_missing_leaders, KafkaGateway, OffsetSpec, TIMESTAMP_BUDGET,
+    group_type, is_transient, map_native_error, native, retry_transient, timeout,
+    tolerate_missing_leaders, KafkaGateway, OffsetSpec,
 };
 use crate::reset::port::{OffsetsGateway, PartitionError};
 
@@ -146,9 +146,10 @@ impl OffsetsGateway for KafkaGateway {
                             found.insert((t.name().to_owned(), p.id()), leader);
                         }
                     }
+                    let present: BTreeSet<&str> = found.keys().map(|(t, _)| t.as_str()).collect();
                     let missing: Vec<String> = wanted
                         .iter()
-                        .filter(|t| !found.keys().any(|(ft, _)| ft == *t))
+                        .filter(|t| !present.contains(t.as_str()))
                         .cloned()
                         .collect();
                     let led: Vec<(String, i32)> = found
@@ -307,13 +308,7 @@ impl OffsetsGateway for KafkaGateway {
             if wanted.is_empty() {
                 return HashMap::new();
             }
-            let reader = std::sync::Arc::clone(&client.reader);
-            tokio::task::spawn_blocking(move || read_timestamps(&reader, &wanted, TIMESTAMP_BUDGET))
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "timestamp reader task failed");
-                    HashMap::new()
-                })
+            super::record_timestamps(client, wanted).await
         })
     }
 }
