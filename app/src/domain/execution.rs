@@ -136,6 +136,10 @@ pub struct Preview {
     pub cli: super::offsets_csv::CliCommand,
     /// The plan's targets in the reference tool's CSV format.
     pub csv: String,
+    /// What the plan was made from: the browser replans on it while the operator edits, with no round trip.
+    pub snapshot: super::reset::Snapshot,
+    /// The cluster's bootstrap servers, for the CLI command of a plan made in the browser.
+    pub bootstrap: String,
 }
 
 /// The outcome of deleting a group's offsets, per partition.

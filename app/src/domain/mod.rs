@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod builder;
 pub mod execution;
 pub mod offsets_csv;
 pub mod planner;

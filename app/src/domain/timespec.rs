@@ -113,6 +113,33 @@ pub fn format_in_zone(ms: i64, zone: &str) -> Option<String> {
     )
 }
 
+/// The wall clock of an instant in `zone`, in the form the picker edits: `2026-11-24T16:00:00.000`.
+pub fn wall_clock(ms: i64, zone: &str) -> Option<String> {
+    let tz = parse_zone(zone).ok()?;
+    let utc = DateTime::from_timestamp_millis(ms)?;
+    Some(
+        utc.with_timezone(&tz)
+            .format("%Y-%m-%dT%H:%M:%S%.3f")
+            .to_string(),
+    )
+}
+
+/// The first instant of the day `days_back` days before the day `ms` falls on, as `zone` counts days.
+/// Where midnight does not exist (a DST jump at midnight), the day starts at the first valid hour.
+pub fn start_of_day(ms: i64, zone: &str, days_back: i64) -> Option<i64> {
+    let tz = parse_zone(zone).ok()?;
+    let date = DateTime::from_timestamp_millis(ms)?
+        .with_timezone(&tz)
+        .date_naive()
+        .checked_sub_days(chrono::Days::new(u64::try_from(days_back).ok()?))?;
+    (0..=3).find_map(
+        |hour| match tz.from_local_datetime(&date.and_hms_opt(hour, 0, 0)?) {
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.timestamp_millis()),
+            LocalResult::None => None,
+        },
+    )
+}
+
 /// `HH:mm:ss[.f{1,9}]`, or `HH:mm` with no seconds.
 fn parse_clock(clock: &str) -> Option<NaiveTime> {
     let (hms, fraction) = match clock.split_once('.') {
@@ -313,6 +340,29 @@ fn parse_friendly_duration(text: &str) -> Option<i64> {
 #[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
+
+    #[test]
+    fn wall_clock_and_start_of_day_follow_the_zone() {
+        // 2026-11-24T20:30:00Z is already the 25th in Shanghai.
+        let ms = parse_datetime("2026-11-24T20:30:00.250Z", None).unwrap();
+        assert_eq!(
+            wall_clock(ms, "Asia/Shanghai").unwrap(),
+            "2026-11-25T04:30:00.250"
+        );
+        assert_eq!(wall_clock(ms, "UTC").unwrap(), "2026-11-24T20:30:00.250");
+        let today = start_of_day(ms, "Asia/Shanghai", 0).unwrap();
+        assert_eq!(today, parse_datetime("2026-11-24T16:00:00Z", None).unwrap());
+        let yesterday = start_of_day(ms, "Asia/Shanghai", 1).unwrap();
+        assert_eq!(yesterday, today - MS_PER_DAY);
+        // Santiago skips midnight when DST starts (2026-09-06): the day starts at 01:00.
+        let dst = parse_datetime("2026-09-06T12:00:00Z", None).unwrap();
+        let start = start_of_day(dst, "America/Santiago", 0).unwrap();
+        assert_eq!(
+            wall_clock(start, "America/Santiago").unwrap(),
+            "2026-09-06T01:00:00.000"
+        );
+        assert!(wall_clock(ms, "Mars/Olympus").is_none());
+    }
 
     #[test]
     fn reference_datetime_vectors() {

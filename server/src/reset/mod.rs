@@ -180,8 +180,16 @@ impl ResetService {
     }
 
     async fn plan(&self, spec: &ResetSpec, at_override: Option<i64>) -> AppResult<Plan> {
+        Ok(self.plan_with_snapshot(spec, at_override).await?.0)
+    }
+
+    async fn plan_with_snapshot(
+        &self,
+        spec: &ResetSpec,
+        at_override: Option<i64>,
+    ) -> AppResult<(Plan, Snapshot)> {
         let snapshot = self.snapshot(spec, at_override).await?;
-        Ok(planner::plan(spec, &snapshot)?)
+        Ok((planner::plan(spec, &snapshot)?, snapshot))
     }
 
     /// Fills in the timestamp of the record each partition will land on, where the plan did not know it.
@@ -213,13 +221,15 @@ impl ResetService {
     }
 
     async fn preview_impl(&self, spec: ResetSpec) -> AppResult<Preview> {
-        let mut plan = self.plan(&spec, None).await?;
+        let (mut plan, snapshot) = self.plan_with_snapshot(&spec, None).await?;
         self.add_target_timestamps(&mut plan).await;
         let bootstrap = self.kafka.bootstrap(&spec.cluster)?;
         Ok(Preview {
             cli: offsets_csv::cli_command(&plan, &bootstrap),
             csv: offsets_csv::export_plan(&plan),
             plan,
+            snapshot,
+            bootstrap,
         })
     }
 
