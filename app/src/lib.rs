@@ -1,6 +1,7 @@
 //! Rewind's Leptos application: the HTML shell, the router, and the modules shared by server and browser.
 
 pub mod api;
+pub mod browser;
 pub mod components;
 pub mod domain;
 pub mod error;
@@ -44,13 +45,19 @@ pub fn App() -> impl IntoView {
             <header class="border-b border-slate-200 bg-white">
                 <div class="mx-auto flex max-w-6xl items-center gap-3 px-4 py-3">
                     <a href="/" class="text-lg font-semibold tracking-tight text-slate-900">"Rewind"</a>
-                    <span class="text-sm text-slate-500">"Kafka consumer-group replay"</span>
+                    <span class="hidden text-sm text-slate-500 sm:inline">"Kafka consumer-group replay"</span>
+                    <nav class="ml-auto flex gap-4 text-sm" aria-label="Main">
+                        <a class="text-slate-700 hover:text-indigo-700" href="/">"Groups"</a>
+                        <a class="text-slate-700 hover:text-indigo-700" href="/history" data-testid="nav-history">"History"</a>
+                    </nav>
                 </div>
             </header>
             <main class="mx-auto max-w-6xl px-4 py-6">
                 <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
                     <Route path=path!("/") view=pages::home::HomePage/>
                     <Route path=path!("/group") view=pages::group::GroupPage/>
+                    <Route path=path!("/history") view=pages::history::HistoryPage/>
+                    <Route path=path!("/plans/:id") view=pages::saved_plan::SavedPlanPage/>
                 </Routes>
             </main>
         </Router>

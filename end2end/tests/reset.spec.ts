@@ -1,110 +1,109 @@
-// Resetting a group from its page: preview a shift-by, execute after typing the group id, verify, undo.
+// Execute, verify and undo from the group page; an active group is refused naming its member; bad input.
 import { expect, test } from '@playwright/test';
+import { describeOffsets } from './kafka';
+import { executeWithConfirmation, openGroup, waitForSnapshot } from './helpers';
 
 const committed = (page, partition: string) =>
   page.locator(`tr[data-partition="${partition}"] [data-col="committed"]`);
 
-test('preview, execute and undo a shift-by on an inactive group', async ({ page }, testInfo) => {
-  await page.goto('/group?cluster=local&id=inventory-sync');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  const partitions = ['inventory-events-0', 'inventory-events-1', 'inventory-events-2'];
-  const before: number[] = [];
-  for (const p of partitions) {
-    before.push(Number((await committed(page, p).textContent())?.replace(/,/g, '')));
-  }
+test('execute a shift-by after confirming, verify it, and undo to the exact previous offsets', async ({ page }, testInfo) => {
+  await openGroup(page, 'inventory-sync');
+  await waitForSnapshot(page);
+  const before = describeOffsets('inventory-sync');
+  expect(before.size).toBe(3);
 
   await page.getByTestId('strategy').selectOption('shift-by');
   await page.getByTestId('strategy-value').fill('-100');
   await page.getByTestId('preview-button').click();
+  await expect(page.getByTestId('plan-origin')).toContainText('Read from Kafka');
   await expect(page.getByTestId('plan-row')).toHaveCount(3);
   await expect(page.getByTestId('plan-summary')).toContainText('3 of 3 partitions change: 300 records re-read');
   await expect(page.getByTestId('cli-command')).toContainText('--group inventory-sync --reset-offsets --all-topics --shift-by -100 --dry-run');
-  // The preview names the time of the record each partition lands on.
-  await expect(page.getByTestId('plan-table')).toContainText('UTC');
-  await page.screenshot({ path: testInfo.outputPath('reset-preview-1280.png'), fullPage: true });
+  // Previewed from Kafka, each row names the time of the record the group lands on.
+  await expect(page.locator('[data-testid="plan-row"] [data-col="landed"]').first()).toContainText('UTC');
+  await page.screenshot({ path: testInfo.outputPath('preview-1280.png'), fullPage: true });
 
-  // Execute stays disabled until the group id is typed.
-  await expect(page.getByTestId('execute-button')).toBeDisabled();
-  await page.getByTestId('confirm-group').fill('inventory-sync');
+  // The dialog names the group and the totals, and executes only once the id is typed.
   await page.getByTestId('execute-button').click();
+  await expect(page.getByTestId('confirm-summary')).toContainText('300 records re-read');
+  await page.screenshot({ path: testInfo.outputPath('confirm-dialog-1280.png') });
+  await page.getByTestId('confirm-cancel').click();
+  await expect(page.getByTestId('confirm-dialog')).toHaveCount(0);
+  await executeWithConfirmation(page, 'inventory-sync');
   await expect(page.getByTestId('execution-status')).toContainText('succeeded: 3 of 3 partitions verified');
-  // Executed once: the same preview cannot be executed again.
-  await expect(page.getByTestId('execute-button')).toBeDisabled();
-  for (const [i, p] of partitions.entries()) {
-    await expect(committed(page, p)).toHaveText((before[i] - 100).toLocaleString('en-US'));
+  await expect(page.getByTestId('plan-executed')).toBeVisible();
+  for (const [p, offset] of before) {
+    await expect(committed(page, p)).toHaveText((offset - 100).toLocaleString('en-US'));
   }
-  await expect(page.getByTestId('history-row')).not.toHaveCount(0);
-  await page.screenshot({ path: testInfo.outputPath('reset-executed-1280.png'), fullPage: true });
+  // Kafka's own tool agrees.
+  const after = describeOffsets('inventory-sync');
+  for (const [p, offset] of before) expect(after.get(p)).toBe(offset - 100);
+
+  // History shows who, what, and the before / after of each partition.
+  const row = page.getByTestId('history-row').first();
+  await expect(row).toContainText('local operator');
+  await expect(row).toContainText('shift-by');
+  await row.getByTestId('history-details').click();
+  await expect(page.getByTestId('execution-details')).toContainText('shift-by -100 on all topics');
+  await expect(page.getByTestId('execution-partition')).toHaveCount(3);
+  await page.screenshot({ path: testInfo.outputPath('executed-1280.png'), fullPage: true });
 
   // Undo is previewed like any plan, then executed with the same confirmation.
   await page.getByTestId('undo-button').click();
+  await expect(page.getByTestId('undo-banner')).toBeVisible();
   await expect(page.getByTestId('plan-summary')).toContainText('300 skipped');
-  await page.getByTestId('confirm-group').fill('inventory-sync');
-  await page.getByTestId('execute-button').click();
+  await executeWithConfirmation(page, 'inventory-sync');
   await expect(page.getByTestId('execution-status')).toContainText('succeeded');
-  for (const [i, p] of partitions.entries()) {
-    await expect(committed(page, p)).toHaveText(before[i].toLocaleString('en-US'));
+  for (const [p, offset] of before) {
+    await expect(committed(page, p)).toHaveText(offset.toLocaleString('en-US'));
   }
+  expect(describeOffsets('inventory-sync')).toEqual(before);
   await expect(page.getByTestId('history-row').first()).toContainText('undo of #');
+
+  // The cluster's history lists both, each leading to its undo on the group's page.
+  await page.getByTestId('nav-history').click();
+  const cluster = page.getByTestId('history-row').filter({ hasText: 'inventory-sync' });
+  await expect(cluster.first()).toContainText('undo of #');
+  await expect(cluster.nth(1)).toContainText('shift-by');
+  await expect(cluster.first().getByTestId('history-undo')).toHaveAttribute('href', /\/group\?cluster=local&id=inventory-sync&undo=\d+/);
+  await page.screenshot({ path: testInfo.outputPath('history-1280.png'), fullPage: true });
 });
 
 test('an active group is previewed but cannot be executed, naming its member', async ({ page }) => {
-  await page.goto('/group?cluster=local&id=payments-processor');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await openGroup(page, 'payments-processor');
+  await waitForSnapshot(page);
   await page.getByTestId('strategy').selectOption('to-earliest');
-  await page.getByTestId('preview-button').click();
   await expect(page.getByTestId('plan-refusal')).toContainText('current state is Stable');
   await expect(page.getByTestId('plan-refusal')).toContainText('payments-processor-demo');
-  await page.getByTestId('confirm-group').fill('payments-processor');
   await expect(page.getByTestId('execute-button')).toBeDisabled();
+  // The server refuses on its own, whatever the page does.
+  const response = await page.request.post('/api/executions/execute', {
+    data: { spec: { cluster: 'local', groups: ['payments-processor'], scope: { kind: 'all-topics' }, strategy: { kind: 'to-earliest' } }, fingerprint: 'x', at_ms: null },
+  });
+  expect(response.ok()).toBeFalsy();
 });
 
-test('bad input gets a specific message', async ({ page }) => {
-  await page.goto('/group?cluster=local&id=inventory-sync');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+test('bad input gets a specific message while typing', async ({ page }) => {
+  await openGroup(page, 'inventory-sync');
   await page.getByTestId('strategy').selectOption('shift-by');
   await page.getByTestId('strategy-value').fill('ten');
-  await page.getByTestId('preview-button').click();
   await expect(page.getByTestId('form-error')).toHaveText("The shift must be a whole number, got 'ten'");
   await page.getByTestId('strategy').selectOption('by-duration');
   await page.getByTestId('strategy-value').fill('P1W');
-  await page.getByTestId('preview-button').click();
-  await expect(page.getByRole('alert')).toContainText("Cannot parse 'P1W' as a duration");
-});
-
-test('to-datetime takes a wall-clock time in an explicit zone and shows the instant in both', async ({ page }, testInfo) => {
-  await page.goto('/group?cluster=local&id=billing-archiver');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  // 24 hours ago, as a clock in Shanghai shows it (the demo's records span the last 48 hours).
-  const at = new Date(Math.floor((Date.now() - 24 * 3600 * 1000) / 1000) * 1000);
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit',
-    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
-  }).formatToParts(at);
-  const get = (k: string) => parts.find((p) => p.type === k)!.value;
-  const wall = `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}.000`;
-  const utc = at.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-
-  await page.getByTestId('strategy').selectOption('to-datetime');
-  await page.getByTestId('strategy-value').fill(wall);
-  await page.getByTestId('zone').fill('Asia/Shanghai');
-  await page.getByTestId('preview-button').click();
-  await expect(page.getByTestId('plan')).toContainText(`Instant looked up: ${utc} = ${wall.replace('T', ' ')} +08:00 in Asia/Shanghai`);
-  await expect(page.getByTestId('plan-row').first()).toBeVisible();
-  // Each target is the first record at or after the instant: its time is not before it.
-  const landed = await page.locator('[data-testid="plan-row"] td:nth-child(8)').allTextContents();
-  for (const t of landed.filter((t) => t !== '-')) {
-    expect(t >= utc).toBeTruthy();
-  }
-  await page.screenshot({ path: testInfo.outputPath('reset-datetime-1280.png'), fullPage: true });
+  await expect(page.getByTestId('form-error')).toContainText("Cannot parse 'P1W' as a duration");
+  await page.getByTestId('strategy').selectOption('to-offset');
+  await page.getByTestId('strategy-value').fill('5');
+  await page.getByTestId('scope').fill('inventory-events:3-1');
+  await expect(page.getByTestId('form-error')).toHaveText("In 'inventory-events:3-1': the range 3-1 runs backwards");
 });
 
 test('a plan link opened in a fresh browser reproduces the plan', async ({ page, browser }) => {
-  await page.goto('/group?cluster=local&id=fraud-detector');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await openGroup(page, 'fraud-detector');
+  await waitForSnapshot(page);
   await page.getByTestId('strategy').selectOption('to-offset');
   await page.getByTestId('strategy-value').fill('100');
   await page.getByTestId('preview-button').click();
+  await expect(page.getByTestId('plan-origin')).toContainText('Read from Kafka');
   const summary = await page.getByTestId('plan-summary').textContent();
   await expect(page).toHaveURL(/strategy=to-offset&value=100/);
   const link = await page.getByTestId('plan-link').getAttribute('href');

@@ -10,3 +10,16 @@ use crate::error::AppError;
 pub async fn list_clusters() -> Result<Vec<ClusterSummary>, AppError> {
     Ok(crate::api::ports::services()?.kafka.clusters())
 }
+
+/// The cluster a page names, or the first configured one when it names none.
+pub async fn cluster_or_first(cluster: Option<String>) -> Result<String, AppError> {
+    match cluster {
+        Some(c) => Ok(c),
+        None => list_clusters()
+            .await?
+            .into_iter()
+            .next()
+            .map(|c| c.name)
+            .ok_or_else(|| AppError::invalid_input("no cluster is configured")),
+    }
+}

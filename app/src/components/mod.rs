@@ -1,5 +1,9 @@
-//! Reusable view pieces.
+//! Building blocks shared by pages.
 
+pub mod confirm_dialog;
 pub mod error_panel;
+pub mod history;
+pub mod plan_form;
+pub mod plan_view;
 pub mod reset_panel;
 pub mod state_badge;

@@ -1,103 +1,87 @@
-//! The reset panel of a group page: pick a strategy and scope, preview the plan, execute it after typing
-//! the group id, undo an execution, and see the group's history.
+//! The plan builder on a group page: the form, the plan replanned in the browser on every edit, the
+//! actions on it (link, CLI, CSV, save), execute behind a confirmation, undo, and the group's history.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::api::executions::{execute_plan, list_executions, undo_spec};
-use crate::api::plans::preview_plan;
+use crate::api::plans::{preview_plan, save_plan};
+use crate::browser;
+use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::error_panel::ErrorPanel;
-use crate::domain::execution::{ExecuteReport, ExecutionStatus, ExecutionSummary, Preview};
-use crate::domain::reset::{PlanError, ResetSpec, Scope, Strategy, TopicScope};
-use crate::domain::timespec::{carries_offset, format_in_zone};
+use crate::components::history::{HistoryTable, UndoBy};
+use crate::components::plan_form::{FormSignals, PlanForm, BUTTON};
+use crate::components::plan_view::{summary_text, DriftTable, PlanView, ShownPlan};
+use crate::domain::builder::{
+    self, build_spec, plan_link, plan_locally, FormInputs, Local, STRATEGIES,
+};
+use crate::domain::execution::{ExecuteReport, ExecutionStatus, Preview};
+use crate::domain::offsets_csv::{cli_command, export_plan};
+use crate::domain::reset::{Plan, ResetSpec, Scope, Strategy};
 use crate::error::AppError;
-use crate::format::{int, opt_int, query_value, utc};
+use crate::format::query_value;
 
-/// Rows of a plan shown at once; the totals always cover all of them.
-const PLAN_ROWS: usize = 200;
-
-const STRATEGIES: &[(&str, &str)] = &[
-    ("shift-by", "Shift by N records"),
-    ("to-offset", "To an offset"),
-    ("to-datetime", "To a date and time"),
-    ("by-duration", "Back by a duration"),
-    ("to-earliest", "To the earliest offset"),
-    ("to-latest", "To the latest offset (skip everything)"),
-    ("to-current", "To the current offset"),
-];
-
-/// The spec the form describes, or what is wrong with the form.
-fn build_spec(
-    cluster: &str,
-    group: &str,
-    strategy: &str,
-    value: &str,
-    zone: &str,
-    scope: &str,
-) -> Result<ResetSpec, String> {
-    let value = value.trim();
-    let number = |what: &str| {
-        value
-            .trim_start_matches('+')
-            .parse::<i64>()
-            .map_err(|_| format!("{what} must be a whole number, got '{value}'"))
-    };
-    let strategy = match strategy {
-        "shift-by" => Strategy::ShiftBy {
-            shift: number("The shift")?,
-        },
-        "to-offset" => Strategy::ToOffset {
-            offset: number("The offset")?,
-        },
-        "to-datetime" => {
-            // An input with its own offset (the CLI's `...+08:00`, or `Z`) needs no zone.
-            let own_offset = carries_offset(value);
-            Strategy::ToDatetime {
-                input: value.to_owned(),
-                zone: Some(zone.trim().to_owned()).filter(|z| !z.is_empty() && !own_offset),
-            }
-        }
-        "by-duration" => Strategy::ByDuration {
-            duration: value.to_owned(),
-        },
-        "to-earliest" => Strategy::ToEarliest,
-        "to-latest" => Strategy::ToLatest,
-        _ => Strategy::ToCurrent,
-    };
-    let scope = if scope.trim().is_empty() {
-        Scope::AllTopics
-    } else {
-        let topics = scope
-            .split_whitespace()
-            .map(TopicScope::parse)
-            .collect::<Result<Vec<_>, PlanError>>()
-            .map_err(|e| e.to_string())?;
-        Scope::Topics { topics }
-    };
-    Ok(ResetSpec {
-        cluster: cluster.to_owned(),
-        groups: vec![group.to_owned()],
-        scope,
-        strategy,
-    })
+/// What the plan area shows.
+#[derive(Debug, Clone, PartialEq)]
+enum Shown {
+    Waiting,
+    Invalid(String),
+    NeedsKafka(String),
+    /// The plan was just executed; a new edit or Preview starts the next one.
+    Executed,
+    Plan(Arc<ShownPlan>),
 }
 
-fn needs_value(strategy: &str) -> Option<(&'static str, &'static str)> {
-    match strategy {
-        "shift-by" => Some(("Shift (records, negative re-reads)", "-1000")),
-        "to-offset" => Some(("Offset", "0")),
-        "to-datetime" => Some((
-            "Date and time (wall clock in the zone)",
-            "2026-11-24T08:00:00.000",
-        )),
-        "by-duration" => Some(("Duration back from now", "PT2H or 90m or 1d")),
-        _ => None,
+/// Plans the active spec from the last preview: the server's own plan when the spec is the one it read
+/// for, otherwise the browser's plan on that snapshot.
+fn shown_for(spec: &ResetSpec, fetched: &Preview) -> Shown {
+    if fetched.plan.spec == *spec {
+        return Shown::Plan(Arc::new(ShownPlan {
+            plan: fetched.plan.clone(),
+            cli: Some(fetched.cli.clone()),
+            csv: fetched.csv.clone(),
+            from_kafka: true,
+        }));
+    }
+    match plan_locally(spec, &fetched.snapshot, &fetched.plan.spec) {
+        Local::Planned(plan) => {
+            let mut plan = *plan;
+            // Record times the server looked up stay true for the same target offsets.
+            let known: HashMap<(&str, i32, i64), i64> = fetched
+                .plan
+                .groups
+                .iter()
+                .flat_map(|g| g.partitions.iter())
+                .filter_map(|p| {
+                    Some((
+                        (p.topic.as_str(), p.partition, p.target?),
+                        p.target_timestamp?,
+                    ))
+                })
+                .collect();
+            for p in plan.groups.iter_mut().flat_map(|g| g.partitions.iter_mut()) {
+                if p.target_timestamp.is_none() {
+                    if let Some(t) = p.target {
+                        p.target_timestamp =
+                            known.get(&(p.topic.as_str(), p.partition, t)).copied();
+                    }
+                }
+            }
+            Shown::Plan(Arc::new(ShownPlan {
+                cli: Some(cli_command(&plan, &fetched.bootstrap)),
+                csv: export_plan(&plan),
+                plan,
+                from_kafka: false,
+            }))
+        }
+        Local::NeedsKafka(what) => Shown::NeedsKafka(what),
+        Local::Invalid(e) => Shown::Invalid(e),
     }
 }
-
-const INPUT: &str = "w-full rounded border border-slate-300 px-2 py-1 text-sm focus:outline-none focus:ring-2 focus:ring-indigo-500";
-const BUTTON: &str = "rounded px-3 py-1 text-sm font-medium focus:outline-none focus:ring-2 focus:ring-indigo-500 disabled:opacity-50";
 
 #[component]
 pub fn ResetPanel(
@@ -107,53 +91,156 @@ pub fn ResetPanel(
     on_executed: Callback<()>,
 ) -> impl IntoView {
     // A plan is fully described by the page's URL, so a link reproduces it in another browser.
-    let link_inputs = use_query_map().get_untracked();
-    let from_link = link_inputs
+    let link = use_query_map().get_untracked();
+    let from_link = link
         .get("strategy")
         .filter(|s| STRATEGIES.iter().any(|(v, _)| v == s));
-    let strategy = RwSignal::new(from_link.clone().unwrap_or_else(|| "shift-by".to_string()));
-    let value = RwSignal::new(link_inputs.get("value").unwrap_or_default());
-    let zone = RwSignal::new(link_inputs.get("zone").unwrap_or_else(|| "UTC".to_string()));
-    let scope = RwSignal::new(link_inputs.get("scope").unwrap_or_default());
-    let ids = StoredValue::new((cluster.clone(), group.clone()));
-    let plan_link = move || {
-        ids.with_value(|(c, g)| {
-            format!(
-                "/group?cluster={}&id={}&strategy={}&value={}&zone={}&scope={}",
-                query_value(c),
-                query_value(g),
-                query_value(&strategy.get()),
-                query_value(&value.get()),
-                query_value(&zone.get()),
-                query_value(&scope.get())
-            )
-        })
+    let undo_from_link = link.get("undo").and_then(|u| u.parse::<i64>().ok());
+    let form = FormSignals {
+        strategy: RwSignal::new(from_link.clone().unwrap_or_else(|| "shift-by".to_string())),
+        value: RwSignal::new(link.get("value").unwrap_or_default()),
+        zone: RwSignal::new(link.get("zone").unwrap_or_else(|| "UTC".to_string())),
+        scope: RwSignal::new(link.get("scope").unwrap_or_default()),
+        csv: RwSignal::new(String::new()),
+        csv_name: RwSignal::new(String::new()),
     };
-    let form_error = RwSignal::new(None::<String>);
-    let confirm = RwSignal::new(String::new());
+    let ids = StoredValue::new((cluster.clone(), group.clone()));
+    let inputs = Memo::new(move |_| FormInputs {
+        strategy: form.strategy.get(),
+        value: form.value.get(),
+        zone: form.zone.get(),
+        scope: form.scope.get(),
+        csv: form.csv.get(),
+    });
+    let form_spec = Memo::new(move |_| ids.with_value(|(c, g)| build_spec(c, g, &inputs.get())));
+    // An undo's restore plan, shown instead of the form's until the form is edited.
+    let special = RwSignal::new(None::<ResetSpec>);
+    let active_spec = Memo::new(move |_| match special.get() {
+        Some(s) => Ok(s),
+        None => form_spec.get(),
+    });
+    let touched = RwSignal::new(from_link.is_some());
+    let fetched = RwSignal::new(None::<Arc<Preview>>);
+    let fetch_error = RwSignal::new(None::<AppError>);
+    let executed = RwSignal::new(None::<ResetSpec>);
 
     let preview = Action::new(|spec: &ResetSpec| preview_plan(spec.clone()));
-    let execute = Action::new(|p: &Preview| {
-        execute_plan(
-            p.plan.spec.clone(),
-            p.plan.fingerprint.clone(),
-            p.plan.at_ms,
-        )
+    Effect::new(move |_| match preview.value().get() {
+        Some(Ok(p)) => {
+            fetch_error.set(None);
+            fetched.set(Some(Arc::new(p)));
+        }
+        Some(Err(e)) => fetch_error.set(Some(e)),
+        None => {}
     });
+    let shown = Memo::new(move |_| {
+        let spec = match active_spec.get() {
+            Err(e) => return Shown::Invalid(e),
+            Ok(s) => s,
+        };
+        if executed.with(|e| e.as_ref() == Some(&spec)) {
+            return Shown::Executed;
+        }
+        fetched.with(|f| match f {
+            None => Shown::Waiting,
+            Some(p) => shown_for(&spec, p),
+        })
+    });
+
+    // Editing the form leaves an undo in progress and clears a stale server error.
+    Effect::new(move |prev: Option<FormInputs>| {
+        let now = inputs.get();
+        if prev.is_some_and(|p| p != now) {
+            special.set(None);
+            fetch_error.set(None);
+        }
+        now
+    });
+    // The address bar always holds the plan's link (replaced, so Back leaves the page).
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let link = ids.with_value(|(c, g)| plan_link(c, g, &inputs.get()));
+        navigate(
+            &link,
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    });
+
     let undo = Action::new(|id: &i64| undo_spec(*id));
-    // An undo is previewed like any plan: its spec goes through the same preview and confirmation.
     Effect::new(move |_| {
         if let Some(Ok(spec)) = undo.value().get() {
-            confirm.set(String::new());
-            execute.value().set(None);
+            executed.set(None);
+            special.set(Some(spec.clone()));
             preview.dispatch(spec);
         }
     });
-    Effect::new(move |_| {
-        if execute.value().get().is_some() {
-            on_executed.run(());
+
+    // After hydration: read the group once, so every edit can be planned here without a round trip.
+    Effect::new(move |done: Option<()>| {
+        if done.is_some() {
+            return;
+        }
+        if let Some(id) = undo_from_link {
+            undo.dispatch(id);
+            return;
+        }
+        let spec = form_spec.get_untracked().unwrap_or_else(|_| {
+            ids.with_value(|(c, g)| ResetSpec {
+                cluster: c.clone(),
+                groups: vec![g.clone()],
+                scope: Scope::AllTopics,
+                strategy: Strategy::ToCurrent,
+            })
+        });
+        preview.dispatch(spec);
+    });
+
+    let run_preview = Callback::new(move |()| {
+        touched.set(true);
+        if let Ok(spec) = active_spec.get_untracked() {
+            executed.set(None);
+            fetch_error.set(None);
+            preview.dispatch(spec);
         }
     });
+
+    // Execute: the dialog names the group and totals; the server plans again and refuses on drift.
+    let dialog = RwSignal::new(None::<Arc<ShownPlan>>);
+    let sent = RwSignal::new(None::<Plan>);
+    let execute =
+        Action::new(|p: &Plan| execute_plan(p.spec.clone(), p.fingerprint.clone(), p.at_ms));
+    Effect::new(move |_| {
+        let Some(result) = execute.value().get() else {
+            return;
+        };
+        dialog.set(None);
+        on_executed.run(());
+        let spec = sent.with_untracked(|p| p.as_ref().map(|p| p.spec.clone()));
+        let Some(spec) = spec else { return };
+        match &result {
+            Ok(_) | Err(AppError::ExecutionFailed { .. }) => executed.set(Some(spec.clone())),
+            _ => {}
+        }
+        // Kafka has moved (or was found to have moved): plan further edits on fresh offsets.
+        preview.dispatch(spec);
+    });
+    let open_dialog = move |_| {
+        if let Shown::Plan(p) = shown.get_untracked() {
+            dialog.set(Some(p));
+        }
+    };
+    let can_open = move || match shown.get() {
+        Shown::Plan(p) => {
+            p.plan.groups.iter().all(|g| g.refusal.is_none()) && p.plan.partition_count() > 0
+        }
+        _ => false,
+    };
+
+    let save = Action::new(|spec: &ResetSpec| save_plan(spec.clone()));
     let history_key = (cluster.clone(), group.clone());
     let history = Resource::new(
         move || execute.version().get(),
@@ -162,139 +249,67 @@ pub fn ResetPanel(
             list_executions(c, Some(g), Some(20))
         },
     );
-
-    let navigate = use_navigate();
-    let run_preview = move || {
-        let built = ids.with_value(|(c, g)| {
-            build_spec(
-                c,
-                g,
-                &strategy.get_untracked(),
-                &value.get_untracked(),
-                &zone.get_untracked(),
-                &scope.get_untracked(),
-            )
-        });
-        match built {
-            Ok(spec) => {
-                form_error.set(None);
-                confirm.set(String::new());
-                execute.value().set(None);
-                preview.dispatch(spec);
-                // The address bar becomes the plan's link (replacing, so Back leaves the page).
-                navigate(
-                    &plan_link(),
-                    NavigateOptions {
-                        replace: true,
-                        scroll: false,
-                        ..Default::default()
-                    },
-                );
-            }
-            Err(e) => form_error.set(Some(e)),
-        }
-    };
-    let run_preview = StoredValue::new(run_preview);
-    let on_preview = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        run_preview.with_value(|run| run());
-    };
-    // Opened from a plan's link: preview it at once, as its author saw it (after hydration only).
-    if from_link.is_some() {
-        Effect::new(move |done: Option<()>| {
-            if done.is_none() {
-                run_preview.with_value(|run| run());
-            }
-        });
-    }
-    let group_for_confirm = group.clone();
-    let can_execute = Signal::derive(move || {
-        confirm.get() == group_for_confirm
-            && !execute.pending().get()
-            // One execution per preview: after it, the offsets differ and a new preview is needed.
-            && execute.value().get().is_none()
-            && preview
-                .value()
-                .get()
-                .is_some_and(|r| r.is_ok_and(|p| p.plan.groups.iter().all(|g| g.refusal.is_none())))
+    let on_undo = Callback::new(move |id: i64| {
+        undo.dispatch(id);
     });
+    let group_name = group.clone();
 
     view! {
         <section class="mt-4 rounded border border-slate-200 bg-white p-4" aria-labelledby="reset-heading" data-testid="reset-panel">
-            <h2 id="reset-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-500">"Reset offsets"</h2>
-            <form class="mt-2 grid gap-3 sm:grid-cols-2 lg:grid-cols-4" on:submit=on_preview>
-                <label class="text-sm">
-                    <span class="mb-1 block text-slate-600">"Strategy"</span>
-                    <select class=INPUT name="strategy" data-testid="strategy"
-                        on:change=move |ev| strategy.set(event_target_value(&ev))
-                        prop:value=move || strategy.get()>
-                        {STRATEGIES.iter().map(|(v, label)| view! { <option value=*v>{*label}</option> }).collect_view()}
-                    </select>
-                </label>
-                {move || needs_value(&strategy.get()).map(|(label, placeholder)| view! {
-                    <label class="text-sm">
-                        <span class="mb-1 block text-slate-600">{label}</span>
-                        <input class=INPUT name="value" data-testid="strategy-value" placeholder=placeholder
-                            prop:value=move || value.get()
-                            on:input=move |ev| value.set(event_target_value(&ev))/>
-                    </label>
-                })}
-                {move || (strategy.get() == "to-datetime").then(|| view! {
-                    <label class="text-sm">
-                        <span class="mb-1 block text-slate-600">"Time zone (IANA)"</span>
-                        <input class=INPUT name="zone" data-testid="zone" list="zones"
-                            prop:value=move || zone.get()
-                            on:input=move |ev| zone.set(event_target_value(&ev))/>
-                        <datalist id="zones">
-                            <option value="UTC"/><option value="Europe/Berlin"/><option value="America/New_York"/><option value="Asia/Shanghai"/>
-                        </datalist>
-                    </label>
-                })}
-                <label class="text-sm">
-                    <span class="mb-1 block text-slate-600">"Scope: topics (empty = all the group committed)"</span>
-                    <input class=INPUT name="scope" data-testid="scope" placeholder="orders orders:0,1"
-                        prop:value=move || scope.get()
-                        on:input=move |ev| scope.set(event_target_value(&ev))/>
-                </label>
-                <div class="flex items-end">
-                    <button type="submit" class=format!("{BUTTON} bg-indigo-600 text-white hover:bg-indigo-700") data-testid="preview-button"
-                        disabled=move || preview.pending().get()>
-                        {move || if preview.pending().get() { "Previewing..." } else { "Preview" }}
-                    </button>
-                </div>
-            </form>
-            {move || form_error.get().map(|e| view! { <p role="alert" class="mt-2 text-sm text-rose-700" data-testid="form-error">{e}</p> })}
-
-            {move || preview.value().get().map(|r| match r {
-                Err(error) => view! { <div class="mt-3"><ErrorPanel error/></div> }.into_any(),
-                Ok(p) => view! { <PlanView preview=p/> }.into_any(),
-            })}
-
-            {move || preview.value().get().and_then(Result::ok).map(|_| view! {
-                <p class="mt-2 text-sm">
-                    <a class="text-indigo-700 hover:underline" data-testid="plan-link" href=plan_link>"Link to this plan"</a>
-                    <span class="text-xs text-slate-500">" (opens this preview in any browser)"</span>
+            <h2 id="reset-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-500">"Plan a reset"</h2>
+            <PlanForm form
+                topics=Signal::derive(move || fetched.with(|f| f.as_ref().map(|p| known_topics(p)).unwrap_or_default()))
+                on_submit=run_preview
+                on_edit=Callback::new(move |()| touched.set(true))
+                previewing=preview.pending()/>
+            {move || special.get().map(|s| view! {
+                <p class="mt-3 rounded border border-indigo-200 bg-indigo-50 p-2 text-sm text-indigo-900" data-testid="undo-banner">
+                    {format!("Undo: {}. Edit the form to plan something else.", builder::describe(&s))}
                 </p>
-                <div class="mt-3 flex flex-wrap items-end gap-3 rounded border border-amber-200 bg-amber-50 p-3">
-                    <label class="text-sm">
-                        <span class="mb-1 block text-amber-900">"Type the group id to confirm"</span>
-                        <input class=INPUT data-testid="confirm-group" autocomplete="off"
-                            prop:value=move || confirm.get()
-                            on:input=move |ev| confirm.set(event_target_value(&ev))/>
-                    </label>
-                    <button type="button" class=format!("{BUTTON} bg-rose-600 text-white hover:bg-rose-700") data-testid="execute-button"
-                        disabled=move || !can_execute.get()
-                        on:click=move |_| {
-                            if let Some(Ok(p)) = preview.value().get_untracked() {
-                                execute.dispatch(p);
-                            }
-                        }>
-                        {move || if execute.pending().get() { "Executing..." } else { "Execute" }}
-                    </button>
-                </div>
+            })}
+            {move || fetch_error.get().map(|error| view! { <div class="mt-3"><ErrorPanel error/></div> })}
+            {move || undo.value().get().and_then(Result::err).map(|error| view! {
+                <div class="mt-3" data-testid="undo-error"><ErrorPanel error/></div>
+            })}
+            <div class="min-h-[6rem]">
+                {move || match shown.get() {
+                    Shown::Waiting => view! { <p class="mt-3 text-sm text-slate-500" data-testid="plan-waiting">"Reading the group's offsets from Kafka..."</p> }.into_any(),
+                    Shown::Invalid(e) => if touched.get() {
+                        view! { <p role="alert" class="mt-3 text-sm text-rose-700" data-testid="form-error">{e}</p> }.into_any()
+                    } else {
+                        view! { <p class="mt-3 text-sm text-slate-500">"Choose a strategy and its value to see the plan."</p> }.into_any()
+                    },
+                    Shown::NeedsKafka(what) => view! {
+                        <p class="mt-3 text-sm text-slate-700" data-testid="plan-needs-kafka">
+                            {if preview.pending().get() { format!("Reading {what} from Kafka...") } else { format!("This plan needs {what} from Kafka: press Preview from Kafka.") }}
+                        </p>
+                    }.into_any(),
+                    Shown::Executed => view! { <p class="mt-3 text-sm text-slate-500" data-testid="plan-executed">"This plan was executed; see the result below. Edit the form or preview again to plan the next reset."</p> }.into_any(),
+                    Shown::Plan(p) => view! { <PlanArea shown=p group=ids.with_value(|(_, g)| g.clone()) cluster=ids.with_value(|(c, _)| c.clone()) inputs save on_execute=open_dialog can_open=Signal::derive(can_open)/> }.into_any(),
+                }}
+            </div>
+
+            {move || dialog.get().map(|p| {
+                let (all, _) = builder::totals(&p.plan);
+                let plan = p.plan.clone();
+                view! {
+                    <ConfirmDialog group=group_name.clone() summary=summary_text(&all) pending=execute.pending().into()
+                        on_execute=Callback::new(move |()| { sent.set(Some(plan.clone())); execute.dispatch(plan.clone()); })
+                        on_cancel=Callback::new(move |()| dialog.set(None))/>
+                }
             })}
 
             {move || execute.value().get().map(|r| match r {
+                Err(AppError::Drift { plan, .. }) => {
+                    let rows = sent.with_untracked(|s| s.as_ref().map(|s| builder::drift(s, &plan)).unwrap_or_default());
+                    view! {
+                        <div class="mt-3" data-testid="execute-error">
+                            <ErrorPanel error=AppError::Drift { group: plan.spec.groups.join(", "), plan: plan.clone() }/>
+                            <p class="mt-2 text-sm text-slate-700">"Nothing was changed. These partitions moved since the preview; the plan above is now the new one:"</p>
+                            <DriftTable rows/>
+                        </div>
+                    }.into_any()
+                }
                 Err(error) => {
                     // A failed execution still has a record (backup, per-partition outcome, undo).
                     let report = match &error {
@@ -303,127 +318,144 @@ pub fn ResetPanel(
                     };
                     view! {
                         <div class="mt-3" data-testid="execute-error"><ErrorPanel error/></div>
-                        {report.map(|report| view! { <ExecutionResult report on_undo=move |id| { undo.dispatch(id); }/> })}
+                        {report.map(|report| view! { <ExecutionResult report on_undo/> })}
                     }.into_any()
                 }
-                Ok(report) => view! { <ExecutionResult report on_undo=move |id| { undo.dispatch(id); }/> }.into_any(),
-            })}
-            {move || undo.value().get().and_then(Result::err).map(|error| view! {
-                <div class="mt-3" data-testid="undo-error"><ErrorPanel error/></div>
+                Ok(report) => view! { <ExecutionResult report on_undo/> }.into_any(),
             })}
 
-            <h3 class="mt-4 text-xs font-semibold uppercase tracking-wide text-slate-500">"History of this group"</h3>
+            <h3 class="mt-5 text-xs font-semibold uppercase tracking-wide text-slate-500">"History of this group"</h3>
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading history..."</p> }>
                 {move || Suspend::new(async move {
                     match history.await {
-                        Ok(list) => view! { <HistoryTable list on_undo=move |id| { undo.dispatch(id); }/> }.into_any(),
+                        Ok(list) => view! { <HistoryTable list undo=UndoBy::Callback(on_undo)/> }.into_any(),
                         Err(error) => view! { <ErrorPanel error/> }.into_any(),
                     }
                 })}
             </Transition>
         </section>
     }
+    .into_any()
 }
 
+/// Topics of the snapshot with their partition counts, the group's committed ones first.
+fn known_topics(p: &Preview) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for part in &p.snapshot.partitions {
+        match counts.last_mut() {
+            Some((t, n)) if *t == part.topic => *n += 1,
+            _ => counts.push((part.topic.clone(), 1)),
+        }
+    }
+    for g in &p.snapshot.groups {
+        for c in &g.committed {
+            if !counts.iter().any(|(t, _)| *t == c.topic) {
+                counts.push((c.topic.clone(), 0));
+            }
+        }
+    }
+    counts
+}
+
+/// The plan, and what can be done with it: link, CLI, CSV, save, execute.
 #[component]
-fn PlanView(preview: Preview) -> impl IntoView {
-    let plan = preview.plan;
-    let rows: Vec<_> = plan
-        .groups
-        .iter()
-        .flat_map(|g| g.partitions.iter().cloned())
-        .collect();
-    let n = rows.len();
-    let changed = rows.iter().filter(|p| p.changes()).count();
-    let reread: i64 = rows
-        .iter()
-        .filter_map(|p| p.delta())
-        .filter(|d| *d < 0)
-        .map(|d| -d)
-        .sum();
-    let skipped: i64 = rows
-        .iter()
-        .filter_map(|p| p.delta())
-        .filter(|d| *d > 0)
-        .sum();
-    let warnings = rows.iter().filter(|p| !p.warnings.is_empty()).count();
-    let refusals: Vec<String> = plan
-        .groups
-        .iter()
-        .filter_map(|g| g.refusal.as_ref().map(|r| r.message(&g.group)))
-        .collect();
-    let zone = match &plan.spec.strategy {
-        Strategy::ToDatetime { zone: Some(z), .. } => Some(z.clone()),
-        _ => None,
-    };
-    let at = plan.at_ms.map(|ms| {
-        let local = zone
-            .as_deref()
-            .and_then(|z| format_in_zone(ms, z).map(|t| format!(" = {t} in {z}")))
-            .unwrap_or_default();
-        format!("Instant looked up: {}{local}", utc(ms))
-    });
+fn PlanArea(
+    shown: Arc<ShownPlan>,
+    cluster: String,
+    group: String,
+    inputs: Memo<FormInputs>,
+    save: Action<ResetSpec, Result<crate::domain::execution::SavedPlan, AppError>>,
+    on_execute: impl Fn(leptos::ev::MouseEvent) + Send + Sync + 'static,
+    can_open: Signal<bool>,
+) -> impl IntoView {
+    let link = Signal::derive(move || plan_link(&cluster, &group, &inputs.get()));
+    let cli = shown.cli.clone();
+    let csv = shown.csv.clone();
+    let spec = shown.plan.spec.clone();
+    let file_name = format!(
+        "rewind-plan-{}.csv",
+        shown
+            .plan
+            .spec
+            .groups
+            .first()
+            .map(|g| query_value(g))
+            .unwrap_or_default()
+    );
     view! {
-        <div class="mt-3" data-testid="plan">
-            {refusals.into_iter().map(|r| view! {
-                <p role="alert" class="mb-2 rounded border border-rose-200 bg-rose-50 p-2 text-sm text-rose-900" data-testid="plan-refusal">{r}</p>
-            }).collect_view()}
-            <p class="text-sm" data-testid="plan-summary">
-                {format!("{} of {} partitions change: {} records re-read, {} skipped", int(changed as i64), int(n as i64), int(reread), int(skipped))}
-                {(warnings > 0).then(|| format!("; {} with warnings", int(warnings as i64)))}
-            </p>
-            {at.map(|a| view! { <p class="text-xs text-slate-500">{a}</p> })}
-            <div class="mt-2 overflow-x-auto rounded border border-slate-200">
-                <table class="min-w-full text-sm" data-testid="plan-table">
-                    <thead class="bg-slate-100 text-left text-xs uppercase tracking-wide text-slate-500">
-                        <tr>
-                            <th scope="col" class="px-3 py-2">"Topic"</th>
-                            <th scope="col" class="px-3 py-2 text-right">"Partition"</th>
-                            <th scope="col" class="px-3 py-2 text-right">"Log start"</th>
-                            <th scope="col" class="px-3 py-2 text-right">"Current"</th>
-                            <th scope="col" class="px-3 py-2 text-right">"Target"</th>
-                            <th scope="col" class="px-3 py-2 text-right">"Delta"</th>
-                            <th scope="col" class="px-3 py-2 text-right">"Log end"</th>
-                            <th scope="col" class="px-3 py-2">"Lands on record of"</th>
-                            <th scope="col" class="px-3 py-2">"Warnings"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {rows.into_iter().take(PLAN_ROWS).map(|p| {
-                            let tp = p.tp();
-                            let delta = p.delta().map(|d| if d > 0 { format!("+{}", int(d)) } else { int(d) }).unwrap_or_else(|| "-".into());
-                            let target = p.target.map(int).unwrap_or_else(|| "delete".into());
-                            let warn: Vec<String> = p.warnings.iter().map(|w| w.message(&tp, p.target)).collect();
-                            view! {
-                                <tr class="border-t border-slate-100" data-testid="plan-row">
-                                    <td class="break-all px-3 py-1 font-mono">{p.topic.clone()}</td>
-                                    <td class="px-3 py-1 text-right">{p.partition}</td>
-                                    <td class="px-3 py-1 text-right">{int(p.log_start)}</td>
-                                    <td class="px-3 py-1 text-right">{opt_int(p.current)}</td>
-                                    <td class="px-3 py-1 text-right font-semibold" data-testid="plan-target">{target}</td>
-                                    <td class="px-3 py-1 text-right">{delta}</td>
-                                    <td class="px-3 py-1 text-right">{int(p.log_end)}</td>
-                                    <td class="px-3 py-1 text-xs">{p.target_timestamp.map(utc).unwrap_or_else(|| "-".into())}</td>
-                                    <td class="px-3 py-1 text-xs text-amber-800">{warn.join(" ")}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-            {(n > PLAN_ROWS).then(|| view! { <p class="mt-1 text-xs text-slate-500">{format!("First {PLAN_ROWS} of {} partitions shown.", int(n as i64))}</p> })}
-            <p class="mt-2 text-xs text-slate-500">"Same with Kafka's tool:"</p>
-            <pre class="overflow-x-auto rounded bg-slate-900 p-2 text-xs text-slate-100" data-testid="cli-command">{preview.cli.command}</pre>
-            {preview.cli.note.map(|n| view! { <p class="text-xs text-slate-500">{n}</p> })}
+        <PlanView shown=(*shown).clone()/>
+        {cli.clone().map(|c| view! {
+            <p class="mt-3 text-xs text-slate-500">"Same with Kafka's tool:"</p>
+            <pre class="overflow-x-auto whitespace-pre-wrap break-all rounded bg-slate-900 p-2 text-xs text-slate-100" data-testid="cli-command">{c.command}</pre>
+            {c.note.map(|n| view! { <p class="text-xs text-slate-500">{n}</p> })}
+        })}
+        <div class="mt-3 flex flex-wrap items-center gap-2" role="group" aria-label="Share this plan">
+            <a class="text-sm text-indigo-700 hover:underline" data-testid="plan-link" href=link>"Link to this plan"</a>
+            <CopyButton text=link label="Copy link" testid="copy-link"/>
+            {cli.map(|c| view! { <CopyButton text=Signal::derive(move || c.command.clone()) label="Copy CLI command" testid="copy-cli"/> })}
+            <a class=format!("{BUTTON} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100") data-testid="download-csv"
+                href="#" download=file_name
+                on:click=move |ev| {
+                    // Built on click: a 10,000-partition CSV does not belong in the DOM on every keystroke.
+                    let el = event_target::<leptos::web_sys::Element>(&ev);
+                    let _ = el.set_attribute("href", &format!("data:text/csv;charset=utf-8,{}", query_value(&csv)));
+                }>"Download CSV"</a>
+            <button type="button" class=format!("{BUTTON} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100") data-testid="save-plan"
+                disabled=move || save.pending().get()
+                on:click=move |_| { save.dispatch(spec.clone()); }>
+                {move || if save.pending().get() { "Saving..." } else { "Save plan" }}
+            </button>
+            {move || save.value().get().map(|r| match r {
+                Ok(saved) => {
+                    let href = format!("/plans/{}", saved.id);
+                    view! {
+                        <span class="text-sm">"Saved as "<a class="font-mono text-indigo-700 hover:underline" data-testid="saved-link" href=href.clone()>{href.clone()}</a></span>
+                    }.into_any()
+                }
+                Err(error) => view! { <ErrorPanel error/> }.into_any(),
+            })}
+            <span class="flex-1"></span>
+            <button type="button" class=format!("{BUTTON} bg-rose-600 text-white hover:bg-rose-700") data-testid="execute-button"
+                disabled=move || !can_open.get() on:click=on_execute>
+                "Execute..."
+            </button>
         </div>
     }
+    .into_any()
+}
+
+/// A button that copies text to the clipboard and says so.
+#[component]
+pub fn CopyButton(
+    #[prop(into)] text: Signal<String>,
+    label: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    let state = RwSignal::new(None::<bool>);
+    view! {
+        <button type="button" class=format!("{BUTTON} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100") data-testid=testid
+            on:click=move |_| {
+                let t = text.get_untracked();
+                // A link is copied whole, so it works when pasted anywhere.
+                let t = if t.starts_with('/') {
+                    leptos::prelude::window().location().origin().map(|o| format!("{o}{t}")).unwrap_or(t)
+                } else {
+                    t
+                };
+                browser::copy_text(t, move |ok| state.set(Some(ok)));
+            }>
+            {move || match state.get() {
+                Some(true) => "Copied".to_string(),
+                Some(false) => "Copy failed: select and copy".to_string(),
+                None => label.to_string(),
+            }}
+        </button>
+    }
+    .into_any()
 }
 
 #[component]
-fn ExecutionResult(
-    report: ExecuteReport,
-    on_undo: impl Fn(i64) + Send + Sync + Copy + 'static,
-) -> impl IntoView {
+fn ExecutionResult(report: ExecuteReport, on_undo: Callback<i64>) -> impl IntoView {
     view! {
         <div class="mt-3" data-testid="execution-result">
             {report.executions.into_iter().map(|e| {
@@ -437,61 +469,16 @@ fn ExecutionResult(
                         </p>
                         {e.message.map(|m| view! { <p>{m}</p> })}
                         <button type="button" class=format!("{BUTTON} mt-2 border border-slate-300 bg-white text-slate-800 hover:bg-slate-100") data-testid="undo-button"
-                            on:click=move |_| on_undo(id)>
+                            on:click=move |_| on_undo.run(id)>
                             "Undo (preview the restore)"
                         </button>
                     </div>
                 }
             }).collect_view()}
+            {(!report.not_attempted.is_empty()).then(|| view! {
+                <p class="mt-2 text-sm text-rose-800">{format!("Not attempted: {}", report.not_attempted.join(", "))}</p>
+            })}
         </div>
     }
-}
-
-#[component]
-fn HistoryTable(
-    list: Vec<ExecutionSummary>,
-    on_undo: impl Fn(i64) + Send + Sync + Copy + 'static,
-) -> impl IntoView {
-    if list.is_empty() {
-        return view! { <p class="text-sm text-slate-500" data-testid="history-empty">"No reset has been executed on this group from Rewind."</p> }.into_any();
-    }
-    view! {
-        <div class="mt-1 overflow-x-auto rounded border border-slate-200">
-            <table class="min-w-full text-sm" data-testid="history-table">
-                <thead class="bg-slate-100 text-left text-xs uppercase tracking-wide text-slate-500">
-                    <tr>
-                        <th scope="col" class="px-3 py-2">"#"</th>
-                        <th scope="col" class="px-3 py-2">"When"</th>
-                        <th scope="col" class="px-3 py-2">"Who"</th>
-                        <th scope="col" class="px-3 py-2">"Strategy"</th>
-                        <th scope="col" class="px-3 py-2 text-right">"Partitions"</th>
-                        <th scope="col" class="px-3 py-2">"Result"</th>
-                        <th scope="col" class="px-3 py-2"><span class="sr-only">"Undo"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {list.into_iter().map(|e| {
-                        let id = e.id;
-                        let strategy = match e.undo_of {
-                            Some(u) => format!("undo of #{u}"),
-                            None => e.strategy.clone(),
-                        };
-                        view! {
-                            <tr class="border-t border-slate-100" data-testid="history-row">
-                                <td class="px-3 py-1">{e.id}</td>
-                                <td class="px-3 py-1 text-xs">{utc(e.started_at_ms)}</td>
-                                <td class="px-3 py-1">{e.actor.clone()}</td>
-                                <td class="px-3 py-1">{strategy}</td>
-                                <td class="px-3 py-1 text-right">{e.partitions}</td>
-                                <td class="px-3 py-1" title=e.message.clone().unwrap_or_default()>{e.status.as_str()}</td>
-                                <td class="px-3 py-1">
-                                    <button type="button" class="text-indigo-700 hover:underline" on:click=move |_| on_undo(id)>"Undo"</button>
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }.into_any()
+    .into_any()
 }

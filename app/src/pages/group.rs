@@ -53,6 +53,7 @@ pub fn GroupPage() -> impl IntoView {
             })
         }}
     }
+    .into_any()
 }
 
 #[component]
@@ -202,6 +203,7 @@ fn GroupView(detail: GroupDetail, on_refresh: impl Fn() + Send + Sync + 'static)
             })}
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -212,6 +214,7 @@ fn Fact(label: &'static str, children: Children) -> impl IntoView {
             <dd class="truncate">{children()}</dd>
         </div>
     }
+    .into_any()
 }
 
 #[component]

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::clusters::list_clusters;
+use crate::api::clusters::{cluster_or_first, list_clusters};
 use crate::api::groups::{group_lags, list_groups};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::state_badge::StateBadge;
@@ -49,15 +49,7 @@ pub fn HomePage() -> impl IntoView {
     let groups = Resource::new(
         move || params.get(),
         |p| async move {
-            let cluster = match p.cluster {
-                Some(c) => c,
-                None => list_clusters()
-                    .await?
-                    .into_iter()
-                    .next()
-                    .map(|c| c.name)
-                    .ok_or_else(|| AppError::invalid_input("no cluster is configured"))?,
-            };
+            let cluster = cluster_or_first(p.cluster).await?;
             list_groups(cluster, p.search, p.state, p.sort, p.page, 0).await
         },
     );

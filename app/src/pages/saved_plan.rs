@@ -1,0 +1,101 @@
+//! A saved plan at /plans/{id}: its frozen inputs and preview, and the drift since it was saved, read
+//! from Kafka each time the page opens.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::plans::{get_plan, preview_plan};
+use crate::components::error_panel::ErrorPanel;
+use crate::components::plan_view::{DriftTable, PlanView, ShownPlan};
+use crate::domain::builder::{self, drift, form_of, plan_link};
+use crate::domain::execution::SavedPlan;
+use crate::domain::offsets_csv::export_plan;
+use crate::format::{count, group_href, utc};
+
+#[component]
+pub fn SavedPlanPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let saved = Resource::new(move || id.get(), get_plan);
+    view! {
+        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Opening the plan..."</p> }>
+            {move || Suspend::new(async move {
+                match saved.await {
+                    Ok(s) => view! { <SavedPlanView saved=s/> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+    .into_any()
+}
+
+#[component]
+fn SavedPlanView(saved: SavedPlan) -> impl IntoView {
+    let plan = saved.plan.clone();
+    let spec = plan.spec.clone();
+    let form = form_of(&spec);
+    let group = spec.groups.first().cloned().unwrap_or_default();
+    let builder_link = plan_link(&spec.cluster, &group, &form);
+    let now_spec = spec.clone();
+    // The same spec planned on Kafka as it is now, compared partition by partition with the frozen plan.
+    let now = Resource::new(|| (), move |_| preview_plan(now_spec.clone()));
+    let frozen = plan.clone();
+    let frozen_view = ShownPlan {
+        csv: export_plan(&plan),
+        plan,
+        cli: None,
+        from_kafka: true,
+    };
+    view! {
+        <nav class="mb-3 text-sm"><a class="text-indigo-700 hover:underline" href=group_href(&spec.cluster, &group)>"Group page"</a></nav>
+        <section class="rounded border border-slate-200 bg-white p-4" aria-labelledby="saved-heading" data-testid="saved-plan">
+            <p class="text-xs uppercase tracking-wide text-slate-500">"Saved plan"</p>
+            <h1 id="saved-heading" class="font-mono text-lg font-semibold">{format!("/plans/{}", saved.id)}</h1>
+            <dl class="mt-3 grid grid-cols-1 gap-x-6 gap-y-2 text-sm sm:grid-cols-2 lg:grid-cols-4" data-testid="saved-inputs">
+                <div><dt class="text-xs text-slate-500">"Cluster"</dt><dd>{spec.cluster.clone()}</dd></div>
+                <div class="min-w-0"><dt class="text-xs text-slate-500">"Groups"</dt>
+                    <dd class="break-all font-mono">{spec.groups.join(", ")}</dd></div>
+                <div class="min-w-0"><dt class="text-xs text-slate-500">"Reset"</dt><dd data-testid="saved-spec">{builder::describe(&spec)}</dd></div>
+                <div><dt class="text-xs text-slate-500">"Saved"</dt><dd>{format!("{} by {}", utc(saved.created_at_ms), saved.created_by)}</dd></div>
+            </dl>
+            <p class="mt-3 text-sm">
+                <a class="text-indigo-700 hover:underline" data-testid="open-in-builder" href=builder_link>"Open in the plan builder"</a>
+                <span class="text-xs text-slate-500">" to preview it on today's offsets and execute it."</span>
+            </p>
+        </section>
+
+        <section class="mt-4 rounded border border-slate-200 bg-white p-4" aria-labelledby="drift-heading">
+            <h2 id="drift-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-500">"Since it was saved"</h2>
+            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Comparing with Kafka now..."</p> }>
+                {move || {
+                    let frozen = frozen.clone();
+                    Suspend::new(async move {
+                        match now.await {
+                            Ok(p) => {
+                                let rows = drift(&frozen, &p.plan);
+                                if rows.is_empty() {
+                                    view! { <p class="mt-2 text-sm text-emerald-800" data-testid="drift-none">"No drift: executing it now would do exactly what it showed when saved."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <p class="mt-2 text-sm font-medium text-amber-900" data-testid="drift-summary">
+                                            {format!("{} moved since the plan was saved (read at {}).", count(rows.len() as i64, "partition", "partitions"), utc(p.plan.snapshot_at_ms))}
+                                        </p>
+                                        <DriftTable rows/>
+                                    }.into_any()
+                                }
+                            }
+                            Err(error) => view! { <div class="mt-2"><ErrorPanel error/></div> }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+        </section>
+
+        <section class="mt-4 rounded border border-slate-200 bg-white p-4" aria-labelledby="frozen-heading">
+            <h2 id="frozen-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-500">"The plan as saved"</h2>
+            <PlanView shown=frozen_view/>
+        </section>
+    }
+    .into_any()
+}
