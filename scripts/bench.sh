@@ -1,14 +1,33 @@
 #!/usr/bin/env bash
 # Benchmark: a broker of its own (port 29092, fresh), a large cluster on it, and Rewind's figures against it.
 # Prints numbers; asserts nothing. Extra arguments go to rewind-bench (e.g. --groups 50000 --runs 9).
+# --browser (first argument) also builds the site and times the plan builder on the wide group in Chromium.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REWIND_ROOT"
 BENCH_KAFKA_PORT=${BENCH_KAFKA_PORT:-29092}
+BENCH_HTTP_PORT=${BENCH_HTTP_PORT:-13100}
+browser=false
+if [[ ${1:-} == --browser ]]; then browser=true; shift; fi
 bash scripts/install.sh
-cleanup() { KAFKA_PORT=$BENCH_KAFKA_PORT scripts/kafka.sh stop || true; }
+server_pid=
+cleanup() {
+  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null || true
+  KAFKA_PORT=$BENCH_KAFKA_PORT scripts/kafka.sh stop || true
+}
 trap cleanup EXIT
 KAFKA_PORT=$BENCH_KAFKA_PORT scripts/kafka.sh start --fresh
 cargo build --release -p server --bin rewind-bench
 "$CARGO_TARGET_DIR/release/rewind-bench" --bootstrap "127.0.0.1:$BENCH_KAFKA_PORT" \
   --oracle "$REWIND_ROOT/scripts/kafka-consumer-groups" "$@"
+
+if $browser; then
+  cargo leptos build --release
+  run_dir=$(mktemp -d "${TMPDIR:-/tmp}/rewind-bench.XXXXXX")
+  printf '[[clusters]]\nname = "local"\nbootstrap_servers = "127.0.0.1:%s"\n' "$BENCH_KAFKA_PORT" >"$run_dir/rewind.toml"
+  REWIND_DATA_DIR="$run_dir/data" LEPTOS_OUTPUT_NAME=rewind LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD \
+    "$CARGO_TARGET_DIR/release/rewind" --config "$run_dir/rewind.toml" serve --addr "127.0.0.1:$BENCH_HTTP_PORT" >"$run_dir/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 60); do curl -fsS -o /dev/null "http://127.0.0.1:$BENCH_HTTP_PORT/" && break; sleep 0.5; done
+  (cd end2end && REWIND_URL="http://127.0.0.1:$BENCH_HTTP_PORT" node bench/builder.mjs)
+fi

@@ -8,7 +8,7 @@ export async function openGroup(page: Page, group: string, query = ''): Promise<
 
 /** Waits until the builder holds a snapshot read from Kafka (the first preview after opening). */
 export async function waitForSnapshot(page: Page): Promise<void> {
-  await expect(page.getByTestId('plan-waiting')).toHaveCount(0);
+  await expect(page.getByTestId('reset-panel')).toHaveAttribute('data-snapshot-at', /^\d+$/);
   await expect(page.getByTestId('preview-button')).toBeEnabled();
 }
 

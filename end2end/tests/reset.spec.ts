@@ -81,6 +81,9 @@ test('an active group is previewed but cannot be executed, naming its member', a
     data: { spec: { cluster: 'local', groups: ['payments-processor'], scope: { kind: 'all-topics' }, strategy: { kind: 'to-earliest' } }, fingerprint: 'x', at_ms: null },
   });
   expect(response.ok()).toBeFalsy();
+  const body = await response.text();
+  expect(body).toContain('"kind":"group_active"');
+  expect(body).toContain('payments-processor-demo');
 });
 
 test('bad input gets a specific message while typing', async ({ page }) => {

@@ -290,6 +290,24 @@ async fn bad_input_gets_specific_errors_and_changes_nothing() {
         }
     }
     assert!(committed_offsets(&group, &topic, 1).is_empty());
+
+    // A by-duration plan carries the instant its preview looked up; hours later that is not "PT1H ago".
+    let hour_ago = spec(
+        &group,
+        topic_scope(&topic),
+        Strategy::ByDuration {
+            duration: "PT1H".into(),
+        },
+    );
+    let mut stale = preview(&server, &hour_ago).await.expect("preview");
+    stale.plan.at_ms = stale.plan.at_ms.map(|at| at - 3 * 3_600_000);
+    match execute(&server, &hour_ago, &stale).await {
+        Err(e @ AppError::InvalidInput { .. }) => {
+            assert!(e.to_string().contains("preview it again"), "{e}")
+        }
+        other => panic!("expected a refusal of the stale instant, got {other:?}"),
+    }
+    assert!(committed_offsets(&group, &topic, 1).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

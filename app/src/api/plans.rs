@@ -16,6 +16,10 @@ pub async fn preview_plan(spec: ResetSpec) -> Result<Preview, AppError> {
     for g in &spec.groups {
         s.auth.authorize(Action::Preview, &spec.cluster, Some(g))?;
     }
+    // The plan shows the source's offsets: reading them needs the right to see that group.
+    if let crate::domain::reset::Strategy::CopyFromGroup { group } = &spec.strategy {
+        s.auth.authorize(Action::View, &spec.cluster, Some(group))?;
+    }
     s.resets.preview(spec).await
 }
 

@@ -15,13 +15,21 @@ pub fn ConfirmDialog(
     let typed = RwSignal::new(String::new());
     let expected = group.clone();
     let matches = Signal::derive(move || typed.get() == expected);
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+    let input = NodeRef::<leptos::html::Input>::new();
+    // Opened after load, so `autofocus` would not apply: focus the confirmation field once it exists.
+    Effect::new(move |_| {
+        if let Some(el) = input.get() {
+            let _ = el.focus();
+        }
+    });
+    let on_key = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() == "Escape" && !pending.get_untracked() {
             on_cancel.run(());
         }
-    };
+    });
+    on_cleanup(move || on_key.remove());
     view! {
-        <div class="fixed inset-0 z-40 flex items-center justify-center bg-slate-900/50 p-4" on:keydown=on_key>
+        <div class="fixed inset-0 z-40 flex items-center justify-center bg-slate-900/50 p-4">
             <div role="dialog" aria-modal="true" aria-labelledby="confirm-title" data-testid="confirm-dialog"
                 class="w-full max-w-lg rounded-lg bg-white p-5 shadow-xl">
                 <h2 id="confirm-title" class="text-base font-semibold text-slate-900">"Execute this reset?"</h2>
@@ -35,7 +43,7 @@ pub fn ConfirmDialog(
                 <label class="mt-3 block text-sm">
                     <span class="mb-1 block text-slate-700">"Type the group id to confirm"</span>
                     <input class="w-full rounded border border-slate-300 px-2 py-1 font-mono text-sm focus:outline-none focus:ring-2 focus:ring-rose-500"
-                        data-testid="confirm-group" autocomplete="off" autofocus
+                        data-testid="confirm-group" autocomplete="off" node_ref=input
                         prop:value=move || typed.get()
                         on:input=move |ev| typed.set(event_target_value(&ev))/>
                 </label>

@@ -220,12 +220,18 @@ fn picker_to_wall_clock(v: &str) -> String {
 
 #[component]
 fn DurationHint(value: RwSignal<String>) -> impl IntoView {
+    // The clock is read once hydrated: a server-rendered time would be left stale in the page.
+    let now = RwSignal::new(None::<i64>);
+    Effect::new(move |_| now.set(Some(browser::now_ms())));
     move || {
         let v = value.get();
         (!v.trim().is_empty()).then(|| match parse_duration(&v) {
             Ok(ms) => view! {
                 <p class="text-xs text-slate-700" data-testid="resolved-instant">
-                    {format!("From about {} (now minus {}); the instant is fixed when Kafka is asked.", utc(browser::now_ms() - ms), crate::format::duration(ms))}
+                    {move || match now.get() {
+                        Some(now) => format!("From about {} (now minus {}); the instant is fixed when Kafka is asked.", utc(now - ms), crate::format::duration(ms)),
+                        None => format!("Now minus {}.", crate::format::duration(ms)),
+                    }}
                 </p>
             }.into_any(),
             Err(e) => view! { <p class="text-xs text-rose-700" data-testid="resolved-instant">{e.to_string()}</p> }.into_any(),

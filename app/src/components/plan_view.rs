@@ -7,7 +7,7 @@ use crate::domain::builder::{self, Move, Totals};
 use crate::domain::offsets_csv::CliCommand;
 use crate::domain::reset::{PartitionPlan, Plan, Strategy};
 use crate::domain::timespec::format_in_zone;
-use crate::format::{duration, int, opt_int, utc};
+use crate::format::{int, opt_int, utc};
 
 /// Height of one partition row; fixed, so the list can render only the rows in view.
 const ROW_PX: f64 = 56.0;
@@ -153,6 +153,15 @@ fn PartitionTracks(rows: Vec<PartitionPlan>) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let changing_only = RwSignal::new(false);
     let scroll_top = RwSignal::new(0.0_f64);
+    let list = NodeRef::<leptos::html::Div>::new();
+    // A new filter starts at the top: the element's own scroll position too, or the rows would render
+    // above the view.
+    let to_top = move || {
+        scroll_top.set(0.0);
+        if let Some(el) = list.get_untracked() {
+            el.set_scroll_top(0);
+        }
+    };
     let selected = Memo::new(move |_| {
         let f = filter.get().trim().to_lowercase();
         let changing = changing_only.get();
@@ -198,12 +207,12 @@ fn PartitionTracks(rows: Vec<PartitionPlan>) -> impl IntoView {
                 <input class="w-48 rounded border border-slate-300 px-2 py-0.5 text-sm focus:outline-none focus:ring-2 focus:ring-indigo-500"
                     data-testid="plan-filter" placeholder="orders-3"
                     prop:value=move || filter.get()
-                    on:input=move |ev| { filter.set(event_target_value(&ev)); scroll_top.set(0.0); }/>
+                    on:input=move |ev| { filter.set(event_target_value(&ev)); to_top(); }/>
             </label>
             <label class="flex items-center gap-1">
                 <input type="checkbox" data-testid="plan-changing-only"
                     prop:checked=move || changing_only.get()
-                    on:change=move |ev| { changing_only.set(event_target_checked(&ev)); scroll_top.set(0.0); }/>
+                    on:change=move |ev| { changing_only.set(event_target_checked(&ev)); to_top(); }/>
                 <span class="text-slate-600">"Only partitions that change"</span>
             </label>
             <span class="text-xs text-slate-500" data-testid="plan-count">
@@ -216,7 +225,7 @@ fn PartitionTracks(rows: Vec<PartitionPlan>) -> impl IntoView {
             <span class="w-20 text-right">"Delta"</span>
             <span class="hidden w-56 text-right md:inline">"Lands on a record of"</span>
         </div>
-        <div class="overflow-y-auto rounded-b border border-slate-200 bg-white" style=height data-testid="plan-table"
+        <div class="overflow-y-auto rounded-b border border-slate-200 bg-white" style=height data-testid="plan-table" node_ref=list
             role="list" aria-label="Partitions of the plan"
             on:scroll=move |ev| {
                 let el = event_target::<leptos::web_sys::Element>(&ev);
@@ -256,7 +265,6 @@ fn TrackRow(index: usize, p: PartitionPlan) -> impl IntoView {
     let warning_text = warnings.join(" ");
     let landed = p.target_timestamp;
     let landed_text = landed.map(utc).unwrap_or_else(|| "-".into());
-    let age = landed.map(|ms| format!("{} ago", duration(crate::browser::now_ms() - ms)));
     let marker = |pct: Option<f64>, class: &'static str, label: String| {
         pct.map(|x| {
             view! {
@@ -274,7 +282,7 @@ fn TrackRow(index: usize, p: PartitionPlan) -> impl IntoView {
                 <span aria-hidden="true" class="text-slate-400">"→"</span>
                 <span class="font-semibold tabular-nums" data-testid="plan-target" data-col="target">{target}</span>
                 <span class=format!("w-20 text-right tabular-nums {delta_class}") data-col="delta">{delta}</span>
-                <span class="hidden w-56 truncate text-right text-xs text-slate-500 md:inline" data-col="landed" title=age.clone().unwrap_or_default()>{landed_text}</span>
+                <span class="hidden w-56 truncate text-right text-xs text-slate-500 md:inline" data-col="landed">{landed_text}</span>
             </div>
             <div class="mt-1.5 flex items-center gap-2">
                 <span class="w-16 shrink-0 text-right text-[10px] tabular-nums text-slate-400" title="log start">{int(p.log_start)}</span>

@@ -47,7 +47,12 @@ fn shown_for(spec: &ResetSpec, fetched: &Preview) -> Shown {
             from_kafka: true,
         }));
     }
-    match plan_locally(spec, &fetched.snapshot, &fetched.plan.spec) {
+    match plan_locally(
+        spec,
+        &fetched.snapshot,
+        &fetched.plan.spec,
+        browser::now_ms(),
+    ) {
         Local::Planned(plan) => {
             let mut plan = *plan;
             // Record times the server looked up stay true for the same target offsets.
@@ -225,7 +230,8 @@ pub fn ResetPanel(
             Ok(_) | Err(AppError::ExecutionFailed { .. }) => executed.set(Some(spec.clone())),
             _ => {}
         }
-        // Kafka has moved (or was found to have moved): plan further edits on fresh offsets.
+        // Kafka has moved (or was found to have moved): nothing is planned on the old offsets again.
+        fetched.set(None);
         preview.dispatch(spec);
     });
     let open_dialog = move |_| {
@@ -255,7 +261,8 @@ pub fn ResetPanel(
     let group_name = group.clone();
 
     view! {
-        <section class="mt-4 rounded border border-slate-200 bg-white p-4" aria-labelledby="reset-heading" data-testid="reset-panel">
+        <section class="mt-4 rounded border border-slate-200 bg-white p-4" aria-labelledby="reset-heading" data-testid="reset-panel"
+            data-snapshot-at=move || fetched.with(|f| f.as_ref().map(|p| p.snapshot.taken_at_ms.to_string()))>
             <h2 id="reset-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-500">"Plan a reset"</h2>
             <PlanForm form
                 topics=Signal::derive(move || fetched.with(|f| f.as_ref().map(|p| known_topics(p)).unwrap_or_default()))
@@ -294,7 +301,13 @@ pub fn ResetPanel(
                 let plan = p.plan.clone();
                 view! {
                     <ConfirmDialog group=group_name.clone() summary=summary_text(&all) pending=execute.pending().into()
-                        on_execute=Callback::new(move |()| { sent.set(Some(plan.clone())); execute.dispatch(plan.clone()); })
+                        on_execute=Callback::new(move |()| {
+                            if execute.pending().get_untracked() {
+                                return;
+                            }
+                            sent.set(Some(plan.clone()));
+                            execute.dispatch(plan.clone());
+                        })
                         on_cancel=Callback::new(move |()| dialog.set(None))/>
                 }
             })}
@@ -372,6 +385,7 @@ fn PlanArea(
     let cli = shown.cli.clone();
     let csv = shown.csv.clone();
     let spec = shown.plan.spec.clone();
+    let spec_shown = spec.clone();
     let file_name = format!(
         "rewind-plan-{}.csv",
         shown
@@ -406,6 +420,8 @@ fn PlanArea(
                 {move || if save.pending().get() { "Saving..." } else { "Save plan" }}
             </button>
             {move || save.value().get().map(|r| match r {
+                // A save answers for the spec it was made from; next to another plan it would mislead.
+                Ok(saved) if saved.plan.spec != spec_shown => ().into_any(),
                 Ok(saved) => {
                     let href = format!("/plans/{}", saved.id);
                     view! {

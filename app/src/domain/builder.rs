@@ -190,12 +190,20 @@ fn expand_ranges(parts: &str) -> Result<Vec<i32>, String> {
                 if a > b {
                     return Err(format!("the range {a}-{b} runs backwards"));
                 }
-                if (b - a) as usize > MAX_SCOPED_PARTITIONS {
-                    return Err(format!("the range {a}-{b} is too wide"));
+                // Counted before expanding: a link must not make the server or the tab build a huge list.
+                if out.len() + (b - a) as usize >= MAX_SCOPED_PARTITIONS {
+                    return Err(format!(
+                        "more than {MAX_SCOPED_PARTITIONS} partitions; scope the whole topic instead"
+                    ));
                 }
                 out.extend(a..=b);
             }
             None => out.push(partition_number(piece)?),
+        }
+        if out.len() > MAX_SCOPED_PARTITIONS {
+            return Err(format!(
+                "more than {MAX_SCOPED_PARTITIONS} partitions; scope the whole topic instead"
+            ));
         }
     }
     Ok(out)
@@ -220,9 +228,18 @@ pub enum Local {
     Invalid(String),
 }
 
-/// Plans `spec` on `snapshot`, which was read for `snapshot_spec`. Time-based strategies are planned
-/// here only for the instant the snapshot looked up: any other instant needs a ListOffsets.
-pub fn plan_locally(spec: &ResetSpec, snapshot: &Snapshot, snapshot_spec: &ResetSpec) -> Local {
+/// How long a by-duration snapshot stays usable in the browser: "2 hours ago" read a minute ago is
+/// still the instant the operator means; read an hour ago it is not.
+pub const DURATION_SNAPSHOT_MAX_AGE_MS: i64 = 60_000;
+
+/// Plans `spec` on `snapshot`, which was read for `snapshot_spec`, at `now_ms`. Time-based strategies are
+/// planned here only for the instant the snapshot looked up: any other instant needs a ListOffsets.
+pub fn plan_locally(
+    spec: &ResetSpec,
+    snapshot: &Snapshot,
+    snapshot_spec: &ResetSpec,
+    now_ms: i64,
+) -> Local {
     if let Err(e) = planner::validate(spec) {
         return Local::Invalid(e.to_string());
     }
@@ -247,8 +264,10 @@ pub fn plan_locally(spec: &ResetSpec, snapshot: &Snapshot, snapshot_spec: &Reset
             .as_ref()
             .is_none_or(|b| b.execution != *execution)
             .then(|| format!("the backup of execution {execution}")),
-        Strategy::ToDatetime { .. } | Strategy::ByDuration { .. } => (spec.strategy
-            != snapshot_spec.strategy)
+        Strategy::ToDatetime { .. } => (spec.strategy != snapshot_spec.strategy)
+            .then(|| "the offsets for this instant".to_string()),
+        Strategy::ByDuration { .. } => (spec.strategy != snapshot_spec.strategy
+            || now_ms - snapshot.taken_at_ms > DURATION_SNAPSHOT_MAX_AGE_MS)
             .then(|| "the offsets for this instant".to_string()),
         _ => None,
     };
@@ -631,13 +650,13 @@ mod tests {
         let snap = snapshot();
         let read_for = build_spec("c", "g", &form("to-current", "", "")).unwrap();
         let shift = build_spec("c", "g", &form("shift-by", "-10", "")).unwrap();
-        let Local::Planned(plan) = plan_locally(&shift, &snap, &read_for) else {
+        let Local::Planned(plan) = plan_locally(&shift, &snap, &read_for, 1_000_000) else {
             panic!("planned expected")
         };
         assert_eq!(plan, Box::new(planner::plan(&shift, &snap).unwrap()));
         let other_topic = build_spec("c", "g", &form("to-earliest", "", "u")).unwrap();
         assert_eq!(
-            plan_locally(&other_topic, &snap, &read_for),
+            plan_locally(&other_topic, &snap, &read_for, 1_000_000),
             Local::NeedsKafka("the partitions of topic 'u'".into())
         );
         let at = build_spec(
@@ -650,7 +669,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            plan_locally(&at, &snap, &read_for),
+            plan_locally(&at, &snap, &read_for, 1_000_000),
             Local::NeedsKafka("the offsets for this instant".into())
         );
         let (all, topics) = totals(&plan);

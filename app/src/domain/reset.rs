@@ -66,12 +66,13 @@ impl TopicScope {
             return Err(invalid());
         }
         let mut partitions = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for p in list.split(',') {
             let p: i32 = p.trim().parse().map_err(|_| PlanError::InvalidPartition {
                 arg: arg.to_string(),
                 value: p.to_string(),
             })?;
-            if partitions.contains(&p) {
+            if !seen.insert(p) {
                 return Err(PlanError::DuplicatePartition {
                     topic: topic.trim().to_string(),
                     partition: p,

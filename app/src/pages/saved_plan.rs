@@ -36,7 +36,11 @@ fn SavedPlanView(saved: SavedPlan) -> impl IntoView {
     let spec = plan.spec.clone();
     let form = form_of(&spec);
     let group = spec.groups.first().cloned().unwrap_or_default();
-    let builder_link = plan_link(&spec.cluster, &group, &form);
+    // Only where the builder's link can carry the whole spec (not a file's rows, an undo, several groups).
+    let expressible = spec.groups.len() == 1
+        && form.csv.is_empty()
+        && builder::STRATEGIES.iter().any(|(s, _)| *s == form.strategy);
+    let builder_link = expressible.then(|| plan_link(&spec.cluster, &group, &form));
     let now_spec = spec.clone();
     // The same spec planned on Kafka as it is now, compared partition by partition with the frozen plan.
     let now = Resource::new(|| (), move |_| preview_plan(now_spec.clone()));
@@ -59,10 +63,12 @@ fn SavedPlanView(saved: SavedPlan) -> impl IntoView {
                 <div class="min-w-0"><dt class="text-xs text-slate-500">"Reset"</dt><dd data-testid="saved-spec">{builder::describe(&spec)}</dd></div>
                 <div><dt class="text-xs text-slate-500">"Saved"</dt><dd>{format!("{} by {}", utc(saved.created_at_ms), saved.created_by)}</dd></div>
             </dl>
-            <p class="mt-3 text-sm">
-                <a class="text-indigo-700 hover:underline" data-testid="open-in-builder" href=builder_link>"Open in the plan builder"</a>
-                <span class="text-xs text-slate-500">" to preview it on today's offsets and execute it."</span>
-            </p>
+            {builder_link.map(|href| view! {
+                <p class="mt-3 text-sm">
+                    <a class="text-indigo-700 hover:underline" data-testid="open-in-builder" href=href>"Open in the plan builder"</a>
+                    <span class="text-xs text-slate-500">" to preview it on today's offsets and execute it."</span>
+                </p>
+            })}
         </section>
 
         <section class="mt-4 rounded border border-slate-200 bg-white p-4" aria-labelledby="drift-heading">
@@ -74,16 +80,29 @@ fn SavedPlanView(saved: SavedPlan) -> impl IntoView {
                         match now.await {
                             Ok(p) => {
                                 let rows = drift(&frozen, &p.plan);
-                                if rows.is_empty() {
-                                    view! { <p class="mt-2 text-sm text-emerald-800" data-testid="drift-none">"No drift: executing it now would do exactly what it showed when saved."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <p class="mt-2 text-sm font-medium text-amber-900" data-testid="drift-summary">
-                                            {format!("{} moved since the plan was saved (read at {}).", count(rows.len() as i64, "partition", "partitions"), utc(p.plan.snapshot_at_ms))}
-                                        </p>
-                                        <DriftTable rows/>
-                                    }.into_any()
-                                }
+                                let refusals: Vec<String> = p.plan.groups.iter()
+                                    .filter_map(|g| g.refusal.as_ref().map(|r| r.message(&g.group)))
+                                    .collect();
+                                // The fingerprint is what Execute compares: targets that follow the log
+                                // end (to-latest, clamped ones) may move without it changing.
+                                let same = frozen.fingerprint == p.plan.fingerprint;
+                                view! {
+                                    {refusals.into_iter().map(|r| view! {
+                                        <p role="alert" class="mt-2 rounded border border-rose-200 bg-rose-50 p-2 text-sm text-rose-900" data-testid="plan-refusal">{r}</p>
+                                    }).collect_view()}
+                                    {if same {
+                                        view! { <p class="mt-2 text-sm text-emerald-800" data-testid="drift-none">
+                                            {if rows.is_empty() { "No drift: the plan is what it was when saved." } else { "No drift in what was planned; targets that follow the log end moved with new records." }}
+                                        </p> }.into_any()
+                                    } else {
+                                        view! {
+                                            <p class="mt-2 text-sm font-medium text-amber-900" data-testid="drift-summary">
+                                                {format!("{} moved since the plan was saved (read at {}).", count(rows.len() as i64, "partition", "partitions"), utc(p.plan.snapshot_at_ms))}
+                                            </p>
+                                        }.into_any()
+                                    }}
+                                    {(!rows.is_empty()).then(|| view! { <DriftTable rows/> })}
+                                }.into_any()
                             }
                             Err(error) => view! { <div class="mt-2"><ErrorPanel error/></div> }.into_any(),
                         }

@@ -18,6 +18,7 @@ use app::domain::reset::{
     BackupSnapshot, GroupPlan, GroupSnapshot, Plan, PlanError, Refusal, ResetSpec, Snapshot,
     Strategy, TopicPartition, TopicScope,
 };
+use app::domain::timespec;
 use app::error::{AppError, AppResult};
 
 use crate::store::{AuditEntry, Begin, ExecutionFilter, NewExecution, Store, StoreError};
@@ -26,6 +27,8 @@ use port::OffsetsGateway;
 /// Target timestamps are read for previews up to this many partitions (one record each, within the
 /// reader's budget); wider previews show them only where a time lookup gave them.
 const TARGET_TIMESTAMPS_MAX: usize = 1_000;
+/// How far a by-duration plan's looked-up instant may sit from "now minus the duration" at execute time.
+const BY_DURATION_MAX_SKEW_MS: i64 = 5 * 60_000;
 
 /// Deliberate pauses for fault-injection tests (a SIGKILL between backup and commit, or between commit
 /// and record). Zero in production; set only through `REWIND_FAULT_PAUSE_*` environment variables.
@@ -221,7 +224,11 @@ impl ResetService {
     }
 
     async fn preview_impl(&self, spec: ResetSpec) -> AppResult<Preview> {
-        let (mut plan, snapshot) = self.plan_with_snapshot(&spec, None).await?;
+        let (mut plan, mut snapshot) = self.plan_with_snapshot(&spec, None).await?;
+        // The browser plans on the snapshot; a copy source's members are not its business.
+        if let Some(source) = &mut snapshot.source {
+            source.members.clear();
+        }
         self.add_target_timestamps(&mut plan).await;
         let bootstrap = self.kafka.bootstrap(&spec.cluster)?;
         Ok(Preview {
@@ -240,14 +247,19 @@ impl ResetService {
         at_ms: Option<i64>,
         actor: Actor,
     ) -> AppResult<ExecuteReport> {
-        let plan = self.plan(&spec, at_ms).await?;
-        if plan.fingerprint != fingerprint {
-            return Err(AppError::Drift {
-                group: spec.groups.join(", "),
-                plan: Box::new(plan),
-            });
+        // "2 hours ago" means 2 hours before now, not before a preview left open since the morning.
+        if let (Strategy::ByDuration { duration }, Some(at)) = (&spec.strategy, at_ms) {
+            let meant = now_ms().saturating_sub(timespec::parse_duration(duration)?);
+            if (meant - at).abs() > BY_DURATION_MAX_SKEW_MS {
+                return Err(AppError::invalid_input(format!(
+                    "This by-duration plan was previewed for an instant {} s away from now minus {duration}; preview it again.",
+                    (meant - at).abs() / 1000
+                )));
+            }
         }
-        // Every group is checked before any is touched: a refusal never leaves a half-done reset.
+        let plan = self.plan(&spec, at_ms).await?;
+        // Every group is checked before any is touched: a refusal never leaves a half-done reset. An
+        // active group is named as such even when its own commits also moved the plan.
         for g in &plan.groups {
             if let Some(Refusal::Active { state, members }) = &g.refusal {
                 return Err(AppError::GroupActive {
@@ -256,6 +268,12 @@ impl ResetService {
                     members: members.clone(),
                 });
             }
+        }
+        if plan.fingerprint != fingerprint {
+            return Err(AppError::Drift {
+                group: spec.groups.join(", "),
+                plan: Box::new(plan),
+            });
         }
         let undo_of = match spec.strategy {
             Strategy::RestoreBackup { execution } => Some(execution),
