@@ -21,6 +21,14 @@ test('execute a shift-by after confirming, verify it, and undo to the exact prev
   await expect(page.getByTestId('cli-command')).toContainText('--group inventory-sync --reset-offsets --all-topics --shift-by -100 --dry-run');
   // Previewed from Kafka, each row names the time of the record the group lands on.
   await expect(page.locator('[data-testid="plan-row"] [data-col="landed"]').first()).toContainText('UTC');
+  // On demand, the record each partition lands on: its offset is the target, with key and value previews.
+  await page.getByTestId('show-landing').click();
+  await expect(page.getByTestId('landing-row')).toHaveCount(3);
+  for (const [p, offset] of before) {
+    const row = page.locator(`[data-testid="landing-row"][data-partition="${p}"]`);
+    await expect(row.locator('td').nth(1)).toHaveText((offset - 100).toLocaleString('en-US'));
+    await expect(row.locator('td').nth(4)).not.toHaveText('');
+  }
   await page.screenshot({ path: testInfo.outputPath('preview-1280.png'), fullPage: true });
 
   // The dialog names the group and the totals, and executes only once the id is typed.

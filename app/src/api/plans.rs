@@ -57,3 +57,26 @@ pub async fn export_offsets(cluster: String, group: String) -> Result<String, Ap
     s.auth.authorize(Action::Preview, &cluster, Some(&group))?;
     s.resets.export_offsets(cluster, group).await
 }
+
+/// Most records one landing-records call reads: enough for a screen of partitions, bounded for the broker.
+pub const LANDING_RECORDS_MAX: usize = 500;
+
+/// The record each partition of `group`'s plan lands on (timestamp, key, a short value preview), for up
+/// to `LANDING_RECORDS_MAX` partitions, read on demand.
+#[server(endpoint = "plans/landing-records", input = Json)]
+pub async fn landing_records(
+    cluster: String,
+    group: String,
+    targets: Vec<(String, i32, i64)>,
+) -> Result<Vec<crate::domain::reset::LandingRecord>, AppError> {
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    s.auth.authorize(Action::Preview, &cluster, Some(&group))?;
+    if targets.len() > LANDING_RECORDS_MAX {
+        return Err(AppError::invalid_input(format!(
+            "At most {LANDING_RECORDS_MAX} records are read at once; {} were asked for.",
+            targets.len()
+        )));
+    }
+    s.resets.landing_records(cluster, targets).await
+}

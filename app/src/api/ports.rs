@@ -84,6 +84,12 @@ pub trait Resets: Send + Sync + 'static {
     /// Previews `spec` and stores the plan under a new id.
     fn save_plan(&self, spec: ResetSpec, actor: Actor) -> BoxFuture<'_, AppResult<SavedPlan>>;
     fn saved_plan(&self, id: String) -> BoxFuture<'_, AppResult<SavedPlan>>;
+    /// The first record at or after each `(topic, partition, offset)`, with short key and value previews.
+    fn landing_records(
+        &self,
+        cluster: String,
+        targets: Vec<(String, i32, i64)>,
+    ) -> BoxFuture<'_, AppResult<Vec<crate::domain::reset::LandingRecord>>>;
     /// The group's committed offsets in the reference tool's 3-column CSV.
     fn export_offsets(&self, cluster: String, group: String) -> BoxFuture<'_, AppResult<String>>;
     /// Deletes the group's offsets for the given topics (or partitions), with the tool's state rules.

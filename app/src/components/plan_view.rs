@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::domain::builder::{self, Move, Totals};
 use crate::domain::offsets_csv::CliCommand;
-use crate::domain::reset::{PartitionPlan, Plan, Strategy};
+use crate::domain::reset::{LandingRecord, PartitionPlan, Plan, Strategy};
 use crate::domain::timespec::format_in_zone;
 use crate::format::{int, opt_int, utc};
 
@@ -335,6 +335,44 @@ pub fn DriftTable(rows: Vec<builder::DriftRow>) -> impl IntoView {
                 </tbody>
             </table>
             {(n > 500).then(|| view! { <p class="p-2 text-xs text-slate-500">{format!("First 500 of {} partitions that moved.", int(n as i64))}</p> })}
+        </div>
+    }
+    .into_any()
+}
+
+/// The records partitions land on: where the group will start reading, key and value cut short.
+#[component]
+pub fn LandingTable(records: Vec<LandingRecord>) -> impl IntoView {
+    if records.is_empty() {
+        return view! { <p class="mt-2 text-sm text-slate-500" data-testid="landing-empty">"No record could be read at these offsets within the time allowed."</p> }.into_any();
+    }
+    view! {
+        <div class="mt-2 max-h-96 overflow-auto rounded border border-slate-200">
+            <table class="min-w-full table-fixed text-xs" data-testid="landing-table">
+                <thead class="sticky top-0 bg-slate-100 text-left uppercase tracking-wide text-slate-500">
+                    <tr>
+                        <th scope="col" class="w-40 px-2 py-1">"Partition"</th>
+                        <th scope="col" class="w-24 px-2 py-1 text-right">"Offset"</th>
+                        <th scope="col" class="w-44 px-2 py-1">"Timestamp"</th>
+                        <th scope="col" class="w-40 px-2 py-1">"Key"</th>
+                        <th scope="col" class="px-2 py-1">"Value"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100 font-mono">
+                    {records.into_iter().map(|r| {
+                        let value = r.value.clone().unwrap_or_else(|| "null".into());
+                        view! {
+                            <tr data-testid="landing-row" data-partition=format!("{}-{}", r.topic, r.partition)>
+                                <td class="truncate px-2 py-1">{format!("{}-{}", r.topic, r.partition)}</td>
+                                <td class="px-2 py-1 text-right tabular-nums">{int(r.offset)}</td>
+                                <td class="px-2 py-1">{r.timestamp.map(utc).unwrap_or_else(|| "-".into())}</td>
+                                <td class="truncate px-2 py-1" title=r.key.clone().unwrap_or_default()>{r.key.clone().unwrap_or_else(|| "null".into())}</td>
+                                <td class="truncate px-2 py-1" title=format!("{} bytes", r.value_bytes)>{value}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
         </div>
     }
     .into_any()

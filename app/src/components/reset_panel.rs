@@ -9,13 +9,13 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::api::executions::{execute_plan, list_executions, undo_spec};
-use crate::api::plans::{preview_plan, save_plan};
+use crate::api::plans::{landing_records, preview_plan, save_plan, LANDING_RECORDS_MAX};
 use crate::browser;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::history::{HistoryTable, UndoBy};
 use crate::components::plan_form::{FormSignals, PlanForm, BUTTON};
-use crate::components::plan_view::{summary_text, DriftTable, PlanView, ShownPlan};
+use crate::components::plan_view::{summary_text, DriftTable, LandingTable, PlanView, ShownPlan};
 use crate::domain::builder::{
     self, build_spec, plan_link, plan_locally, FormInputs, Local, STRATEGIES,
 };
@@ -381,6 +381,32 @@ fn PlanArea(
     on_execute: impl Fn(leptos::ev::MouseEvent) + Send + Sync + 'static,
     can_open: Signal<bool>,
 ) -> impl IntoView {
+    // Landing records: read on demand (one consumer assignment), for the partitions that move first.
+    let targets: Vec<(String, i32, i64)> = {
+        let mut rows: Vec<_> = shown
+            .plan
+            .groups
+            .iter()
+            .flat_map(|g| g.partitions.iter())
+            .filter_map(|p| {
+                let t = p.target?;
+                (t >= p.log_start && t < p.log_end)
+                    .then(|| (!p.changes(), (p.topic.clone(), p.partition, t)))
+            })
+            .collect();
+        rows.sort_by_key(|r| r.0);
+        rows.into_iter()
+            .take(LANDING_RECORDS_MAX)
+            .map(|(_, t)| t)
+            .collect()
+    };
+    let n_targets = targets.len();
+    let landing = Action::new(
+        move |(c, g, t): &(String, String, Vec<(String, i32, i64)>)| {
+            landing_records(c.clone(), g.clone(), t.clone())
+        },
+    );
+    let landing_key = (cluster.clone(), group.clone(), targets);
     let link = Signal::derive(move || plan_link(&cluster, &group, &inputs.get()));
     let cli = shown.cli.clone();
     let csv = shown.csv.clone();
@@ -398,6 +424,19 @@ fn PlanArea(
     );
     view! {
         <PlanView shown=(*shown).clone()/>
+        {(n_targets > 0).then(|| view! {
+            <div class="mt-2">
+                <button type="button" class=format!("{BUTTON} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100") data-testid="show-landing"
+                    disabled=move || landing.pending().get()
+                    on:click=move |_| { landing.dispatch(landing_key.clone()); }>
+                    {move || if landing.pending().get() { "Reading records...".to_string() } else { format!("Show the records they land on ({n_targets})") }}
+                </button>
+                {move || landing.value().get().map(|r| match r {
+                    Ok(records) => view! { <LandingTable records/> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                })}
+            </div>
+        })}
         {cli.clone().map(|c| view! {
             <p class="mt-3 text-xs text-slate-500">"Same with Kafka's tool:"</p>
             <pre class="overflow-x-auto whitespace-pre-wrap break-all rounded bg-slate-900 p-2 text-xs text-slate-100" data-testid="cli-command">{c.command}</pre>

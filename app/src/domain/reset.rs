@@ -306,6 +306,22 @@ impl Snapshot {
     }
 }
 
+/// The record a partition's target lands on, as the preview shows it on demand: a short, lossy preview
+/// of key and value (never the whole record: a console is not a data export).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LandingRecord {
+    pub topic: String,
+    pub partition: i32,
+    /// The record's offset: the target, or the next one present (compaction, transaction markers).
+    pub offset: i64,
+    pub timestamp: Option<i64>,
+    /// None for a null key or value; bytes that are not UTF-8 are shown as hex.
+    pub key: Option<String>,
+    pub value: Option<String>,
+    /// Size of the value in bytes, as the preview is cut short.
+    pub value_bytes: usize,
+}
+
 /// Something the operator should know about one partition's target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]

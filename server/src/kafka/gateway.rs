@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use app::api::ports::{BoxFuture, KafkaReader};
+use app::domain::reset::LandingRecord;
 use app::domain::{
     BrokerNode, ClusterSummary, GroupDetail, GroupLag, GroupMember, GroupPage, GroupQuery,
     GroupSort, GroupState, GroupSummary, GroupType, LagIndexInfo, PartitionPosition,
@@ -698,35 +699,74 @@ fn spawn_main_queue_server(
     Ok(())
 }
 
-/// `read_timestamps` on the blocking pool with the cluster's reader settings; empty on failure.
+/// `read_records` on the blocking pool with the cluster's reader settings, as timestamps; empty on failure.
 async fn record_timestamps(
     client: &ClusterClient,
     wanted: Vec<(String, i32, i64)>,
 ) -> HashMap<(String, i32), i64> {
+    landing_records(client, wanted)
+        .await
+        .into_iter()
+        .filter_map(|(k, r)| Some((k, r.timestamp?)))
+        .collect()
+}
+
+/// `read_records` on the blocking pool with the cluster's reader settings; empty on failure.
+async fn landing_records(
+    client: &ClusterClient,
+    wanted: Vec<(String, i32, i64)>,
+) -> HashMap<(String, i32), LandingRecord> {
     let reader = Arc::clone(&client.reader);
-    tokio::task::spawn_blocking(move || read_timestamps(&reader, &wanted, TIMESTAMP_BUDGET))
+    tokio::task::spawn_blocking(move || read_records(&reader, &wanted, TIMESTAMP_BUDGET))
         .await
         .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "timestamp reader task failed");
+            tracing::error!(error = %e, "record reader task failed");
             HashMap::new()
         })
 }
 
-/// Timestamps of the records at the given offsets, read by a consumer of its own in one assignment
+/// Characters of a key or value preview.
+const PREVIEW_CHARS: usize = 120;
+
+/// A short preview of a key or value: text when it is UTF-8, hex of its first bytes otherwise.
+fn preview(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if text.chars().count() > PREVIEW_CHARS => {
+            let cut: String = text.chars().take(PREVIEW_CHARS).collect();
+            format!("{cut}...")
+        }
+        Ok(text) => text.to_owned(),
+        Err(_) => {
+            let hex: String = bytes
+                .iter()
+                .take(PREVIEW_CHARS / 2)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let more = if bytes.len() > PREVIEW_CHARS / 2 {
+                "..."
+            } else {
+                ""
+            };
+            format!("0x{hex}{more}")
+        }
+    }
+}
+
+/// The first record at or after each given offset, read by a consumer of its own in one assignment
 /// (a reused consumer carried state over assignments: after a few reads of 10,000 partitions it
-/// delivered one record in 3 s; measured with scripts/bench.sh). librdkafka
-/// fetches all partitions led by one broker in one request). Partitions not read within `budget` are
-/// missing from the result: the page shows their lag in time as unknown rather than waiting longer.
-fn read_timestamps(
+/// delivered one record in 3 s; measured with scripts/bench.sh). librdkafka fetches all partitions
+/// led by one broker in one request. Partitions not read within `budget` are missing from the result:
+/// the page shows their lag in time as unknown rather than waiting longer.
+fn read_records(
     reader: &ClientConfig,
     wanted: &[(String, i32, i64)],
     budget: Duration,
-) -> HashMap<(String, i32), i64> {
+) -> HashMap<(String, i32), LandingRecord> {
     let mut out = HashMap::new();
     let reader: BaseConsumer = match reader.create() {
         Ok(r) => r,
         Err(e) => {
-            tracing::warn!(error = %e, "cannot create a timestamp reader");
+            tracing::warn!(error = %e, "cannot create a record reader");
             return out;
         }
     };
@@ -738,7 +778,7 @@ fn read_timestamps(
     }
     let started = Instant::now();
     if let Err(e) = reader.assign(&tpl) {
-        tracing::warn!(error = %e, "cannot assign the timestamp reader");
+        tracing::warn!(error = %e, "cannot assign the record reader");
         return out;
     }
     let assigned = started.elapsed();
@@ -754,19 +794,28 @@ fn read_timestamps(
     while out.len() < wanted.len() && Instant::now() < deadline {
         match reader.poll(Duration::from_millis(20)) {
             Some(Ok(m)) => {
-                // The first record at or after the committed offset (control records and compacted
-                // records leave gaps) is the one the consumer will read next.
+                // The first record at or after the offset (control records and compacted records leave
+                // gaps) is the one a consumer starting there reads first.
                 let key = (m.topic(), m.partition());
                 if expected.get(&key).is_some_and(|o| m.offset() >= *o)
                     && !out.contains_key(&(m.topic().to_owned(), m.partition()))
                 {
-                    if let Some(ts) = m.timestamp().to_millis() {
-                        out.insert((m.topic().to_owned(), m.partition()), ts);
-                    }
+                    out.insert(
+                        (m.topic().to_owned(), m.partition()),
+                        LandingRecord {
+                            topic: m.topic().to_owned(),
+                            partition: m.partition(),
+                            offset: m.offset(),
+                            timestamp: m.timestamp().to_millis(),
+                            key: m.key().map(preview),
+                            value: m.payload().map(preview),
+                            value_bytes: m.payload().map_or(0, <[u8]>::len),
+                        },
+                    );
                     let _ = satisfied.add_partition(m.topic(), m.partition());
                 }
             }
-            Some(Err(e)) => tracing::debug!(error = %e, "timestamp reader"),
+            Some(Err(e)) => tracing::debug!(error = %e, "record reader"),
             None => {}
         }
         if satisfied.count() > 0 {
@@ -785,7 +834,7 @@ fn read_timestamps(
         ?assigned,
         ?read,
         total = ?started.elapsed(),
-        "read record timestamps"
+        "read records"
     );
     out
 }
@@ -843,5 +892,19 @@ impl KafkaReader for KafkaGateway {
         group: &'a str,
     ) -> BoxFuture<'a, AppResult<GroupDetail>> {
         Box::pin(self.describe_group_impl(cluster, group))
+    }
+}
+
+#[cfg(test)]
+mod preview_tests {
+    use super::{preview, PREVIEW_CHARS};
+
+    #[test]
+    fn previews_are_short_text_or_hex() {
+        assert_eq!(preview(b"{\"id\":1}"), "{\"id\":1}");
+        let long = "é".repeat(PREVIEW_CHARS + 5);
+        assert_eq!(preview(long.as_bytes()).chars().count(), PREVIEW_CHARS + 3);
+        assert_eq!(preview(&[0xff, 0x00, 0x10]), "0xff0010");
+        assert!(preview(&[0xff; 200]).ends_with("..."));
     }
 }

@@ -15,8 +15,8 @@ use app::domain::execution::{
 use app::domain::offsets_csv;
 use app::domain::planner;
 use app::domain::reset::{
-    BackupSnapshot, GroupPlan, GroupSnapshot, Plan, PlanError, Refusal, ResetSpec, Snapshot,
-    Strategy, TopicPartition, TopicScope,
+    BackupSnapshot, GroupPlan, GroupSnapshot, LandingRecord, Plan, PlanError, Refusal, ResetSpec,
+    Snapshot, Strategy, TopicPartition, TopicScope,
 };
 use app::domain::timespec;
 use app::error::{AppError, AppResult};
@@ -807,6 +807,14 @@ impl Resets for ResetService {
         actor: Actor,
     ) -> BoxFuture<'_, AppResult<ExecuteReport>> {
         Box::pin(self.execute_impl(spec, fingerprint, at_ms, actor))
+    }
+
+    fn landing_records(
+        &self,
+        cluster: String,
+        targets: Vec<(String, i32, i64)>,
+    ) -> BoxFuture<'_, AppResult<Vec<LandingRecord>>> {
+        Box::pin(async move { self.kafka.landing_records(&cluster, targets).await })
     }
 
     fn execution(&self, id: i64) -> BoxFuture<'_, AppResult<Execution>> {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use app::api::ports::BoxFuture;
-use app::domain::reset::{GroupSnapshot, PartitionSnapshot, TimeFound};
+use app::domain::reset::{GroupSnapshot, LandingRecord, PartitionSnapshot, TimeFound};
 use app::error::AppResult;
 
 /// A partition Kafka refused in a commit or delete, with the protocol error name.
@@ -60,4 +60,10 @@ pub trait OffsetsGateway: Send + Sync + 'static {
         cluster: &'a str,
         wanted: Vec<(String, i32, i64)>,
     ) -> BoxFuture<'a, HashMap<(String, i32), i64>>;
+    /// The first record at or after each given offset, with key and value previews, within a short budget.
+    fn landing_records<'a>(
+        &'a self,
+        cluster: &'a str,
+        wanted: Vec<(String, i32, i64)>,
+    ) -> BoxFuture<'a, AppResult<Vec<LandingRecord>>>;
 }

@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use app::api::ports::BoxFuture;
-use app::domain::reset::{CommittedOffset, GroupSnapshot, MemberRef, PartitionSnapshot, TimeFound};
+use app::domain::reset::{
+    CommittedOffset, GroupSnapshot, LandingRecord, MemberRef, PartitionSnapshot, TimeFound,
+};
 use app::domain::GroupState;
 use app::error::{AppError, AppResult};
 use rdkafka::types::RDKafkaErrorCode;
@@ -309,6 +311,22 @@ impl OffsetsGateway for KafkaGateway {
                 return HashMap::new();
             }
             super::record_timestamps(client, wanted).await
+        })
+    }
+
+    fn landing_records<'a>(
+        &'a self,
+        cluster: &'a str,
+        wanted: Vec<(String, i32, i64)>,
+    ) -> BoxFuture<'a, AppResult<Vec<LandingRecord>>> {
+        Box::pin(async move {
+            let client = self.cluster(cluster)?;
+            let mut records: Vec<LandingRecord> = super::landing_records(client, wanted)
+                .await
+                .into_values()
+                .collect();
+            records.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+            Ok(records)
         })
     }
 }
