@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::executions::get_execution;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::table::{col, num, TableHead};
 use crate::domain::execution::{Execution, ExecutionStatus, ExecutionSummary};
 use crate::format::{group_href, int, opt_int, query_value, utc};
 
@@ -33,21 +34,20 @@ pub fn HistoryTable(
     if list.is_empty() {
         return view! { <p class="text-sm text-slate-500" data-testid="history-empty">"No reset has been executed here from Rewind yet."</p> }.into_any();
     }
+    let mut cols = vec![col("#"), col("When"), col("Who")];
+    if with_group {
+        cols.push(col("Group"));
+    }
+    cols.extend([
+        col("What"),
+        num("Partitions"),
+        col("Result"),
+        col("Actions"),
+    ]);
     view! {
         <div class="mt-1 overflow-x-auto rounded border border-slate-200 bg-white">
             <table class="min-w-full text-sm" data-testid="history-table">
-                <thead class="bg-slate-100 text-left text-xs uppercase tracking-wide text-slate-500">
-                    <tr>
-                        <th scope="col" class="px-3 py-2">"#"</th>
-                        <th scope="col" class="px-3 py-2">"When"</th>
-                        <th scope="col" class="px-3 py-2">"Who"</th>
-                        {with_group.then(|| view! { <th scope="col" class="px-3 py-2">"Group"</th> })}
-                        <th scope="col" class="px-3 py-2">"What"</th>
-                        <th scope="col" class="px-3 py-2 text-right">"Partitions"</th>
-                        <th scope="col" class="px-3 py-2">"Result"</th>
-                        <th scope="col" class="px-3 py-2"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
+                <TableHead cols/>
                 {list.into_iter().map(|e| view! { <HistoryRow e undo with_group/> }).collect_view()}
             </table>
         </div>

@@ -7,3 +7,4 @@ pub mod plan_form;
 pub mod plan_view;
 pub mod reset_panel;
 pub mod state_badge;
+pub mod table;

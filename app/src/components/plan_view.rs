@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::table::{col, num, TableHead};
 use crate::domain::builder::{self, Move, Totals};
 use crate::domain::offsets_csv::CliCommand;
 use crate::domain::reset::{LandingRecord, PartitionPlan, Plan, Strategy};
@@ -119,15 +120,7 @@ fn TopicTotals(topics: Vec<(String, Totals)>) -> impl IntoView {
     view! {
         <div class="mt-2 overflow-x-auto rounded border border-slate-200">
             <table class="min-w-full text-sm" data-testid="topic-totals">
-                <thead class="bg-slate-100 text-left text-xs uppercase tracking-wide text-slate-500">
-                    <tr>
-                        <th scope="col" class="px-3 py-1.5">"Topic"</th>
-                        <th scope="col" class="px-3 py-1.5 text-right">"Partitions"</th>
-                        <th scope="col" class="px-3 py-1.5 text-right">"Changing"</th>
-                        <th scope="col" class="px-3 py-1.5 text-right">"Re-read"</th>
-                        <th scope="col" class="px-3 py-1.5 text-right">"Skipped"</th>
-                    </tr>
-                </thead>
+                <TableHead dense=true cols=vec![col("Topic"), num("Partitions"), num("Changing"), num("Re-read"), num("Skipped")]/>
                 <tbody class="divide-y divide-slate-100">
                     {topics.into_iter().map(|(topic, t)| view! {
                         <tr>
@@ -310,15 +303,7 @@ pub fn DriftTable(rows: Vec<builder::DriftRow>) -> impl IntoView {
     view! {
         <div class="mt-2 max-h-80 overflow-auto rounded border border-amber-200 bg-white">
             <table class="min-w-full text-sm" data-testid="drift-table">
-                <thead class="bg-amber-50 text-left text-xs uppercase tracking-wide text-amber-900">
-                    <tr>
-                        <th scope="col" class="px-3 py-1.5">"Partition"</th>
-                        <th scope="col" class="px-3 py-1.5 text-right">"Current then"</th>
-                        <th scope="col" class="px-3 py-1.5 text-right">"Current now"</th>
-                        <th scope="col" class="px-3 py-1.5 text-right">"Target then"</th>
-                        <th scope="col" class="px-3 py-1.5 text-right">"Target now"</th>
-                    </tr>
-                </thead>
+                <TableHead dense=true class="bg-amber-50 text-amber-900" cols=vec![col("Partition"), num("Current then"), num("Current now"), num("Target then"), num("Target now")]/>
                 <tbody class="divide-y divide-slate-100">
                     {rows.into_iter().take(500).map(|r| {
                         let note = r.only_in.map(|w| format!(" (only {w})")).unwrap_or_default();

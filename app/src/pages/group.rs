@@ -7,6 +7,7 @@ use crate::api::groups::describe_group;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::reset_panel::ResetPanel;
 use crate::components::state_badge::StateBadge;
+use crate::components::table::{col, num, Col, TableHead};
 use crate::domain::{GroupDetail, GroupMember};
 use crate::error::AppError;
 use crate::format::{count, int, opt_duration, opt_int, query_value, utc};
@@ -122,19 +123,11 @@ fn GroupView(detail: GroupDetail, on_refresh: impl Fn() + Send + Sync + 'static)
             })}
             <div class="overflow-x-auto rounded border border-slate-200 bg-white">
                 <table class="min-w-full text-sm" data-testid="partition-table">
-                    <thead class="bg-slate-100 text-left text-xs uppercase tracking-wide text-slate-500">
-                        <tr>
-                            <th scope="col" class="px-3 py-2">"Topic"</th>
-                            <th scope="col" class="px-3 py-2 text-right">"Partition"</th>
-                            <th scope="col" class="px-3 py-2 text-right">"Committed"</th>
-                            <th scope="col" class="px-3 py-2 text-right">"Log start"</th>
-                            <th scope="col" class="px-3 py-2 text-right">"Log end"</th>
-                            <th scope="col" class="px-3 py-2 text-right">"Lag"</th>
-                            <th scope="col" class="px-3 py-2 text-right" title="Age of the record the group reads next">"Lag (time)"</th>
-                            <th scope="col" class="px-3 py-2">"Member"</th>
-                            <th scope="col" class="px-3 py-2">"Metadata"</th>
-                        </tr>
-                    </thead>
+                    <TableHead cols=vec![
+                        col("Topic"), num("Partition"), num("Committed"), num("Log start"), num("Log end"), num("Lag"),
+                        Col { title: Some("Age of the record the group reads next"), ..num("Lag (time)") },
+                        col("Member"), col("Metadata"),
+                    ]/>
                     <tbody class="divide-y divide-slate-100">
                         {totals
                             .into_iter()
@@ -234,14 +227,7 @@ fn MembersTable(members: Vec<GroupMember>) -> impl IntoView {
             </h2>
             <div class="overflow-x-auto rounded border border-slate-200 bg-white">
                 <table class="min-w-full text-sm" data-testid="member-table">
-                    <thead class="bg-slate-100 text-left text-xs uppercase tracking-wide text-slate-500">
-                        <tr>
-                            <th scope="col" class="px-3 py-2">"Client id"</th>
-                            <th scope="col" class="px-3 py-2">"Host"</th>
-                            <th scope="col" class="px-3 py-2">"Member id"</th>
-                            <th scope="col" class="px-3 py-2">"Assigned partitions"</th>
-                        </tr>
-                    </thead>
+                    <TableHead cols=vec![col("Client id"), col("Host"), col("Member id"), col("Assigned partitions")]/>
                     <tbody class="divide-y divide-slate-100">
                         {members
                             .into_iter()
