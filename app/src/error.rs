@@ -44,6 +44,10 @@ pub enum AppError {
     #[error("Invalid input: {message}")]
     InvalidInput { message: String },
 
+    /// The web surface refused the request before any work (a cross-site request, for one).
+    #[error("Refused: {reason}")]
+    Refused { reason: String },
+
     /// The spec cannot be planned; the message is the reference tool's where it has one.
     #[error("{error}")]
     Plan { error: PlanError },
@@ -126,6 +130,9 @@ mod tests {
     #[test]
     fn every_variant_round_trips_through_json() {
         let all = vec![
+            AppError::Refused {
+                reason: "cross-site".into(),
+            },
             AppError::UnknownCluster {
                 cluster: "c".into(),
             },

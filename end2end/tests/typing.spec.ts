@@ -5,6 +5,9 @@ import { openGroup, waitForSnapshot } from './helpers';
 
 test('the shift-by preview updates while typing with no server round trip', async ({ page }, testInfo) => {
   commitOffsets('e2e-typing', 'orders', 1000);
+  // The page's Content-Security-Policy must not block anything it needs (hydration, wasm, styles).
+  const blocked: string[] = [];
+  page.on('console', (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) blocked.push(m.text()); });
   await openGroup(page, 'e2e-typing');
   await waitForSnapshot(page);
   await page.screenshot({ path: testInfo.outputPath('group-page-1280.png'), fullPage: true });
@@ -27,6 +30,7 @@ test('the shift-by preview updates while typing with no server round trip', asyn
   await expect(page.getByTestId('plan-summary')).toContainText('2 of 2 partitions change: 200 records re-read');
   await page.screenshot({ path: testInfo.outputPath('plan-builder-1280.png'), fullPage: true });
   expect(calls).toEqual([]);
+  expect(blocked).toEqual([]);
 
   // Readable at a phone's width too.
   await page.setViewportSize({ width: 390, height: 844 });

@@ -9,3 +9,4 @@ pub mod kafka;
 pub mod reset;
 pub mod router;
 pub mod store;
+pub mod web;

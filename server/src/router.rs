@@ -57,4 +57,7 @@ pub fn build(leptos_options: LeptosOptions, services: Services) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
+        .layer(axum::middleware::from_fn(crate::web::same_origin))
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
+        .layer(crate::web::body_limit())
 }

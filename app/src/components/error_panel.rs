@@ -13,6 +13,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::NotAuthorised { .. } => "Not authorised",
         AppError::Kafka { .. } => "Kafka error",
         AppError::InvalidInput { .. } => "Invalid input",
+        AppError::Refused { .. } => "Refused",
         AppError::Plan { .. } => "Cannot plan this reset",
         AppError::GroupActive { .. } => "Group is active",
         AppError::Drift { .. } => "Offsets changed since the preview",

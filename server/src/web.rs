@@ -1,0 +1,125 @@
+//! The hardened web surface: security headers on every response, a same-origin rule for every
+//! state-changing request, and a cap on request bodies.
+//!
+//! CSRF strategy (documented in the README): every server function is a POST. A browser always sends
+//! `Origin` on a cross-origin POST and `Sec-Fetch-Site` on any fetch, so a POST whose `Origin` differs
+//! from the `Host` it was sent to, or that the browser marks `cross-site`, is refused before any handler
+//! runs. A request with neither header comes from a non-browser client, which has no ambient cookies to
+//! abuse; session cookies (sign-in) are `SameSite=Strict` on top of this.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use app::error::AppError;
+
+/// Largest request body: a 4 MB CSV upload, JSON-escaped, fits.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// For everything that is not a page (JSON, wasm, CSS): nothing may run or frame it.
+const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Server functions read their whole body themselves, so the cap wraps the body (413 beyond it).
+pub fn body_limit() -> tower_http::limit::RequestBodyLimitLayer {
+    tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES)
+}
+
+/// Adds the security headers a response lacks; a page's own CSP (with its nonce) is kept.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    let defaults: [(header::HeaderName, &str); 5] = [
+        (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ];
+    for (name, value) in defaults {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    response
+}
+
+/// Refuses a state-changing request sent from another site (see the module note).
+pub async fn same_origin(request: Request, next: Next) -> Response {
+    if request.method() == Method::GET
+        || request.method() == Method::HEAD
+        || request.method() == Method::OPTIONS
+    {
+        return next.run(request).await;
+    }
+    if let Some(reason) = cross_site(request.headers()) {
+        tracing::warn!(%reason, path = %request.uri().path(), "refused a cross-site request");
+        return refused(&reason);
+    }
+    next.run(request).await
+}
+
+fn cross_site(headers: &HeaderMap) -> Option<String> {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
+        return Some("the browser marked this request as cross-site".into());
+    }
+    let origin = text(header::ORIGIN)?;
+    let host = text(header::HOST).unwrap_or_default();
+    // `Origin` is scheme://host[:port]; the request's own `Host` is host[:port].
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    (origin == "null" || !origin_host.eq_ignore_ascii_case(host))
+        .then(|| format!("a request from origin {origin} cannot change anything on {host}"))
+}
+
+fn refused(reason: &str) -> Response {
+    let body = serde_json::to_string(&AppError::Refused {
+        reason: reason.to_owned(),
+    })
+    .unwrap_or_default();
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(body),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn origins_other_than_the_host_are_cross_site() {
+        let same = headers(&[
+            ("origin", "http://rewind.local:3000"),
+            ("host", "rewind.local:3000"),
+        ]);
+        assert_eq!(cross_site(&same), None);
+        let other = headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "rewind.local:3000"),
+        ]);
+        assert!(cross_site(&other).is_some_and(|r| r.contains("evil.example")));
+        assert!(cross_site(&headers(&[("origin", "null"), ("host", "a")])).is_some());
+        assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")])).is_some());
+        assert_eq!(
+            cross_site(&headers(&[("sec-fetch-site", "same-origin")])),
+            None
+        );
+        // curl and other non-browser clients send neither header.
+        assert_eq!(cross_site(&headers(&[("host", "a")])), None);
+    }
+}
