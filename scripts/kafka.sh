@@ -11,6 +11,9 @@
 #   KAFKA_VERSION          Apache Kafka release (default 4.4.0, the newest 4.x on Maven Central when written)
 #   KAFKA_PORT             client listener on 127.0.0.1 (default 9092)
 #   KAFKA_CONTROLLER_PORT  KRaft controller listener (default KAFKA_PORT + 1)
+#   KAFKA_SASL_PORT        SASL_PLAINTEXT listener with SCRAM-SHA-256/512 (default KAFKA_PORT + 2)
+#   KAFKA_SCRAM_USER, KAFKA_SCRAM_PASSWORD  the SCRAM user created when the broker is formatted
+#                          (default rewind / rewind-scram-test: a local test credential, nothing more)
 #   REWIND_CACHE           cache for jars and broker data, outside the repo (default ~/.cache/rewind)
 #   KAFKA_DATA_DIR         this broker's data, config and logs (default $REWIND_CACHE/broker-$KAFKA_PORT)
 set -euo pipefail
@@ -18,6 +21,9 @@ set -euo pipefail
 KAFKA_VERSION=${KAFKA_VERSION:-4.4.0}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
+KAFKA_SASL_PORT=${KAFKA_SASL_PORT:-$((KAFKA_PORT + 2))}
+KAFKA_SCRAM_USER=${KAFKA_SCRAM_USER:-rewind}
+KAFKA_SCRAM_PASSWORD=${KAFKA_SCRAM_PASSWORD:-rewind-scram-test}
 REWIND_CACHE=${REWIND_CACHE:-$HOME/.cache/rewind}
 KAFKA_HOME="$REWIND_CACHE/kafka-$KAFKA_VERSION"
 KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-$REWIND_CACHE/broker-$KAFKA_PORT}
@@ -97,11 +103,14 @@ start() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$KAFKA_DATA_DIR/data
 num.partitions=1
 offsets.topic.replication.factor=1
@@ -125,7 +134,9 @@ PROPS
     cluster_id=$(java -cp "$KAFKA_HOME/libs/*" "-Dlog4j2.configurationFile=$KAFKA_HOME/tools-log4j2.properties" \
       kafka.tools.StorageTool random-uuid)
     java -cp "$KAFKA_HOME/libs/*" "-Dlog4j2.configurationFile=$KAFKA_HOME/tools-log4j2.properties" \
-      kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DATA_DIR/server.properties" >"$KAFKA_DATA_DIR/format.log" 2>&1 \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DATA_DIR/server.properties" \
+      --add-scram "SCRAM-SHA-256=[name=$KAFKA_SCRAM_USER,password=$KAFKA_SCRAM_PASSWORD]" \
+      --add-scram "SCRAM-SHA-512=[name=$KAFKA_SCRAM_USER,password=$KAFKA_SCRAM_PASSWORD]" >"$KAFKA_DATA_DIR/format.log" 2>&1 \
       || { cat "$KAFKA_DATA_DIR/format.log" >&2; exit 1; }
   fi
   : >"$KAFKA_DATA_DIR/broker.log"

@@ -52,6 +52,10 @@ echo "ok: $(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --p
 phase "fresh Kafka broker on 127.0.0.1:$TEST_KAFKA_PORT"
 KAFKA_PORT=$TEST_KAFKA_PORT scripts/kafka.sh start --fresh
 export REWIND_TEST_BOOTSTRAP=127.0.0.1:$TEST_KAFKA_PORT
+# The broker's SCRAM listener and the credentials kafka.sh formatted it with (local test values).
+export REWIND_TEST_SASL_BOOTSTRAP=127.0.0.1:$((TEST_KAFKA_PORT + 2))
+export REWIND_TEST_SCRAM_PASSWORD=${KAFKA_SCRAM_PASSWORD:-rewind-scram-test}
+export REWIND_TEST_SCRAM_WRONG_PASSWORD=not-the-scram-password
 
 phase "unit and integration tests (real broker)"
 cargo test -p app --features ssr 2>&1 | tee -a "$RESULTS"

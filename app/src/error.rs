@@ -32,6 +32,11 @@ pub enum AppError {
     #[error("Kafka cluster '{cluster}' refused the request: not authorised ({operation}).")]
     NotAuthorised { cluster: String, operation: String },
 
+    /// The brokers refused Rewind's SASL credentials for this cluster (wrong user, password or
+    /// mechanism); `detail` is librdkafka's reason, which never contains the password.
+    #[error("Kafka cluster '{cluster}' refused Rewind's credentials: {detail}")]
+    KafkaAuthentication { cluster: String, detail: String },
+
     /// A Kafka error we have no more specific variant for; `code` is the protocol error name
     /// (for example `COORDINATOR_NOT_AVAILABLE`), which is safe to show and searchable.
     #[error("Kafka cluster '{cluster}' answered {operation} with error {code}.")]
@@ -132,6 +137,10 @@ mod tests {
         let all = vec![
             AppError::Refused {
                 reason: "cross-site".into(),
+            },
+            AppError::KafkaAuthentication {
+                cluster: "c".into(),
+                detail: "SASL authentication error".into(),
             },
             AppError::UnknownCluster {
                 cluster: "c".into(),

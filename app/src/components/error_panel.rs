@@ -11,6 +11,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::UnknownCluster { .. } => "Unknown cluster",
         AppError::UnknownGroup { .. } => "Unknown group",
         AppError::NotAuthorised { .. } => "Not authorised",
+        AppError::KafkaAuthentication { .. } => "Kafka refused the credentials",
         AppError::Kafka { .. } => "Kafka error",
         AppError::InvalidInput { .. } => "Invalid input",
         AppError::Refused { .. } => "Refused",

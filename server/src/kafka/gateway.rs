@@ -39,7 +39,36 @@ struct ClusterClient {
     requests: Arc<Mutex<BTreeMap<String, i64>>>,
     /// The lag of every group, for sorting by lag; rebuilt in the background when asked for and stale.
     lag_index: Arc<Mutex<LagIndex>>,
+    /// The last SASL authentication failure librdkafka reported for this cluster, and when: requests
+    /// then only time out, so this is what tells an operator the credentials are wrong.
+    auth_failure: Arc<Mutex<Option<(Instant, String)>>>,
     stop: Arc<AtomicBool>,
+}
+
+/// How long a reported authentication failure explains the cluster's timeouts.
+const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(120);
+
+impl ClusterClient {
+    /// `map_native_error`, naming a recent authentication failure instead of "unreachable".
+    fn map_error(&self, err: &NativeError) -> AppError {
+        let mapped = map_native_error(&self.config, err);
+        if !matches!(mapped, AppError::BrokerUnreachable { .. }) {
+            return mapped;
+        }
+        let recent = self
+            .auth_failure
+            .lock()
+            .ok()
+            .and_then(|f| f.clone())
+            .filter(|(at, _)| at.elapsed() < AUTH_FAILURE_WINDOW);
+        match recent {
+            Some((_, detail)) => AppError::KafkaAuthentication {
+                cluster: self.config.name.clone(),
+                detail,
+            },
+            None => mapped,
+        }
+    }
 }
 
 impl Drop for ClusterClient {
@@ -202,11 +231,13 @@ impl KafkaGateway {
             // Fail at start-up, not on the first group page, if the settings are refused.
             let _: BaseConsumer = reader.create().map_err(err)?;
             let requests = Arc::new(Mutex::new(BTreeMap::new()));
+            let auth_failure = Arc::new(Mutex::new(None));
             let stop = Arc::new(AtomicBool::new(false));
             spawn_main_queue_server(
                 &c.name,
                 Arc::clone(&admin),
                 Arc::clone(&requests),
+                Arc::clone(&auth_failure),
                 Arc::clone(&stop),
             )
             .map_err(|e| GatewayError {
@@ -223,6 +254,7 @@ impl KafkaGateway {
                     admin,
                     reader: Arc::new(reader),
                     requests,
+                    auth_failure,
                     lag_index: Arc::new(Mutex::new(LagIndex::default())),
                     stop,
                 },
@@ -264,7 +296,7 @@ impl KafkaGateway {
                     reference: what.into(),
                 }
             })?
-            .map_err(|e| map_native_error(&client.config, &e))
+            .map_err(|e| client.map_error(&e))
     }
 
     async fn list_groups_impl(&self, cluster: &str, query: GroupQuery) -> AppResult<GroupPage> {
@@ -456,7 +488,7 @@ impl KafkaGateway {
         if let Some(e) = &desc.error {
             return Err(match e.code {
                 RDKafkaErrorCode::GroupIdNotFound => unknown(),
-                _ => map_native_error(&client.config, e),
+                _ => client.map_error(e),
             });
         }
         let state = GroupState::parse(&desc.state);
@@ -664,6 +696,7 @@ fn spawn_main_queue_server(
     cluster: &str,
     admin: Arc<AdminClient<DefaultClientContext>>,
     requests: Arc<Mutex<BTreeMap<String, i64>>>,
+    auth_failure: Arc<Mutex<Option<(Instant, String)>>>,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
     let name = cluster.to_owned();
@@ -693,6 +726,11 @@ fn spawn_main_queue_server(
             }
             native::MainEvent::Error { code, message } => {
                 tracing::warn!(cluster = %name, %code, "librdkafka error: {message}");
+                if matches!(code, RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SaslAuthenticationFailed) {
+                    if let Ok(mut f) = auth_failure.lock() {
+                        *f = Some((Instant::now(), message.to_owned()));
+                    }
+                }
             }
         });
     })?;

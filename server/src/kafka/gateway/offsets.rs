@@ -12,8 +12,8 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use super::super::errors::protocol_name;
 use super::{
-    group_type, is_transient, map_native_error, native, retry_transient, timeout,
-    tolerate_missing_leaders, KafkaGateway, OffsetSpec,
+    group_type, is_transient, native, retry_transient, timeout, tolerate_missing_leaders,
+    KafkaGateway, OffsetSpec,
 };
 use crate::reset::port::{OffsetsGateway, PartitionError};
 
@@ -71,13 +71,13 @@ impl OffsetsGateway for KafkaGateway {
                 .await?;
             let mut out = Vec::with_capacity(groups.len());
             for ((group, desc), committed) in groups.into_iter().zip(descs).zip(committed) {
-                let committed = committed.map_err(|e| map_native_error(&client.config, &e))?;
+                let committed = committed.map_err(|e| client.map_error(&e))?;
                 let not_found = desc
                     .error
                     .as_ref()
                     .is_some_and(|e| e.code == RDKafkaErrorCode::GroupIdNotFound);
                 if let Some(e) = desc.error.as_ref().filter(|_| !not_found) {
-                    return Err(map_native_error(&client.config, e));
+                    return Err(client.map_error(e));
                 }
                 let mut offsets: Vec<CommittedOffset> = committed
                     .into_iter()
@@ -293,7 +293,7 @@ impl OffsetsGateway for KafkaGateway {
                         group: group.to_owned(),
                     })
                 }
-                Err(e) => Err(map_native_error(&client.config, &e)),
+                Err(e) => Err(client.map_error(&e)),
             }
         })
     }
