@@ -16,7 +16,7 @@ use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
@@ -738,24 +738,41 @@ fn spawn_main_queue_server(
 }
 
 /// `read_records` on the blocking pool with the cluster's reader settings, as timestamps; empty on failure.
+/// Only the timestamp is kept: the group page reads 10,000 records this way and needs no previews.
 async fn record_timestamps(
     client: &ClusterClient,
     wanted: Vec<(String, i32, i64)>,
 ) -> HashMap<(String, i32), i64> {
-    landing_records(client, wanted)
-        .await
-        .into_iter()
-        .filter_map(|(k, r)| Some((k, r.timestamp?)))
-        .collect()
+    read_on_blocking_pool(client, wanted, |m| m.timestamp().to_millis()).await
 }
 
-/// `read_records` on the blocking pool with the cluster's reader settings; empty on failure.
+/// The landing record of each partition, with key and value previews.
 async fn landing_records(
     client: &ClusterClient,
     wanted: Vec<(String, i32, i64)>,
 ) -> HashMap<(String, i32), LandingRecord> {
+    read_on_blocking_pool(client, wanted, |m| {
+        Some(LandingRecord {
+            topic: m.topic().to_owned(),
+            partition: m.partition(),
+            offset: m.offset(),
+            timestamp: m.timestamp().to_millis(),
+            key: m.key().map(preview),
+            value: m.payload().map(preview),
+            value_bytes: m.payload().map_or(0, <[u8]>::len),
+        })
+    })
+    .await
+}
+
+/// `read_records` on the blocking pool with the cluster's reader settings; empty on failure.
+async fn read_on_blocking_pool<T: Send + 'static>(
+    client: &ClusterClient,
+    wanted: Vec<(String, i32, i64)>,
+    keep: fn(&BorrowedMessage<'_>) -> Option<T>,
+) -> HashMap<(String, i32), T> {
     let reader = Arc::clone(&client.reader);
-    tokio::task::spawn_blocking(move || read_records(&reader, &wanted, TIMESTAMP_BUDGET))
+    tokio::task::spawn_blocking(move || read_records(&reader, &wanted, TIMESTAMP_BUDGET, keep))
         .await
         .unwrap_or_else(|e| {
             tracing::error!(error = %e, "record reader task failed");
@@ -795,11 +812,12 @@ fn preview(bytes: &[u8]) -> String {
 /// delivered one record in 3 s; measured with scripts/bench.sh). librdkafka fetches all partitions
 /// led by one broker in one request. Partitions not read within `budget` are missing from the result:
 /// the page shows their lag in time as unknown rather than waiting longer.
-fn read_records(
+fn read_records<T>(
     reader: &ClientConfig,
     wanted: &[(String, i32, i64)],
     budget: Duration,
-) -> HashMap<(String, i32), LandingRecord> {
+    keep: fn(&BorrowedMessage<'_>) -> Option<T>,
+) -> HashMap<(String, i32), T> {
     let mut out = HashMap::new();
     let reader: BaseConsumer = match reader.create() {
         Ok(r) => r,
@@ -838,18 +856,9 @@ fn read_records(
                 if expected.get(&key).is_some_and(|o| m.offset() >= *o)
                     && !out.contains_key(&(m.topic().to_owned(), m.partition()))
                 {
-                    out.insert(
-                        (m.topic().to_owned(), m.partition()),
-                        LandingRecord {
-                            topic: m.topic().to_owned(),
-                            partition: m.partition(),
-                            offset: m.offset(),
-                            timestamp: m.timestamp().to_millis(),
-                            key: m.key().map(preview),
-                            value: m.payload().map(preview),
-                            value_bytes: m.payload().map_or(0, <[u8]>::len),
-                        },
-                    );
+                    if let Some(kept) = keep(&m) {
+                        out.insert((m.topic().to_owned(), m.partition()), kept);
+                    }
                     let _ = satisfied.add_partition(m.topic(), m.partition());
                 }
             }
