@@ -7,7 +7,7 @@ use crate::api::executions::get_execution;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::table::{col, num, TableHead};
 use crate::domain::execution::{Execution, ExecutionStatus, ExecutionSummary};
-use crate::format::{group_href, int, opt_int, query_value, utc};
+use crate::format::{group_href, int, opt_int, utc};
 
 /// Partition rows shown in an execution's details; the rest are summarised.
 const DETAIL_ROWS: usize = 200;
@@ -133,11 +133,7 @@ fn HistoryRow(e: ExecutionSummary, undo: UndoBy, with_group: bool) -> impl IntoV
 pub fn ExecutionDetails(execution: Execution) -> impl IntoView {
     let spec = crate::domain::builder::describe(&execution.spec);
     let n = execution.partitions.len();
-    let href = format!(
-        "/group?cluster={}&id={}",
-        query_value(&execution.cluster),
-        query_value(&execution.group)
-    );
+    let href = group_href(&execution.cluster, &execution.group);
     view! {
         <div class="text-xs" data-testid="execution-details">
             <p>

@@ -5,7 +5,6 @@ use leptos::prelude::*;
 
 use crate::components::table::{col, num, TableHead};
 use crate::domain::builder::{self, Move, Totals};
-use crate::domain::offsets_csv::CliCommand;
 use crate::domain::reset::{LandingRecord, PartitionPlan, Plan, Strategy};
 use crate::domain::timespec::format_in_zone;
 use crate::format::{int, opt_int, utc};
@@ -16,16 +15,6 @@ const ROW_PX: f64 = 56.0;
 const VIEW_ROWS: usize = 10;
 /// Rows rendered beyond the visible ones, so fast scrolling shows no blank gap.
 const OVERSCAN: usize = 8;
-
-/// A plan as the builder shows it, with where it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShownPlan {
-    pub plan: Plan,
-    pub cli: Option<CliCommand>,
-    pub csv: String,
-    /// Read from Kafka just now (true) or planned in the browser on the last snapshot (false).
-    pub from_kafka: bool,
-}
 
 /// "1,234 records will be re-read, from 2026-11-24 08:00:00 UTC to now; 12 skipped".
 pub fn summary_text(t: &Totals) -> String {
@@ -48,11 +37,9 @@ pub fn summary_text(t: &Totals) -> String {
     text
 }
 
+/// `from_kafka`: read from Kafka just now (true) or planned in the browser on the last snapshot (false).
 #[component]
-pub fn PlanView(shown: ShownPlan) -> impl IntoView {
-    let ShownPlan {
-        plan, from_kafka, ..
-    } = shown;
+pub fn PlanView(plan: Plan, from_kafka: bool) -> impl IntoView {
     let (all, topics) = builder::totals(&plan);
     let refusals: Vec<String> = plan
         .groups

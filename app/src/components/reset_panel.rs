@@ -15,15 +15,25 @@ use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::history::{HistoryTable, UndoBy};
 use crate::components::plan_form::{FormSignals, PlanForm, BUTTON};
-use crate::components::plan_view::{summary_text, DriftTable, LandingTable, PlanView, ShownPlan};
+use crate::components::plan_view::{summary_text, DriftTable, LandingTable, PlanView};
 use crate::domain::builder::{
     self, build_spec, plan_link, plan_locally, FormInputs, Local, STRATEGIES,
 };
 use crate::domain::execution::{ExecuteReport, ExecutionStatus, Preview};
-use crate::domain::offsets_csv::{cli_command, export_plan};
+use crate::domain::offsets_csv::{cli_command, export_plan, CliCommand};
 use crate::domain::reset::{Plan, ResetSpec, Scope, Strategy};
 use crate::error::AppError;
 use crate::format::query_value;
+
+/// A plan as the builder shows it, with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownPlan {
+    pub plan: Plan,
+    pub cli: Option<CliCommand>,
+    pub csv: String,
+    /// Read from Kafka just now (true) or planned in the browser on the last snapshot (false).
+    pub from_kafka: bool,
+}
 
 /// What the plan area shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -423,7 +433,7 @@ fn PlanArea(
             .unwrap_or_default()
     );
     view! {
-        <PlanView shown=(*shown).clone()/>
+        <PlanView plan=shown.plan.clone() from_kafka=shown.from_kafka/>
         {(n_targets > 0).then(|| view! {
             <div class="mt-2">
                 <button type="button" class=format!("{BUTTON} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100") data-testid="show-landing"

@@ -426,9 +426,8 @@ pub fn track(p: &PartitionPlan) -> Track {
 pub fn plan_link(cluster: &str, group: &str, form: &FormInputs) -> String {
     use crate::format::query_value as q;
     let mut link = format!(
-        "/group?cluster={}&id={}&strategy={}",
-        q(cluster),
-        q(group),
+        "{}&strategy={}",
+        crate::format::group_href(cluster, group),
         q(&form.strategy)
     );
     for (key, value) in [

@@ -6,10 +6,9 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::plans::{get_plan, preview_plan};
 use crate::components::error_panel::ErrorPanel;
-use crate::components::plan_view::{DriftTable, PlanView, ShownPlan};
+use crate::components::plan_view::{DriftTable, PlanView};
 use crate::domain::builder::{self, drift, form_of, plan_link};
 use crate::domain::execution::SavedPlan;
-use crate::domain::offsets_csv::export_plan;
 use crate::format::{count, group_href, utc};
 
 #[component]
@@ -32,7 +31,7 @@ pub fn SavedPlanPage() -> impl IntoView {
 
 #[component]
 fn SavedPlanView(saved: SavedPlan) -> impl IntoView {
-    let plan = saved.plan.clone();
+    let plan = saved.plan;
     let spec = plan.spec.clone();
     let form = form_of(&spec);
     let group = spec.groups.first().cloned().unwrap_or_default();
@@ -45,12 +44,6 @@ fn SavedPlanView(saved: SavedPlan) -> impl IntoView {
     // The same spec planned on Kafka as it is now, compared partition by partition with the frozen plan.
     let now = Resource::new(|| (), move |_| preview_plan(now_spec.clone()));
     let frozen = plan.clone();
-    let frozen_view = ShownPlan {
-        csv: export_plan(&plan),
-        plan,
-        cli: None,
-        from_kafka: true,
-    };
     view! {
         <nav class="mb-3 text-sm"><a class="text-indigo-700 hover:underline" href=group_href(&spec.cluster, &group)>"Group page"</a></nav>
         <section class="rounded border border-slate-200 bg-white p-4" aria-labelledby="saved-heading" data-testid="saved-plan">
@@ -113,7 +106,7 @@ fn SavedPlanView(saved: SavedPlan) -> impl IntoView {
 
         <section class="mt-4 rounded border border-slate-200 bg-white p-4" aria-labelledby="frozen-heading">
             <h2 id="frozen-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-500">"The plan as saved"</h2>
-            <PlanView shown=frozen_view/>
+            <PlanView plan=plan from_kafka=true/>
         </section>
     }
     .into_any()
