@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 use app::domain::{GroupPage, GroupState, GroupType};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
-use support::{client_config, create_topic, unique, TestServer};
-
-const LOCAL: &str = "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{bootstrap}\"\n";
+use support::{client_config, create_topic, unique, TestServer, LOCAL};
 
 /// A consumer that stays in its group, polling, until dropped.
 struct LiveMember {

@@ -11,9 +11,8 @@ use app::domain::{GroupDetail, GroupState};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use support::{
     bootstrap, client_config, commit_offsets, create_topic, oracle, unique, LiveMember, TestServer,
+    LOCAL,
 };
-
-const LOCAL: &str = "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{bootstrap}\"\n";
 
 /// (committed, log end, lag, consumer id) per (topic, partition), as strings the way the tool prints them.
 type Rows = BTreeMap<(String, i32), (String, String, String, String)>;

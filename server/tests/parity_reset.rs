@@ -12,10 +12,8 @@ use app::error::AppError;
 use serde_json::json;
 use support::{
     commit_offsets, committed_offsets, create_topic, delete_records, produce_timestamped,
-    run_oracle, unique, TestServer,
+    run_oracle, spec, unique, TestServer, LOCAL,
 };
-
-const LOCAL: &str = "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{bootstrap}\"\n";
 
 /// 2020-09-13T12:26:40Z: the first record's timestamp on p0 and p3.
 const BASE_TS: i64 = 1_600_000_000_000;
@@ -94,15 +92,6 @@ fn rows_of(p: &Preview) -> Rows {
         .flat_map(|g| g.partitions.iter())
         .filter_map(|p| Some((p.topic.clone(), p.partition, p.target?)))
         .collect()
-}
-
-fn spec(group: &str, scope: Scope, strategy: Strategy) -> ResetSpec {
-    ResetSpec {
-        cluster: "local".into(),
-        groups: vec![group.into()],
-        scope,
-        strategy,
-    }
 }
 
 /// Every strategy the tool shares with us, with its CLI arguments.

@@ -10,20 +10,9 @@ use app::domain::reset::{ResetSpec, Scope, Strategy, TopicScope};
 use app::error::AppError;
 use serde_json::json;
 use support::{
-    commit_offsets, committed_offsets, create_topic, produce_timestamped, unique, LiveMember,
-    TestServer,
+    commit_offsets, committed_offsets, create_topic, produce_timestamped, spec, unique, LiveMember,
+    TestServer, LOCAL,
 };
-
-const LOCAL: &str = "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{bootstrap}\"\n";
-
-fn spec(group: &str, scope: Scope, strategy: Strategy) -> ResetSpec {
-    ResetSpec {
-        cluster: "local".into(),
-        groups: vec![group.into()],
-        scope,
-        strategy,
-    }
-}
 
 fn topic_scope(arg: &str) -> Scope {
     Scope::Topics {

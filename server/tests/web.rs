@@ -4,9 +4,7 @@
 
 mod support;
 
-use support::TestServer;
-
-const LOCAL: &str = "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{bootstrap}\"\n";
+use support::{TestServer, LOCAL};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_carry_security_headers_and_a_nonce_that_matches_their_scripts() {

@@ -6,12 +6,26 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use app::domain::reset::{ResetSpec, Scope, Strategy};
 use leptos::prelude::LeptosOptions;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::ClientConfig;
 use rewind_server::config::Config;
 use rewind_server::router;
+
+/// The configuration most tests serve: one cluster, `local`, on the test broker.
+pub const LOCAL: &str = "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{bootstrap}\"\n";
+
+/// A reset of one group on cluster `local`.
+pub fn spec(group: &str, scope: Scope, strategy: Strategy) -> ResetSpec {
+    ResetSpec {
+        cluster: "local".into(),
+        groups: vec![group.into()],
+        scope,
+        strategy,
+    }
+}
 
 /// The broker the tests use; `scripts/test.sh` starts a fresh one and exports this.
 pub fn bootstrap() -> String {
