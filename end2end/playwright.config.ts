@@ -1,9 +1,11 @@
 // Playwright runs Debian's Chromium (never a downloaded browser) against a Rewind server that
-// scripts/test.sh has started on REWIND_URL, over a real Kafka broker seeded with the demo data.
+// scripts/test.sh has started on REWIND_URL, over a real Kafka broker seeded with the demo data, with
+// sign-in on (local users and the test OpenID Connect provider in oidc/provider.mjs).
 import { defineConfig } from '@playwright/test';
 
 export default defineConfig({
   testDir: './tests',
+  globalSetup: './global-setup.ts',
   outputDir: './test-results',
   timeout: 60_000,
   expect: { timeout: 20_000 },
@@ -13,6 +15,8 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: process.env.REWIND_URL ?? 'http://127.0.0.1:3000',
+    // Signed in as the admin test user (global-setup.ts); sign-in specs override it.
+    storageState: 'test-results/.auth/admin.json',
     viewport: { width: 1280, height: 800 },
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',

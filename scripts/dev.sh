@@ -24,5 +24,6 @@ cargo leptos build --release
 # The demo's live member keeps `payments-processor` Stable while the console runs.
 "$CARGO_TARGET_DIR/release/rewind" demo seed --live &
 demo_pid=$!
-echo "dev.sh: serving Rewind on http://127.0.0.1:3000 (Ctrl-C to stop)"
-cargo leptos serve --release
+echo "dev.sh: serving Rewind on http://127.0.0.1:3000 (Ctrl-C to stop), sign-in OFF for this local demo"
+# A local demo: no sign-in (every page shows a banner saying so). See the README to run with sign-in.
+REWIND_INSECURE_NO_AUTH=true cargo leptos serve --release

@@ -76,22 +76,68 @@ grep -q "has a live member" "$RUN_DIR/demo.log" || { echo "demo did not get its 
 scripts/kafka-consumer-groups --bootstrap-server "$REWIND_TEST_BOOTSTRAP" --group '<img src=x onerror=alert(1)>' \
   --topic inventory-events --reset-offsets --to-earliest --execute >/dev/null
 
-phase "Playwright in Debian's Chromium"
+phase "Playwright in Debian's Chromium (sign-in on: local users and a local OpenID Connect provider)"
+TEST_OIDC_PORT=${TEST_OIDC_PORT:-14000}
+# Secrets made per run; scan-secrets.sh checks none of them leaks into pages, wasm or logs.
+rand() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9'; }
+export REWIND_TEST_OIDC_SECRET="oidc-secret-$(rand)"
+export REWIND_E2E_PASSWORD="e2e-password-$(rand)"
+export OIDC_USER_PASSWORD="oidc-user-$(rand)"
+export REWIND_E2E_ADMIN=ada
+(cd end2end && OIDC_PORT=$TEST_OIDC_PORT OIDC_CLIENT_SECRET=$REWIND_TEST_OIDC_SECRET \
+  OIDC_REDIRECT_URI="http://127.0.0.1:$TEST_HTTP_PORT/auth/oidc/callback" exec node oidc/provider.mjs) >"$RUN_DIR/oidc.log" 2>&1 &
+pids+=($!)
 cat >"$RUN_DIR/rewind.toml" <<TOML
+data_dir = "$RUN_DIR/data"
 [[clusters]]
 name = "local"
 bootstrap_servers = "$REWIND_TEST_BOOTSTRAP"
 [[clusters]]
 name = "offline"
 bootstrap_servers = "127.0.0.1:1"
+[[clusters]]
+name = "sasl"
+bootstrap_servers = "$REWIND_TEST_SASL_BOOTSTRAP"
+security_protocol = "SASL_PLAINTEXT"
+sasl_mechanism = "SCRAM-SHA-512"
+sasl_username = "rewind"
+sasl_password_env = "REWIND_TEST_SCRAM_PASSWORD"
+[auth]
+# Plain http on 127.0.0.1 in tests; the default is Secure cookies.
+secure_cookies = false
+[auth.oidc]
+issuer = "http://127.0.0.1:$TEST_OIDC_PORT"
+client_id = "rewind"
+client_secret_env = "REWIND_TEST_OIDC_SECRET"
+redirect_url = "http://127.0.0.1:$TEST_HTTP_PORT/auth/oidc/callback"
+scopes = "openid profile email groups"
+label = "the test identity provider"
+[[auth.grants]]
+role = "admin"
+subjects = ["team:kafka-admins"]
+[[auth.grants]]
+role = "operator"
+subjects = ["team:kafka-operators"]
+[[auth.grants]]
+role = "viewer"
+subjects = ["team:kafka-viewers"]
 TOML
-LEPTOS_OUTPUT_NAME=rewind LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD \
+# Local users, made with the command an operator would use.
+REWIND_NEW_PASSWORD=$REWIND_E2E_PASSWORD "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" users add ada --team kafka-admins
+REWIND_NEW_PASSWORD=$REWIND_E2E_PASSWORD "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" users add vera --team kafka-viewers
+LEPTOS_OUTPUT_NAME=rewind LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD RUST_LOG=info,rewind_server=debug \
   "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" serve --addr "127.0.0.1:$TEST_HTTP_PORT" \
   >"$RUN_DIR/server.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 60); do curl -fsS -o /dev/null "http://127.0.0.1:$TEST_HTTP_PORT/" && break; sleep 0.5; done
+for _ in $(seq 1 60); do curl -fsS -o /dev/null "http://127.0.0.1:$TEST_HTTP_PORT/login" && break; sleep 0.5; done
+for _ in $(seq 1 60); do grep -q "oidc provider listening" "$RUN_DIR/oidc.log" && break; sleep 0.5; done
+grep -q "oidc provider listening" "$RUN_DIR/oidc.log" || { echo "the OpenID Connect test provider did not start" >&2; cat "$RUN_DIR/oidc.log" >&2; exit 1; }
 (cd end2end && REWIND_URL="http://127.0.0.1:$TEST_HTTP_PORT" npx playwright test 2>&1) | tee -a "$RESULTS"
 [[ ${PIPESTATUS[0]} == 0 ]]
+
+phase "no configured secret in the pages, the served wasm or any log of this run"
+bash scripts/scan-secrets.sh "http://127.0.0.1:$TEST_HTTP_PORT" "$RUN_DIR" \
+  "$REWIND_TEST_SCRAM_PASSWORD" "$REWIND_TEST_OIDC_SECRET" "$REWIND_E2E_PASSWORD" "$OIDC_USER_PASSWORD" | tee -a "$RESULTS"
 
 phase "done"
 passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$RESULTS" | awk '{s+=$4} END {print s+0}')

@@ -7,6 +7,7 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::access::Role;
 use crate::domain::execution::ExecuteReport;
 use crate::domain::reset::{MemberRef, Plan, PlanError, Refusal};
 use crate::domain::GroupState;
@@ -88,6 +89,20 @@ pub enum AppError {
         report: Box<ExecuteReport>,
     },
 
+    /// No valid session: sign in first (the session expired, was signed out, or never existed).
+    #[error("You are not signed in, or your session has expired. Sign in again.")]
+    NotSignedIn,
+
+    /// Signed in, but no grant gives the role this needs on this cluster and group.
+    #[error("{user} may not {action} on {}: that needs the {} role there.", match group { Some(g) => format!("group '{g}' of cluster '{cluster}'"), None => format!("cluster '{cluster}'") }, needs.as_str())]
+    Forbidden {
+        user: String,
+        action: String,
+        needs: Role,
+        cluster: String,
+        group: Option<String>,
+    },
+
     #[error("{what} was not found.")]
     NotFound { what: String },
 
@@ -135,6 +150,14 @@ mod tests {
     #[test]
     fn every_variant_round_trips_through_json() {
         let all = vec![
+            AppError::NotSignedIn,
+            AppError::Forbidden {
+                user: "vera".into(),
+                action: "execute a reset".into(),
+                needs: Role::Operator,
+                cluster: "c".into(),
+                group: Some("g".into()),
+            },
             AppError::Refused {
                 reason: "cross-site".into(),
             },

@@ -58,17 +58,22 @@ pub fn App() -> impl IntoView {
         }
     }
 
+    components::session::provide_caller();
+
     view! {
         <Stylesheet id="leptos" href="/pkg/rewind.css"/>
         <Title text="Rewind"/>
         <Router>
+            <components::session::InsecureBanner/>
             <header class="border-b border-slate-200 bg-white">
                 <div class="mx-auto flex max-w-6xl items-center gap-3 px-4 py-3">
                     <a href="/" class="text-lg font-semibold tracking-tight text-slate-900">"Rewind"</a>
                     <span class="hidden text-sm text-slate-500 sm:inline">"Kafka consumer-group replay"</span>
-                    <nav class="ml-auto flex gap-4 text-sm" aria-label="Main">
+                    <nav class="ml-auto flex items-center gap-4 text-sm" aria-label="Main">
                         <a class="text-slate-700 hover:text-indigo-700" href="/">"Groups"</a>
                         <a class="text-slate-700 hover:text-indigo-700" href="/history" data-testid="nav-history">"History"</a>
+                        <a class="text-slate-700 hover:text-indigo-700" href="/audit" data-testid="nav-audit">"Audit"</a>
+                        <components::session::UserBar/>
                     </nav>
                 </div>
             </header>
@@ -78,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/group") view=pages::group::GroupPage/>
                     <Route path=path!("/history") view=pages::history::HistoryPage/>
                     <Route path=path!("/plans/:id") view=pages::saved_plan::SavedPlanPage/>
+                    <Route path=path!("/audit") view=pages::audit::AuditPage/>
                 </Routes>
             </main>
         </Router>

@@ -1,5 +1,6 @@
 // Execute, verify and undo from the group page; an active group is refused naming its member; bad input.
 import { expect, test } from '@playwright/test';
+import { ADMIN_STATE } from '../global-setup';
 import { describeOffsets } from './kafka';
 import { executeWithConfirmation, openGroup, waitForSnapshot } from './helpers';
 
@@ -49,7 +50,7 @@ test('execute a shift-by after confirming, verify it, and undo to the exact prev
 
   // History shows who, what, and the before / after of each partition.
   const row = page.getByTestId('history-row').first();
-  await expect(row).toContainText('local operator');
+  await expect(row).toContainText(process.env.REWIND_E2E_ADMIN ?? 'ada');
   await expect(row).toContainText('shift-by');
   await row.getByTestId('history-details').click();
   await expect(page.getByTestId('execution-details')).toContainText('shift-by -100 on all topics');
@@ -120,7 +121,8 @@ test('a plan link opened in a fresh browser reproduces the plan', async ({ page,
   const link = await page.getByTestId('plan-link').getAttribute('href');
 
   // Another browser: no shared storage, only the link.
-  const other = await browser.newContext();
+  // Another person's browser, signed in as well.
+  const other = await browser.newContext({ storageState: ADMIN_STATE });
   const fresh = await other.newPage();
   await fresh.goto(new URL(link!, page.url()).toString());
   await expect(fresh.getByTestId('strategy')).toHaveValue('to-offset');

@@ -1,5 +1,6 @@
 // A saved plan keeps its inputs and preview at /plans/{id} and shows the drift once a consumer commits.
 import { expect, test } from '@playwright/test';
+import { ADMIN_STATE } from '../global-setup';
 import { commitOffsets, consume } from './kafka';
 import { openGroup, waitForSnapshot } from './helpers';
 
@@ -24,7 +25,8 @@ test('a saved plan shows drift after a consumer commits', async ({ page, browser
   consume('e2e-saved', 'orders', 20);
 
   // Opened later, in another browser: the frozen plan is unchanged and the drift is shown.
-  const other = await browser.newContext();
+  // Another person's browser, signed in as well.
+  const other = await browser.newContext({ storageState: ADMIN_STATE });
   const fresh = await other.newPage();
   await fresh.goto(new URL(href, page.url()).toString());
   await expect(fresh.getByTestId('drift-summary')).toContainText('moved since the plan was saved');

@@ -20,6 +20,8 @@
 //! `REWIND_<NAME>_BOOTSTRAP_SERVERS`, `REWIND_<NAME>_SECURITY_PROTOCOL`, `REWIND_<NAME>_SASL_MECHANISM`,
 //! `REWIND_<NAME>_SASL_USERNAME`, `REWIND_<NAME>_SASL_PASSWORD`.
 //! `REWIND_DATA_DIR` overrides `data_dir`. With no file at all: one cluster `local` at 127.0.0.1:9092.
+//! The `[auth]` section (users, OIDC, proxy header, grants) is described in the README's "Sign-in and
+//! roles"; its OIDC client secret, like every secret, is read from the environment.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -42,6 +44,8 @@ pub enum ConfigError {
     Cluster { cluster: String, problem: String },
     #[error("no cluster is configured")]
     NoClusters,
+    #[error("[auth]: {problem}")]
+    Auth { problem: String },
 }
 
 /// A value that must never be printed: `Debug` shows only that it is set.
@@ -124,6 +128,139 @@ struct ConfigFile {
     data_dir: Option<PathBuf>,
     #[serde(default)]
     clusters: Vec<ClusterFile>,
+    #[serde(default)]
+    auth: AuthFile,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AuthFile {
+    session_hours: Option<u64>,
+    secure_cookies: Option<bool>,
+    #[serde(default)]
+    users: Vec<UserFile>,
+    oidc: Option<OidcFile>,
+    proxy: Option<ProxyFile>,
+    #[serde(default)]
+    grants: Vec<GrantFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserFile {
+    name: String,
+    password_hash: String,
+    #[serde(default)]
+    teams: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OidcFile {
+    issuer: String,
+    client_id: String,
+    client_secret_env: String,
+    redirect_url: String,
+    #[serde(default = "default_oidc_scopes")]
+    scopes: String,
+    #[serde(default = "default_groups_claim")]
+    groups_claim: String,
+    #[serde(default = "default_name_claim")]
+    name_claim: String,
+    #[serde(default = "default_oidc_label")]
+    label: String,
+}
+
+fn default_oidc_scopes() -> String {
+    "openid profile email".into()
+}
+fn default_groups_claim() -> String {
+    "groups".into()
+}
+fn default_name_claim() -> String {
+    "preferred_username".into()
+}
+fn default_oidc_label() -> String {
+    "single sign-on".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProxyFile {
+    user_header: String,
+    groups_header: Option<String>,
+    trusted_addresses: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GrantFile {
+    role: app::domain::access::Role,
+    /// `user:<name>` or `team:<group>` (an OIDC group claim, proxy group or local user's team), or `*`.
+    subjects: Vec<String>,
+    #[serde(default = "any")]
+    clusters: String,
+    #[serde(default = "any")]
+    groups: String,
+}
+
+fn any() -> String {
+    "*".into()
+}
+
+/// How people sign in and what they may do; see the README's "Sign-in and roles".
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// `--insecure-no-auth`: no sign-in, everyone is admin, every page says so.
+    pub insecure_no_auth: bool,
+    pub session_ttl_ms: i64,
+    /// Cookies marked `Secure` (default): off only for plain-http development.
+    pub secure_cookies: bool,
+    pub users: Vec<ConfigUser>,
+    pub oidc: Option<OidcConfig>,
+    pub proxy: Option<ProxyConfig>,
+    pub grants: Vec<GrantRule>,
+}
+
+impl AuthConfig {
+    /// Whether any way to sign in is configured.
+    pub fn has_sign_in(&self) -> bool {
+        !self.users.is_empty() || self.oidc.is_some() || self.proxy.is_some()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigUser {
+    pub name: String,
+    pub password_hash: String,
+    pub teams: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub redirect_url: String,
+    pub scopes: String,
+    pub groups_claim: String,
+    pub name_claim: String,
+    /// The sign-in button's text: "Sign in with {label}".
+    pub label: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProxyConfig {
+    pub user_header: String,
+    pub groups_header: Option<String>,
+    pub trusted: Vec<ipnet::IpNet>,
+}
+
+/// A role for the subjects it names, on the clusters and groups its globs match.
+#[derive(Debug, Clone)]
+pub struct GrantRule {
+    pub subjects: Vec<String>,
+    pub grant: app::domain::access::Grant,
 }
 
 fn default_bootstrap() -> String {
@@ -149,6 +286,7 @@ pub struct ClusterConfig {
 pub struct Config {
     pub data_dir: PathBuf,
     pub clusters: Vec<ClusterConfig>,
+    pub auth: AuthConfig,
 }
 
 impl Config {
@@ -289,8 +427,115 @@ impl Config {
             .map(PathBuf::from)
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from(".rewind"));
-        Ok(Self { data_dir, clusters })
+        let auth = resolve_auth(file.auth, env)?;
+        Ok(Self {
+            data_dir,
+            clusters,
+            auth,
+        })
     }
+}
+
+fn resolve_auth(
+    file: AuthFile,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<AuthConfig, ConfigError> {
+    let bad = |problem: String| ConfigError::Auth { problem };
+    let mut users = Vec::new();
+    for u in file.users {
+        if !u.password_hash.starts_with("$argon2") {
+            return Err(bad(format!(
+                "user '{}': password_hash must be an Argon2 PHC string (make one with `rewind users hash`)",
+                u.name
+            )));
+        }
+        users.push(ConfigUser {
+            name: u.name,
+            password_hash: u.password_hash,
+            teams: u.teams,
+        });
+    }
+    let oidc = match file.oidc {
+        Some(o) => {
+            let secret = env(&o.client_secret_env)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    bad(format!(
+                        "oidc.client_secret_env names {}, which is not set",
+                        o.client_secret_env
+                    ))
+                })?;
+            if !o.scopes.split_whitespace().any(|s| s == "openid") {
+                return Err(bad("oidc.scopes must include openid".into()));
+            }
+            Some(OidcConfig {
+                issuer: o.issuer.trim_end_matches('/').to_owned(),
+                client_id: o.client_id,
+                client_secret: Secret::new(secret),
+                redirect_url: o.redirect_url,
+                scopes: o.scopes,
+                groups_claim: o.groups_claim,
+                name_claim: o.name_claim,
+                label: o.label,
+            })
+        }
+        None => None,
+    };
+    let proxy = match file.proxy {
+        Some(p) => {
+            let mut trusted = Vec::new();
+            for a in &p.trusted_addresses {
+                let net = a
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| a.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        bad(format!(
+                            "proxy.trusted_addresses: '{a}' is not an address or CIDR"
+                        ))
+                    })?;
+                trusted.push(net);
+            }
+            if trusted.is_empty() {
+                return Err(bad(
+                    "proxy.trusted_addresses is empty: the header would be trusted from nobody"
+                        .into(),
+                ));
+            }
+            Some(ProxyConfig {
+                user_header: p.user_header,
+                groups_header: p.groups_header,
+                trusted,
+            })
+        }
+        None => None,
+    };
+    let mut grants = Vec::new();
+    for g in file.grants {
+        for s in &g.subjects {
+            if s != "*" && !s.starts_with("user:") && !s.starts_with("team:") {
+                return Err(bad(format!(
+                    "grant subject '{s}' must be user:<name>, team:<group> or *"
+                )));
+            }
+        }
+        grants.push(GrantRule {
+            subjects: g.subjects,
+            grant: app::domain::access::Grant {
+                role: g.role,
+                clusters: g.clusters,
+                groups: g.groups,
+            },
+        });
+    }
+    Ok(AuthConfig {
+        insecure_no_auth: false,
+        session_ttl_ms: file.session_hours.unwrap_or(8).clamp(1, 24 * 30) as i64 * 3_600_000,
+        secure_cookies: file.secure_cookies.unwrap_or(true),
+        users,
+        oidc,
+        proxy,
+        grants,
+    })
 }
 
 /// `my-cluster.eu` -> `MY_CLUSTER_EU`.

@@ -3,6 +3,7 @@
 //!
 //! The `rewind` binary is a thin CLI over this; integration tests build the same router in-process.
 
+pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod kafka;

@@ -30,6 +30,14 @@ enum Command {
     Serve {
         #[arg(long)]
         addr: Option<SocketAddr>,
+        /// No sign-in: anyone who reaches the console is admin, and every page says so. Local demos only.
+        #[arg(long, env = "REWIND_INSECURE_NO_AUTH")]
+        insecure_no_auth: bool,
+    },
+    /// Local users who sign in with a password.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
     },
     /// Demo data on a development broker.
     Demo {
@@ -52,6 +60,78 @@ enum DemoCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a user in the store (or replace their password and teams). The password is read from
+    /// REWIND_NEW_PASSWORD if set, else from the first line of standard input.
+    Add {
+        name: String,
+        /// A team the user belongs to, for `team:<name>` grants; repeatable.
+        #[arg(long = "team")]
+        teams: Vec<String>,
+    },
+    /// Print the Argon2 hash of a password (read as for `add`), for a `[[auth.users]]` entry.
+    Hash,
+}
+
+/// The new password: from the environment for scripts, else one line of stdin (never an argument,
+/// which `ps` would show).
+fn read_new_password() -> Result<String, String> {
+    let pw = match std::env::var("REWIND_NEW_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| format!("cannot read the password: {e}"))?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    if pw.chars().count() < 12 {
+        return Err("the password must have at least 12 characters".into());
+    }
+    Ok(pw)
+}
+
+async fn users(config: &Config, command: UsersCommand) -> Result<(), String> {
+    use rewind_server::auth::password;
+    use rewind_server::store::{LocalUser, SqliteStore, Store};
+    let pw = read_new_password()?;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+        .await
+        .map_err(|e| e.to_string())??;
+    match command {
+        UsersCommand::Hash => {
+            println!("{hash}");
+            Ok(())
+        }
+        UsersCommand::Add { name, teams } => {
+            if name.trim().is_empty() || name.contains(char::is_control) {
+                return Err("the user name must be non-empty text".into());
+            }
+            let store =
+                SqliteStore::open(&config.data_dir.join("rewind.db")).map_err(|e| e.to_string())?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64);
+            store
+                .put_user(LocalUser {
+                    name: name.clone(),
+                    password_hash: hash,
+                    teams,
+                    created_at_ms: now,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "user '{name}' saved in {}",
+                config.data_dir.join("rewind.db").display()
+            );
+            Ok(())
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -60,15 +140,26 @@ async fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
-    let config = match Config::load(cli.config.as_deref()) {
+    let mut config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("rewind: {e}");
             return ExitCode::from(2);
         }
     };
-    let result = match cli.command.unwrap_or(Command::Serve { addr: None }) {
-        Command::Serve { addr } => serve(config, addr).await,
+    let default = Command::Serve {
+        addr: None,
+        insecure_no_auth: false,
+    };
+    let result = match cli.command.unwrap_or(default) {
+        Command::Serve {
+            addr,
+            insecure_no_auth,
+        } => {
+            config.auth.insecure_no_auth = insecure_no_auth;
+            serve(config, addr).await
+        }
+        Command::Users { command } => users(&config, command).await,
         Command::Demo {
             command: DemoCommand::Seed { cluster, live },
         } => demo::run(&config, &cluster, live)
@@ -96,16 +187,22 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
         leptos.site_addr = addr;
     }
     let addr = leptos.site_addr;
-    let services = router::services(&config).map_err(|e| e.to_string())?;
-    let app = router::build(leptos, services);
+    let wired = router::services(&config).map_err(|e| e.to_string())?;
+    if config.auth.insecure_no_auth {
+        tracing::warn!("sign-in is OFF (--insecure-no-auth): anyone who reaches {addr} can reset consumer groups");
+    }
+    let app = router::build(leptos, wired);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!(%addr, clusters = config.clusters.len(), "Rewind is serving on http://{addr}");
-    axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("server error: {e}"))
 }
 
 async fn shutdown_signal() {

@@ -8,10 +8,11 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
+use crate::auth::Auth;
 use crate::config::Config;
 use crate::kafka::{GatewayError, KafkaGateway};
-use crate::reset::{FaultPauses, LocalOperator, ResetService};
-use crate::store::{SqliteStore, StoreError};
+use crate::reset::{FaultPauses, ResetService};
+use crate::store::{SqliteStore, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -19,36 +20,76 @@ pub enum StartError {
     Kafka(#[from] GatewayError),
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
+    #[error("no way to sign in is configured: add [[auth.users]], [auth.oidc] or [auth.proxy] to the config (see the README), or run with --insecure-no-auth for a local demo")]
+    NoSignIn,
+}
+
+/// The services server functions use, and the sign-in that guards them.
+#[derive(Clone)]
+pub struct Wired {
+    pub services: Services,
+    pub auth: Arc<Auth>,
+}
+
+/// The audit trail as server functions read it.
+struct StoreAudit(Arc<dyn Store>);
+
+impl app::api::ports::AuditLog for StoreAudit {
+    fn entries(
+        &self,
+        filter: app::domain::audit::AuditFilter,
+    ) -> app::api::ports::BoxFuture<'_, app::error::AppResult<Vec<app::domain::audit::AuditEntry>>>
+    {
+        Box::pin(async move {
+            self.0.audit_entries(filter).await.map_err(|e| {
+                tracing::error!(error = %e, "cannot read the audit trail");
+                app::error::AppError::Internal {
+                    reference: "audit-read".into(),
+                }
+            })
+        })
+    }
 }
 
 /// Services for `config`: one Kafka client per cluster and the store, created once and shared by every
 /// request. Executions a crash left pending are resolved in the background from here on.
 /// Must be called within a Tokio runtime.
-pub fn services(config: &Config) -> Result<Services, StartError> {
+pub fn services(config: &Config) -> Result<Wired, StartError> {
     services_with(config, Arc::new(KafkaGateway::new(config)?))
 }
 
 /// As `services`, over a gateway built by the caller (benchmarks turn its statistics on).
-pub fn services_with(config: &Config, gateway: Arc<KafkaGateway>) -> Result<Services, StartError> {
-    let store = Arc::new(SqliteStore::open(&config.data_dir.join("rewind.db"))?);
+pub fn services_with(config: &Config, gateway: Arc<KafkaGateway>) -> Result<Wired, StartError> {
+    if !config.auth.insecure_no_auth && !config.auth.has_sign_in() {
+        return Err(StartError::NoSignIn);
+    }
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("rewind.db"))?);
     let resets = Arc::new(ResetService::new(
         gateway.clone(),
-        store,
+        store.clone(),
         FaultPauses::from_env(),
     ));
     resets.spawn_recovery();
-    Ok(Services {
-        kafka: gateway,
-        resets,
-        auth: Arc::new(LocalOperator {
-            name: "local operator".into(),
-        }),
+    let auth = Arc::new(Auth::new(
+        config.auth.clone(),
+        store.clone(),
+        "/pkg/rewind.css".into(),
+    ));
+    Ok(Wired {
+        services: Services {
+            kafka: gateway,
+            resets,
+            auth: auth.clone(),
+            audit: Arc::new(StoreAudit(store)),
+        },
+        auth,
     })
 }
 
 /// The whole HTTP surface. Server functions and pages get `services` through Leptos context.
-pub fn build(leptos_options: LeptosOptions, services: Services) -> Router {
+pub fn build(leptos_options: LeptosOptions, wired: Wired) -> Router {
     let routes = generate_route_list(App);
+    let Wired { services, auth } = wired;
     let context = move || provide_context(services.clone());
     Router::new()
         .leptos_routes_with_context(&leptos_options, routes, context, {
@@ -57,6 +98,11 @@ pub fn build(leptos_options: LeptosOptions, services: Services) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
+        .merge(crate::auth::routes(auth.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            crate::auth::middleware,
+        ))
         .layer(axum::middleware::from_fn(crate::web::same_origin))
         .layer(axum::middleware::from_fn(crate::web::security_headers))
         .layer(crate::web::body_limit())

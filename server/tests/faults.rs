@@ -49,7 +49,13 @@ impl Child {
         cmd.current_dir(workspace())
             .arg("--config")
             .arg(&config)
-            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            // These tests are about crashes, not sign-in.
+            .args([
+                "serve",
+                "--insecure-no-auth",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+            ])
             .env("REWIND_DATA_DIR", data_dir)
             .env("RUST_LOG", "warn")
             .kill_on_drop(true);

@@ -152,7 +152,7 @@ async fn execute_verifies_and_undo_restores_exactly_including_partitions_without
         .call_json("executions/get", json!({ "id": e.id }))
         .await;
     let full: Execution = serde_json::from_value(full).expect("execution");
-    assert_eq!(full.actor, "local operator");
+    assert_eq!(full.actor, "anonymous (sign-in off)");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,10 +5,17 @@ use leptos::prelude::*;
 use crate::domain::ClusterSummary;
 use crate::error::AppError;
 
-/// The configured clusters, without credentials.
+/// The configured clusters the caller may see, without credentials.
 #[server(endpoint = "clusters/list")]
 pub async fn list_clusters() -> Result<Vec<ClusterSummary>, AppError> {
-    Ok(crate::api::ports::services()?.kafka.clusters())
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    let caller = s.auth.caller()?;
+    Ok(s.kafka
+        .clusters()
+        .into_iter()
+        .filter(|c| caller.may(Action::View, &c.name, None))
+        .collect())
 }
 
 /// The cluster a page names, or the first configured one when it names none.

@@ -18,13 +18,10 @@ pub async fn execute_plan(
 ) -> Result<ExecuteReport, AppError> {
     use crate::api::ports::{services, Action};
     let s = services()?;
-    let mut actor = None;
-    for g in &spec.groups {
-        actor = Some(s.auth.authorize(Action::Execute, &spec.cluster, Some(g))?);
+    if spec.groups.is_empty() {
+        return Err(crate::domain::reset::PlanError::NoGroup.into());
     }
-    let actor = actor.ok_or(AppError::Plan {
-        error: crate::domain::reset::PlanError::NoGroup,
-    })?;
+    let actor = crate::api::plans::authorize_groups(&s, Action::Execute, &spec)?;
     s.resets.execute(spec, fingerprint, at_ms, actor).await
 }
 

@@ -16,27 +16,37 @@ pub async fn list_groups(
     #[server(default)] page: u32,
     #[server(default)] page_size: u32,
 ) -> Result<GroupPage, AppError> {
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    s.auth.authorize(Action::View, &cluster, None)?;
+    // Only groups some grant on this cluster covers are listed, counted and paged.
+    let visible = s
+        .auth
+        .caller()?
+        .grants
+        .into_iter()
+        .filter(|g| crate::domain::access::glob_match(&g.clusters, &cluster))
+        .map(|g| g.groups)
+        .collect();
     let query = crate::domain::GroupQuery {
         search,
         state,
         sort,
         page,
         page_size,
+        visible: Some(visible),
     };
-    crate::api::ports::services()?
-        .kafka
-        .list_groups(&cluster, query)
-        .await
+    s.kafka.list_groups(&cluster, query).await
 }
 
 /// Where group `group` of `cluster` stands: members and, per partition, committed offset, log start,
 /// log end and lag.
 #[server(endpoint = "groups/describe")]
 pub async fn describe_group(cluster: String, group: String) -> Result<GroupDetail, AppError> {
-    crate::api::ports::services()?
-        .kafka
-        .describe_group(&cluster, &group)
-        .await
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    s.auth.authorize(Action::View, &cluster, Some(&group))?;
+    s.kafka.describe_group(&cluster, &group).await
 }
 
 /// Total lag and topics of `groups` on `cluster` (at most one page of them), in the order given: one
@@ -51,8 +61,10 @@ pub async fn group_lags(cluster: String, groups: Vec<String>) -> Result<Vec<Grou
             groups.len()
         )));
     }
-    crate::api::ports::services()?
-        .kafka
-        .group_lags(&cluster, groups)
-        .await
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    for g in &groups {
+        s.auth.authorize(Action::View, &cluster, Some(g))?;
+    }
+    s.kafka.group_lags(&cluster, groups).await
 }

@@ -1,5 +1,6 @@
 //! Server functions, one module per resource. Each is thin: it finds the service in context and calls it.
 
+pub mod access;
 pub mod clusters;
 pub mod executions;
 pub mod groups;

@@ -28,10 +28,7 @@ pub async fn preview_plan(spec: ResetSpec) -> Result<Preview, AppError> {
 pub async fn save_plan(spec: ResetSpec) -> Result<SavedPlan, AppError> {
     use crate::api::ports::{services, Action};
     let s = services()?;
-    let mut actor = s.auth.authorize(Action::SavePlan, &spec.cluster, None)?;
-    for g in &spec.groups {
-        actor = s.auth.authorize(Action::SavePlan, &spec.cluster, Some(g))?;
-    }
+    let actor = authorize_groups(&s, Action::SavePlan, &spec)?;
     s.resets.save_plan(spec, actor).await
 }
 
@@ -79,4 +76,35 @@ pub async fn landing_records(
         )));
     }
     s.resets.landing_records(cluster, targets).await
+}
+
+/// Deletes a saved plan; its link stops working. Executions made from it keep their records.
+#[server(endpoint = "plans/delete", input = Json)]
+pub async fn delete_plan(id: String) -> Result<(), AppError> {
+    use crate::api::ports::{services, Action};
+    let s = services()?;
+    let plan = s.resets.saved_plan(id.clone()).await?;
+    let actor = authorize_groups(&s, Action::DeletePlan, &plan.plan.spec)?;
+    s.resets.delete_plan(id, actor).await
+}
+
+/// The caller if they may do `action` on every group of `spec` (on the cluster when it names none).
+#[cfg(feature = "ssr")]
+pub(crate) fn authorize_groups(
+    s: &crate::api::ports::Services,
+    action: crate::api::ports::Action,
+    spec: &ResetSpec,
+) -> Result<crate::api::ports::Actor, AppError> {
+    match spec.groups.as_slice() {
+        [] => s.auth.authorize(action, &spec.cluster, None),
+        groups => {
+            let mut actor = None;
+            for g in groups {
+                actor = Some(s.auth.authorize(action, &spec.cluster, Some(g))?);
+            }
+            actor.ok_or(AppError::Internal {
+                reference: "no-group".into(),
+            })
+        }
+    }
 }

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::execution::{
     DeleteOffsetsReport, ExecuteReport, Execution, ExecutionSummary, Preview, SavedPlan,
 };
@@ -39,25 +40,24 @@ pub trait KafkaReader: Send + Sync + 'static {
     ) -> BoxFuture<'a, AppResult<GroupDetail>>;
 }
 
-/// What a caller wants to do, for the authorisation check every mutating server function makes first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Read plans and history.
-    View,
-    Preview,
-    SavePlan,
-    Execute,
-    DeleteOffsets,
-}
+pub use crate::domain::access::Action;
+use crate::domain::access::Caller;
 
-/// Who is calling. Until sign-in exists every caller is the configured local operator.
+/// Who is calling, as executions and the audit record them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub name: String,
+    /// The client address the request came from, for the audit.
+    pub source: String,
 }
 
+/// The request's signed-in caller and the role check every server function makes before any work.
 pub trait Authorizer: Send + Sync + 'static {
-    /// The caller, if they may do `action` on `group` of `cluster`; `NotAuthorised` otherwise.
+    /// The caller of this request; `NotSignedIn` without a valid session.
+    fn caller(&self) -> AppResult<Caller>;
+
+    /// The caller, if they may do `action` on `group` of `cluster`; `Forbidden` otherwise (and a
+    /// refused change is audited).
     fn authorize(&self, action: Action, cluster: &str, group: Option<&str>) -> AppResult<Actor>;
 }
 
@@ -84,6 +84,7 @@ pub trait Resets: Send + Sync + 'static {
     /// Previews `spec` and stores the plan under a new id.
     fn save_plan(&self, spec: ResetSpec, actor: Actor) -> BoxFuture<'_, AppResult<SavedPlan>>;
     fn saved_plan(&self, id: String) -> BoxFuture<'_, AppResult<SavedPlan>>;
+    fn delete_plan(&self, id: String, actor: Actor) -> BoxFuture<'_, AppResult<()>>;
     /// The first record at or after each `(topic, partition, offset)`, with short key and value previews.
     fn landing_records(
         &self,
@@ -102,12 +103,18 @@ pub trait Resets: Send + Sync + 'static {
     ) -> BoxFuture<'_, AppResult<DeleteOffsetsReport>>;
 }
 
+/// The audit trail, newest first.
+pub trait AuditLog: Send + Sync + 'static {
+    fn entries(&self, filter: AuditFilter) -> BoxFuture<'_, AppResult<Vec<AuditEntry>>>;
+}
+
 /// Everything a server function may use, provided once per request through Leptos context.
 #[derive(Clone)]
 pub struct Services {
     pub kafka: Arc<dyn KafkaReader>,
     pub resets: Arc<dyn Resets>,
     pub auth: Arc<dyn Authorizer>,
+    pub audit: Arc<dyn AuditLog>,
 }
 
 /// The services of this request. Missing context is a wiring bug on the server, not a user error,

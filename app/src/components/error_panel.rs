@@ -20,6 +20,8 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::Drift { .. } => "Offsets changed since the preview",
         AppError::ExecutionInProgress { .. } => "Another reset is running",
         AppError::ExecutionFailed { .. } => "Execution failed",
+        AppError::NotSignedIn => "Not signed in",
+        AppError::Forbidden { .. } => "Not allowed",
         AppError::NotFound { .. } => "Not found",
         AppError::Internal { .. } => "Server error",
         AppError::Transport { .. } => "Request failed",

@@ -6,5 +6,6 @@ pub mod history;
 pub mod plan_form;
 pub mod plan_view;
 pub mod reset_panel;
+pub mod session;
 pub mod state_badge;
 pub mod table;

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod access;
+pub mod audit;
 pub mod builder;
 pub mod execution;
 pub mod offsets_csv;
@@ -142,6 +144,10 @@ pub struct GroupQuery {
     /// Zero-based.
     pub page: u32,
     pub page_size: u32,
+    /// Group-id globs the caller may see (`None`: all). Set by the server from the caller's grants,
+    /// never taken from the request.
+    #[serde(skip)]
+    pub visible: Option<Vec<String>>,
 }
 
 impl GroupQuery {
@@ -153,6 +159,15 @@ impl GroupQuery {
             0 => Self::DEFAULT_PAGE_SIZE,
             n => n.min(Self::MAX_PAGE_SIZE),
         }
+    }
+
+    /// Whether the caller may see `group_id` at all.
+    pub fn visible(&self, group_id: &str) -> bool {
+        self.visible.as_ref().is_none_or(|globs| {
+            globs
+                .iter()
+                .any(|g| crate::domain::access::glob_match(g, group_id))
+        })
     }
 
     pub fn matches(&self, group_id: &str, state: GroupState) -> bool {

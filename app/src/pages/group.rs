@@ -6,8 +6,10 @@ use leptos_router::hooks::use_query_map;
 use crate::api::groups::describe_group;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::reset_panel::ResetPanel;
+use crate::components::session::IfAllowed;
 use crate::components::state_badge::StateBadge;
 use crate::components::table::{col, num, Col, TableHead};
+use crate::domain::access::Action;
 use crate::domain::{GroupDetail, GroupMember};
 use crate::error::AppError;
 use crate::format::{count, int, opt_duration, opt_int, query_value, utc};
@@ -49,12 +51,31 @@ pub fn GroupPage() -> impl IntoView {
         // Outside the transition: a refresh of the group above keeps the plan being built here.
         {move || {
             let (cluster, id) = target.get();
-            id.map(|group| view! {
-                <ResetPanel cluster group on_executed=Callback::new(move |()| detail.refetch())/>
+            id.map(|group| {
+                let (c, g) = (cluster.clone(), group.clone());
+                view! {
+                    // Viewers get no builder: previews, plans and executes need the operator role.
+                    <IfAllowed action=Action::Preview cluster=cluster.clone() group=group.clone()
+                        fallback=move || view! { <ReadOnlyNote cluster=c.clone() group=g.clone()/> }>
+                        <ResetPanel cluster=cluster.clone() group=group.clone() on_executed=Callback::new(move |()| detail.refetch())/>
+                    </IfAllowed>
+                }
             })
         }}
     }
     .into_any()
+}
+
+#[component]
+fn ReadOnlyNote(cluster: String, group: String) -> impl IntoView {
+    view! {
+        <section class="mt-6 rounded border border-slate-200 bg-white p-4 text-sm text-slate-700" data-testid="read-only">
+            <h2 class="font-semibold text-slate-900">"Read-only access"</h2>
+            <p class="mt-1">{format!(
+                "You may view group '{group}' of cluster '{cluster}'. Previewing, saving and executing resets needs the operator role there; ask an admin of this Rewind."
+            )}</p>
+        </section>
+    }
 }
 
 #[component]

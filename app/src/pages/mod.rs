@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod audit;
 pub mod group;
 pub mod history;
 pub mod home;

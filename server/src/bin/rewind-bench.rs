@@ -66,7 +66,9 @@ async fn main() -> BenchResult<()> {
             args.bootstrap
         ),
     )?;
-    let config = Config::load(Some(&path))?;
+    let mut config = Config::load(Some(&path))?;
+    // The benchmark measures Kafka reads, not sign-in.
+    config.auth.insecure_no_auth = true;
     let cluster = config.clusters[0].clone();
 
     println!(
@@ -89,7 +91,12 @@ async fn main() -> BenchResult<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app.into_make_service()).await {
+        if let Err(e) = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        {
             eprintln!("server stopped: {e}");
         }
     });

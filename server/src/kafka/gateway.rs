@@ -350,6 +350,7 @@ impl KafkaGateway {
                         g.simple,
                     )
                 })
+                .filter(|g| query.visible(&g.0))
                 .collect();
             all.sort_by(|a, b| a.0.cmp(&b.0));
             let mut counts: BTreeMap<GroupState, u32> = BTreeMap::new();

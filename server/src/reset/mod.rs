@@ -436,8 +436,10 @@ impl ResetService {
         self.finish_with_retries(id, status, &partitions, &message, finished_at_ms)
             .await?;
         self.audit(AuditEntry {
+            id: 0,
             at_ms: finished_at_ms,
             actor: actor.name.clone(),
+            source: actor.source.clone(),
             action: if undo_of.is_some() { "undo" } else { "execute" }.into(),
             cluster: Some(cluster.clone()),
             group: Some(g.group.clone()),
@@ -445,7 +447,16 @@ impl ResetService {
                 "execution": id,
                 "undo_of": undo_of,
                 "strategy": plan.spec.strategy.name(),
-                "partitions": partitions.len(),
+                "spec": plan.spec,
+                "message": message,
+                "offsets": partitions.iter().map(|p| serde_json::json!({
+                    "topic": p.topic,
+                    "partition": p.partition,
+                    "before": p.before,
+                    "target": p.target,
+                    "after": p.after,
+                    "error": p.error,
+                })).collect::<Vec<_>>(),
             }),
             result: status.as_str().into(),
         })
@@ -666,8 +677,10 @@ impl ResetService {
                 .await
                 .map_err(|e| e.to_string())?;
             self.audit(AuditEntry {
+                id: 0,
                 at_ms: now_ms(),
                 actor: "rewind (start-up recovery)".into(),
+                source: "server".into(),
                 action: "resolve-pending".into(),
                 cluster: Some(e.cluster.clone()),
                 group: Some(e.group.clone()),
@@ -806,7 +819,31 @@ impl Resets for ResetService {
         at_ms: Option<i64>,
         actor: Actor,
     ) -> BoxFuture<'_, AppResult<ExecuteReport>> {
-        Box::pin(self.execute_impl(spec, fingerprint, at_ms, actor))
+        Box::pin(async move {
+            let (cluster, group) = (spec.cluster.clone(), spec.groups.join(", "));
+            let strategy = spec.strategy.name();
+            let result = self
+                .execute_impl(spec, fingerprint, at_ms, actor.clone())
+                .await;
+            // Executions that ran are audited with their offsets; one refused before it ran is too.
+            if let Err(e) = &result {
+                if !matches!(e, AppError::ExecutionFailed { .. }) {
+                    self.audit(AuditEntry {
+                        id: 0,
+                        at_ms: now_ms(),
+                        actor: actor.name,
+                        source: actor.source,
+                        action: "execute".into(),
+                        cluster: Some(cluster),
+                        group: Some(group),
+                        detail: serde_json::json!({ "strategy": strategy, "error": e.to_string() }),
+                        result: format!("refused: {}", error_kind(e)),
+                    })
+                    .await;
+                }
+            }
+            result
+        })
     }
 
     fn landing_records(
@@ -863,8 +900,10 @@ impl Resets for ResetService {
                 .await
                 .map_err(store_error("save-plan"))?;
             self.audit(AuditEntry {
+                id: 0,
                 at_ms: saved.created_at_ms,
                 actor: actor.name,
+                source: actor.source,
                 action: "save-plan".into(),
                 cluster: Some(spec.cluster.clone()),
                 group: spec.groups.first().cloned(),
@@ -873,6 +912,34 @@ impl Resets for ResetService {
             })
             .await;
             Ok(saved)
+        })
+    }
+
+    fn delete_plan(&self, id: String, actor: Actor) -> BoxFuture<'_, AppResult<()>> {
+        Box::pin(async move {
+            let plan = self.saved_plan(id.clone()).await?;
+            let deleted = self
+                .store
+                .delete_plan(id.clone())
+                .await
+                .map_err(store_error("delete-plan"))?;
+            self.audit(AuditEntry {
+                id: 0,
+                at_ms: now_ms(),
+                actor: actor.name,
+                source: actor.source,
+                action: "delete-plan".into(),
+                cluster: Some(plan.plan.spec.cluster.clone()),
+                group: plan.plan.spec.groups.first().cloned(),
+                detail: serde_json::json!({
+                    "plan": id,
+                    "created_by": plan.created_by,
+                    "spec": plan.plan.spec,
+                }),
+                result: if deleted { "deleted" } else { "already gone" }.into(),
+            })
+            .await;
+            Ok(())
         })
     }
 
@@ -1005,8 +1072,10 @@ impl ResetService {
             .filter(|p| p.error.is_some())
             .count();
         self.audit(AuditEntry {
+            id: 0,
             at_ms: now_ms(),
             actor: actor.name,
+            source: actor.source,
             action: "delete-offsets".into(),
             cluster: Some(cluster),
             group: Some(group),
@@ -1035,22 +1104,12 @@ fn plan_id() -> String {
     id
 }
 
-/// Authorisation until sign-in exists (issue 6): everyone is the configured local operator.
-pub struct LocalOperator {
-    pub name: String,
-}
-
-impl app::api::ports::Authorizer for LocalOperator {
-    fn authorize(
-        &self,
-        _action: app::api::ports::Action,
-        _cluster: &str,
-        _group: Option<&str>,
-    ) -> AppResult<Actor> {
-        Ok(Actor {
-            name: self.name.clone(),
-        })
-    }
+/// The serde tag of an error (`group_active`, `drift`, ...), for audit results.
+fn error_kind(e: &AppError) -> String {
+    serde_json::to_value(e)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "error".into())
 }
 
 #[cfg(test)]

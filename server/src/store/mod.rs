@@ -73,17 +73,30 @@ pub struct ExecutionFilter {
     pub limit: usize,
 }
 
-/// One audit record: who did what to what, and how it ended.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct AuditEntry {
-    pub at_ms: i64,
-    pub actor: String,
-    pub action: String,
-    pub cluster: Option<String>,
-    pub group: Option<String>,
-    /// Free-form JSON: before / after, spec, ids.
-    pub detail: serde_json::Value,
-    pub result: String,
+pub use app::domain::audit::{AuditEntry, AuditFilter};
+
+/// A signed-in browser: the cookie holds the token, the store only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token_hash: String,
+    pub user: String,
+    /// `password`, `oidc`.
+    pub method: String,
+    /// The identity provider's (or local user's) groups at sign-in, which grants are resolved from.
+    pub teams: Vec<String>,
+    pub source: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// A local user created with `rewind users add`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalUser {
+    pub name: String,
+    /// PHC string (`$argon2id$...`).
+    pub password_hash: String,
+    pub teams: Vec<String>,
+    pub created_at_ms: i64,
 }
 
 pub trait Store: Send + Sync + 'static {
@@ -109,6 +122,15 @@ pub trait Store: Send + Sync + 'static {
     fn pending_executions(&self, not_owner: String) -> BoxFuture<'_, StoreResult<Vec<Execution>>>;
     fn save_plan(&self, plan: SavedPlan) -> BoxFuture<'_, StoreResult<()>>;
     fn plan(&self, id: String) -> BoxFuture<'_, StoreResult<Option<SavedPlan>>>;
+    /// Whether there was such a plan.
+    fn delete_plan(&self, id: String) -> BoxFuture<'_, StoreResult<bool>>;
     fn audit(&self, entry: AuditEntry) -> BoxFuture<'_, StoreResult<()>>;
-    fn audit_entries(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<AuditEntry>>>;
+    /// Newest first.
+    fn audit_entries(&self, filter: AuditFilter) -> BoxFuture<'_, StoreResult<Vec<AuditEntry>>>;
+    fn create_session(&self, session: Session) -> BoxFuture<'_, StoreResult<()>>;
+    fn session(&self, token_hash: String) -> BoxFuture<'_, StoreResult<Option<Session>>>;
+    fn delete_session(&self, token_hash: String) -> BoxFuture<'_, StoreResult<()>>;
+    /// Creates the user or replaces their password and teams.
+    fn put_user(&self, user: LocalUser) -> BoxFuture<'_, StoreResult<()>>;
+    fn user(&self, name: String) -> BoxFuture<'_, StoreResult<Option<LocalUser>>>;
 }

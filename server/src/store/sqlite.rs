@@ -11,7 +11,10 @@ use app::domain::execution::{
 use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 
-use super::{AuditEntry, Begin, ExecutionFilter, NewExecution, Store, StoreError, StoreResult};
+use super::{
+    AuditEntry, AuditFilter, Begin, ExecutionFilter, LocalUser, NewExecution, Session, Store,
+    StoreError, StoreResult,
+};
 
 /// Schema versions, applied in order and tracked in SQLite's `user_version`. Never edit a shipped one:
 /// append a new migration.
@@ -72,6 +75,29 @@ fn migrations() -> Migrations<'static> {
         // Which server process ran an execution: start-up recovery resolves only those of processes
         // that are gone, never one still running in this process.
         M::up("ALTER TABLE executions ADD COLUMN owner TEXT NOT NULL DEFAULT '';"),
+        // Sign-in: local users created with `rewind users add`, sessions by the hash of their token
+        // (a stolen database holds no usable cookie), and where each audited act came from.
+        M::up(
+            r#"
+        CREATE TABLE users (
+            name          TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            teams_json    TEXT NOT NULL,
+            created_at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE sessions (
+            token_hash    TEXT PRIMARY KEY,
+            user_name     TEXT NOT NULL,
+            method        TEXT NOT NULL,
+            teams_json    TEXT NOT NULL,
+            source        TEXT NOT NULL,
+            created_at_ms INTEGER NOT NULL,
+            expires_at_ms INTEGER NOT NULL
+        );
+        ALTER TABLE audit ADD COLUMN source TEXT NOT NULL DEFAULT '';
+        CREATE INDEX audit_by_cluster ON audit (cluster, id);
+        "#,
+        ),
     ])
 }
 
@@ -449,14 +475,24 @@ impl Store for SqliteStore {
         })
     }
 
+    fn delete_plan(&self, id: String) -> BoxFuture<'_, StoreResult<bool>> {
+        self.run(move |conn| {
+            let n = conn
+                .execute("DELETE FROM plans WHERE id = ?1", params![id])
+                .map_err(db)?;
+            Ok(n > 0)
+        })
+    }
+
     fn audit(&self, entry: AuditEntry) -> BoxFuture<'_, StoreResult<()>> {
         self.run(move |conn| {
             conn.execute(
-                "INSERT INTO audit (at_ms, actor, action, cluster, group_id, detail_json, result) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO audit (at_ms, actor, source, action, cluster, group_id, detail_json, result) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     entry.at_ms,
                     entry.actor,
+                    entry.source,
                     entry.action,
                     entry.cluster,
                     entry.group,
@@ -469,41 +505,175 @@ impl Store for SqliteStore {
         })
     }
 
-    fn audit_entries(&self, limit: usize) -> BoxFuture<'_, StoreResult<Vec<AuditEntry>>> {
+    fn audit_entries(&self, filter: AuditFilter) -> BoxFuture<'_, StoreResult<Vec<AuditEntry>>> {
         self.run(move |conn| {
+            // Empty filter fields match everything; substrings use instr() so no LIKE escaping is needed.
             let mut stmt = conn
                 .prepare(
-                    "SELECT at_ms, actor, action, cluster, group_id, detail_json, result FROM audit \
-                     ORDER BY id DESC LIMIT ?1",
+                    "SELECT id, at_ms, actor, source, action, cluster, group_id, detail_json, result \
+                     FROM audit WHERE \
+                       (?1 = '' OR instr(lower(actor), lower(?1)) > 0) AND \
+                       (?2 = '' OR action = ?2) AND \
+                       (?3 = '' OR cluster = ?3) AND \
+                       (?4 = '' OR instr(lower(coalesce(group_id, '')), lower(?4)) > 0) AND \
+                       (?5 = '' OR instr(lower(result), lower(?5)) > 0) AND \
+                       (?6 IS NULL OR at_ms >= ?6) AND (?7 IS NULL OR at_ms <= ?7) AND \
+                       (?8 IS NULL OR id < ?8) \
+                     ORDER BY id DESC LIMIT ?9",
                 )
                 .map_err(db)?;
             let rows = stmt
-                .query_map(params![limit.max(1) as i64], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                    ))
-                })
+                .query_map(
+                    params![
+                        filter.actor,
+                        filter.action,
+                        filter.cluster,
+                        filter.group,
+                        filter.result,
+                        filter.since_ms,
+                        filter.until_ms,
+                        filter.before_id,
+                        filter.effective_limit() as i64
+                    ],
+                    |r| {
+                        Ok((
+                            AuditEntry {
+                                id: r.get(0)?,
+                                at_ms: r.get(1)?,
+                                actor: r.get(2)?,
+                                source: r.get(3)?,
+                                action: r.get(4)?,
+                                cluster: r.get(5)?,
+                                group: r.get(6)?,
+                                detail: serde_json::Value::Null,
+                                result: r.get(8)?,
+                            },
+                            r.get::<_, String>(7)?,
+                        ))
+                    },
+                )
                 .map_err(db)?;
             let mut out = Vec::new();
             for row in rows {
-                let (at_ms, actor, action, cluster, group, detail, result) = row.map_err(db)?;
-                out.push(AuditEntry {
-                    at_ms,
-                    actor,
-                    action,
-                    cluster,
-                    group,
-                    detail: from_json(&detail)?,
-                    result,
-                });
+                let (mut entry, detail) = row.map_err(db)?;
+                entry.detail = from_json(&detail)?;
+                out.push(entry);
             }
             Ok(out)
+        })
+    }
+
+    fn create_session(&self, session: Session) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |conn| {
+            // Expired sessions go whenever a new one is made: the table stays the size of who is active.
+            conn.execute(
+                "DELETE FROM sessions WHERE expires_at_ms < ?1",
+                params![session.created_at_ms],
+            )
+            .map_err(db)?;
+            conn.execute(
+                "INSERT INTO sessions (token_hash, user_name, method, teams_json, source, created_at_ms, expires_at_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    session.token_hash,
+                    session.user,
+                    session.method,
+                    to_json(&session.teams)?,
+                    session.source,
+                    session.created_at_ms,
+                    session.expires_at_ms
+                ],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, token_hash: String) -> BoxFuture<'_, StoreResult<Option<Session>>> {
+        self.run(move |conn| {
+            let row = conn
+                .query_row(
+                    "SELECT token_hash, user_name, method, teams_json, source, created_at_ms, expires_at_ms \
+                     FROM sessions WHERE token_hash = ?1",
+                    params![token_hash],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, i64>(5)?,
+                            r.get::<_, i64>(6)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(db)?;
+            row.map(|(token_hash, user, method, teams, source, created_at_ms, expires_at_ms)| {
+                Ok(Session {
+                    token_hash,
+                    user,
+                    method,
+                    teams: from_json(&teams)?,
+                    source,
+                    created_at_ms,
+                    expires_at_ms,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn delete_session(&self, token_hash: String) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |conn| {
+            conn.execute(
+                "DELETE FROM sessions WHERE token_hash = ?1",
+                params![token_hash],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn put_user(&self, user: LocalUser) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO users (name, password_hash, teams_json, created_at_ms) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, teams_json = excluded.teams_json",
+                params![user.name, user.password_hash, to_json(&user.teams)?, user.created_at_ms],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn user(&self, name: String) -> BoxFuture<'_, StoreResult<Option<LocalUser>>> {
+        self.run(move |conn| {
+            let row = conn
+                .query_row(
+                    "SELECT name, password_hash, teams_json, created_at_ms FROM users WHERE name = ?1",
+                    params![name],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, i64>(3)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(db)?;
+            row.map(|(name, password_hash, teams, created_at_ms)| {
+                Ok(LocalUser {
+                    name,
+                    password_hash,
+                    teams: from_json(&teams)?,
+                    created_at_ms,
+                })
+            })
+            .transpose()
         })
     }
 }

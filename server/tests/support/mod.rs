@@ -73,7 +73,17 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// Sign-in off (`--insecure-no-auth`): for tests about everything but sign-in.
     pub async fn start(config_toml: &str) -> Self {
+        Self::start_with(config_toml, true).await
+    }
+
+    /// Sign-in on, as configured in `config_toml`.
+    pub async fn start_secure(config_toml: &str) -> Self {
+        Self::start_with(config_toml, false).await
+    }
+
+    async fn start_with(config_toml: &str, insecure: bool) -> Self {
         let dir = std::env::temp_dir().join(unique("rewind-config"));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("rewind.toml");
@@ -84,7 +94,8 @@ impl TestServer {
             config_toml.replace("{bootstrap}", &bootstrap())
         );
         std::fs::write(&path, toml).expect("write config");
-        let config = Config::load(Some(&path)).expect("config loads");
+        let mut config = Config::load(Some(&path)).expect("config loads");
+        config.auth.insecure_no_auth = insecure;
         let options = LeptosOptions::builder().output_name("rewind").build();
         let app = router::build(options, router::services(&config).expect("services"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -92,9 +103,12 @@ impl TestServer {
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
         tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service())
-                .await
-                .expect("server runs");
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("server runs");
         });
         Self {
             addr,
@@ -131,12 +145,83 @@ impl TestServer {
         Self::read(resp).await
     }
 
+    /// Signs in with the password form as the browser does: `Ok(session cookie header)`, or the
+    /// status and page of the refusal.
+    pub async fn sign_in(&self, name: &str, password: &str) -> Result<SignedIn, (u16, String)> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let resp = client
+            .post(format!("http://{}/login", self.addr))
+            .header("origin", format!("http://{}", self.addr))
+            .form(&[("name", name), ("password", password), ("next", "/")])
+            .send()
+            .await
+            .expect("login request");
+        let status = resp.status().as_u16();
+        let set_cookie = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("rewind_session="))
+            .map(str::to_owned);
+        match (status, set_cookie) {
+            (303, Some(set_cookie)) => Ok(SignedIn {
+                cookie: set_cookie.split(';').next().unwrap_or_default().to_owned(),
+                set_cookie,
+            }),
+            _ => Err((status, resp.text().await.unwrap_or_default())),
+        }
+    }
+
+    /// Calls a JSON server function with a session cookie (`""`: none).
+    pub async fn call_as(
+        &self,
+        cookie: &str,
+        endpoint: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .http
+            .post(format!("http://{}/api/{endpoint}", self.addr))
+            .json(&body);
+        if !cookie.is_empty() {
+            req = req.header("cookie", cookie);
+        }
+        Self::read(req.send().await.expect("server function request")).await
+    }
+
+    /// Calls a form-encoded server function with a session cookie (`""`: none).
+    pub async fn form_as(
+        &self,
+        cookie: &str,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .http
+            .post(format!("http://{}/api/{endpoint}", self.addr))
+            .form(form);
+        if !cookie.is_empty() {
+            req = req.header("cookie", cookie);
+        }
+        Self::read(req.send().await.expect("server function request")).await
+    }
+
     async fn read(resp: reqwest::Response) -> (u16, serde_json::Value) {
         let status = resp.status().as_u16();
         let body = resp.text().await.expect("body");
         let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
         (status, json)
     }
+}
+
+/// A signed-in session: the `Cookie` header to send, and the `Set-Cookie` the server answered.
+pub struct SignedIn {
+    pub cookie: String,
+    pub set_cookie: String,
 }
 
 /// Kafka's own `kafka-consumer-groups` (the reference oracle).

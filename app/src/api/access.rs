@@ -1,0 +1,60 @@
+//! Server functions about the caller and the audit trail.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::domain::access::Caller;
+use crate::domain::audit::{AuditEntry, AuditFilter};
+use crate::error::AppError;
+
+/// The signed-in caller with their grants, so pages show only what the server would allow.
+#[server(endpoint = "auth/me")]
+pub async fn who_am_i() -> Result<Caller, AppError> {
+    crate::api::ports::services()?.auth.caller()
+}
+
+/// Audit entries matching `filter` that the caller may see, newest first: those of groups they may
+/// view, and to admins also those that belong to no cluster (sign-ins).
+#[server(endpoint = "audit/list", input = Json)]
+pub async fn audit_entries(filter: AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
+    let s = crate::api::ports::services()?;
+    let caller = s.auth.caller()?;
+    let want = filter.effective_limit();
+    let mut page = AuditFilter {
+        limit: AuditFilter::MAX_LIMIT,
+        ..filter
+    };
+    let mut out = Vec::new();
+    // The store filters by the fields; what the caller may see is a second filter, so read pages
+    // until enough are visible or the trail ends.
+    loop {
+        let batch = s.audit.entries(page.clone()).await?;
+        let last = batch.last().map(|e| e.id);
+        let full = batch.len() == AuditFilter::MAX_LIMIT;
+        out.extend(batch.into_iter().filter(|e| visible(&caller, e)));
+        match last {
+            Some(id) if full && out.len() < want => page.before_id = Some(id),
+            _ => break,
+        }
+    }
+    out.truncate(want);
+    Ok(out)
+}
+
+#[cfg(feature = "ssr")]
+fn visible(caller: &Caller, e: &AuditEntry) -> bool {
+    match &e.cluster {
+        Some(c) => caller.may(crate::domain::access::Action::View, c, e.group.as_deref()),
+        None => caller.is_admin(),
+    }
+}
+
+/// The same entries as `audit_entries`, as CSV for a download.
+#[server(endpoint = "audit/export", input = Json)]
+pub async fn export_audit(filter: AuditFilter) -> Result<String, AppError> {
+    let filter = AuditFilter {
+        limit: filter.limit.max(AuditFilter::MAX_LIMIT),
+        ..filter
+    };
+    Ok(crate::domain::audit::to_csv(&audit_entries(filter).await?))
+}

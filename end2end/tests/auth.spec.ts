@@ -1,0 +1,94 @@
+// Sign-in and roles in the browser: a viewer (local password) sees no execute and is refused by the
+// endpoint itself; an operator signs in through the OpenID Connect test provider (oidc/provider.mjs),
+// executes, and finds the audit entry under their name with the offsets before and after.
+import { expect, test } from '@playwright/test';
+import { commitOffsets } from './kafka';
+import { executeWithConfirmation, waitForSnapshot } from './helpers';
+
+// Every test here starts signed out.
+test.use({ storageState: { cookies: [], origins: [] } });
+
+const password = process.env.REWIND_E2E_PASSWORD ?? '';
+
+test('a viewer sees no execute button and the execute endpoint refuses them', async ({ page, baseURL }, testInfo) => {
+  commitOffsets('e2e-viewer', 'orders', 100);
+  // A page behind sign-in sends the visitor to the sign-in page, and back afterwards.
+  await page.goto('/group?cluster=local&id=e2e-viewer');
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await page.getByLabel('Password').fill('wrong password here');
+  await page.getByLabel('User name').fill('vera');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page.getByTestId('login-error')).toHaveText('Wrong user name or password.');
+  await page.screenshot({ path: testInfo.outputPath('login-error-1280.png'), fullPage: true });
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page).toHaveURL(/\/group\?cluster=local&id=e2e-viewer$/);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.getByTestId('user')).toContainText('vera');
+  await expect(page.locator('[data-col="committed"]').first()).toHaveText('100');
+  await expect(page.getByTestId('read-only')).toContainText('needs the operator role');
+  await expect(page.getByTestId('execute-button')).toHaveCount(0);
+  await expect(page.getByTestId('preview-button')).toHaveCount(0);
+  await page.screenshot({ path: testInfo.outputPath('viewer-group-1280.png'), fullPage: true });
+
+  // The UI hides it, but the server is the check: calling the endpoint directly is refused.
+  const spec = { cluster: 'local', groups: ['e2e-viewer'], scope: { kind: 'all-topics' }, strategy: { kind: 'to-earliest' } };
+  const resp = await page.request.post('/api/executions/execute', {
+    data: { spec, fingerprint: 'anything', at_ms: null },
+    headers: { origin: new URL(baseURL!).origin },
+  });
+  expect(resp.status()).toBe(403);
+  const body = await resp.json();
+  expect(body.kind).toBe('forbidden');
+  expect(body.user).toBe('vera');
+  expect(body.needs).toBe('operator');
+  // Nothing moved.
+  await page.reload();
+  await expect(page.locator('[data-col="committed"]').first()).toHaveText('100');
+});
+
+test('an operator signs in with OpenID Connect, executes, and sees the audit entry', async ({ page }, testInfo) => {
+  commitOffsets('e2e-audit', 'orders', 100);
+  await page.goto('/login');
+  await page.getByRole('link', { name: /Sign in with/ }).click();
+  // The provider's own sign-in page (another origin), then back to Rewind with a code.
+  await expect(page).toHaveURL(/127\.0\.0\.1:\d+\/interaction\//);
+  await page.locator('input[name="login"]').fill('olivia');
+  await page.locator('input[name="password"]').fill(process.env.OIDC_USER_PASSWORD ?? 'oidc-test-password');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await expect(page.getByTestId('user')).toContainText('olivia');
+  await expect(page.getByTestId('user')).toHaveAttribute('title', /operator/);
+
+  await page.goto('/group?cluster=local&id=e2e-audit');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await waitForSnapshot(page);
+  await page.getByTestId('strategy').selectOption('shift-by');
+  await page.getByTestId('strategy-value').fill('-5');
+  await expect(page.getByTestId('plan-summary')).toContainText('records re-read');
+  await executeWithConfirmation(page, 'e2e-audit');
+  await expect(page.getByTestId('execution-status')).toContainText('succeeded');
+
+  await page.getByTestId('nav-audit').click();
+  await page.getByLabel('Group contains').fill('e2e-audit');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const row = page.getByTestId('audit-row').filter({ hasText: 'execute' }).first();
+  await expect(row.locator('[data-col="actor"]')).toHaveText('olivia');
+  await expect(row.locator('[data-col="action"]')).toHaveText('execute');
+  await expect(row.locator('[data-col="result"]')).toHaveText('succeeded');
+  await expect(row.locator('[data-col="source"]')).toHaveText('127.0.0.1');
+  await expect(row.getByTestId('audit-offset').filter({ hasText: 'orders-0:' })).toHaveText('orders-0: 100 → 95');
+  await page.screenshot({ path: testInfo.outputPath('audit-1280.png'), fullPage: true });
+
+  // The export holds the same entry.
+  await page.getByTestId('audit-export').click();
+  const csvLink = page.getByTestId('audit-csv');
+  await expect(csvLink).toContainText('entries');
+  const href = decodeURIComponent((await csvLink.getAttribute('href'))!);
+  expect(href).toContain(',olivia,127.0.0.1,execute,local,e2e-audit,succeeded,');
+
+  // Signing out ends the session: the next page asks to sign in again.
+  await page.getByTestId('sign-out').click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto('/audit');
+  await expect(page).toHaveURL(/\/login\?next=%2Faudit$/);
+});

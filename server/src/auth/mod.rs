@@ -1,0 +1,405 @@
+//! Sign-in and the role check: who is calling each request (session cookie, trusted proxy header, or
+//! nobody), the grants that apply to them, and the `Authorizer` every server function asks.
+
+mod limiter;
+mod oidc;
+pub mod password;
+mod routes;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use app::api::ports::{Action, Actor, Authorizer};
+use app::domain::access::{Caller, Grant, SignInMethod};
+use app::domain::audit::AuditEntry;
+use app::error::{AppError, AppResult};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+pub use limiter::LoginLimiter;
+pub use routes::routes;
+
+use crate::config::AuthConfig;
+use crate::store::{Session, Store};
+
+pub const SESSION_COOKIE: &str = "rewind_session";
+
+/// The caller of one request and where it came from, put in the request's extensions.
+#[derive(Debug, Clone)]
+pub struct RequestCaller {
+    pub caller: Option<Caller>,
+    pub source: String,
+    /// The session's token hash, for sign-out.
+    pub session: Option<String>,
+}
+
+pub struct Auth {
+    config: AuthConfig,
+    store: Arc<dyn Store>,
+    limiter: LoginLimiter,
+    oidc: Option<oidc::OidcClient>,
+    /// The stylesheet the sign-in page links (`/pkg/<output>.css`).
+    stylesheet: String,
+}
+
+impl Auth {
+    pub fn new(config: AuthConfig, store: Arc<dyn Store>, stylesheet: String) -> Self {
+        let oidc = config.oidc.clone().map(oidc::OidcClient::new);
+        Self {
+            config,
+            store,
+            limiter: LoginLimiter::default(),
+            oidc,
+            stylesheet,
+        }
+    }
+
+    pub fn insecure(&self) -> bool {
+        self.config.insecure_no_auth
+    }
+
+    /// The grants of `name` with `teams`, from the config's rules; resolved per request, so a changed
+    /// config applies at the next restart without signing anyone out.
+    fn caller_for(&self, name: &str, method: SignInMethod, teams: Vec<String>) -> Caller {
+        let grants: Vec<Grant> = self
+            .config
+            .grants
+            .iter()
+            .filter(|rule| {
+                rule.subjects.iter().any(|s| {
+                    s == "*"
+                        || s.strip_prefix("user:") == Some(name)
+                        || s.strip_prefix("team:")
+                            .is_some_and(|t| teams.iter().any(|x| x == t))
+                })
+            })
+            .map(|rule| rule.grant.clone())
+            .collect();
+        Caller {
+            name: name.to_owned(),
+            method,
+            teams,
+            grants,
+        }
+    }
+
+    /// Who is calling: nobody checks in insecure mode; a trusted proxy's header; else the session.
+    async fn resolve(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> RequestCaller {
+        let trusted_proxy = match (&self.config.proxy, peer) {
+            (Some(p), Some(ip)) => p.trusted.iter().any(|n| n.contains(&ip)),
+            _ => false,
+        };
+        let source = client_address(headers, peer, trusted_proxy);
+        if self.config.insecure_no_auth {
+            return RequestCaller {
+                caller: Some(Caller::insecure()),
+                source,
+                session: None,
+            };
+        }
+        if let Some(proxy) = &self.config.proxy {
+            let user = header_text(headers, &proxy.user_header).filter(|u| !u.is_empty());
+            match (user, trusted_proxy) {
+                (Some(user), true) => {
+                    let teams = proxy
+                        .groups_header
+                        .as_deref()
+                        .and_then(|h| header_text(headers, h))
+                        .map(|g| split_teams(&g))
+                        .unwrap_or_default();
+                    return RequestCaller {
+                        caller: Some(self.caller_for(&user, SignInMethod::Proxy, teams)),
+                        source,
+                        session: None,
+                    };
+                }
+                (Some(_), false) => {
+                    tracing::warn!(%source, header = %proxy.user_header, "ignored a sign-in header from an address that is not a trusted proxy");
+                }
+                _ => {}
+            }
+        }
+        let Some(token) = cookie(headers, SESSION_COOKIE) else {
+            return RequestCaller {
+                caller: None,
+                source,
+                session: None,
+            };
+        };
+        let hash = token_hash(&token);
+        let session = match self.store.session(hash.clone()).await {
+            Ok(s) => s.filter(|s| s.expires_at_ms > now_ms()),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read a session");
+                None
+            }
+        };
+        RequestCaller {
+            caller: session.map(|s| {
+                let method = match s.method.as_str() {
+                    "oidc" => SignInMethod::Oidc,
+                    _ => SignInMethod::Password,
+                };
+                self.caller_for(&s.user, method, s.teams)
+            }),
+            source,
+            session: Some(hash),
+        }
+    }
+
+    /// A new session for `user`; the `Set-Cookie` value for it.
+    async fn start_session(
+        &self,
+        user: &str,
+        method: &str,
+        teams: Vec<String>,
+        source: &str,
+    ) -> Result<String, AppError> {
+        let token = random_token();
+        let now = now_ms();
+        self.store
+            .create_session(Session {
+                token_hash: token_hash(&token),
+                user: user.to_owned(),
+                method: method.to_owned(),
+                teams,
+                source: source.to_owned(),
+                created_at_ms: now,
+                expires_at_ms: now + self.config.session_ttl_ms,
+            })
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot store a session");
+                AppError::Internal {
+                    reference: "session-store".into(),
+                }
+            })?;
+        Ok(self.cookie(
+            SESSION_COOKIE,
+            &token,
+            "/",
+            self.config.session_ttl_ms / 1000,
+        ))
+    }
+
+    /// `Secure` unless configured off; `HttpOnly` always; `SameSite=Lax` so the redirect back from an
+    /// identity provider carries it while cross-site POSTs do not (the origin check refuses those too).
+    fn cookie(&self, name: &str, value: &str, path: &str, max_age_secs: i64) -> String {
+        let secure = if self.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        format!(
+            "{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+        )
+    }
+
+    async fn audit(&self, entry: AuditEntry) {
+        if let Err(e) = self.store.audit(entry).await {
+            tracing::error!(error = %e, "cannot write an audit entry");
+        }
+    }
+}
+
+/// Paths anyone may load: the sign-in flow itself and static assets (which hold no data or secret).
+fn public_path(path: &str) -> bool {
+    path == "/login"
+        || path == "/logout"
+        || path.starts_with("/auth/")
+        || path.starts_with("/pkg/")
+        || path == "/favicon.svg"
+        || path == "/favicon.ico"
+}
+
+/// Resolves the caller of every request; pages without one go to the sign-in page, API calls get 401.
+pub async fn middleware(
+    State(auth): State<Arc<Auth>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let rc = auth.resolve(request.headers(), peer).await;
+    let path = request.uri().path().to_owned();
+    if rc.caller.is_none() && !public_path(&path) {
+        if request.method() == Method::GET && !path.starts_with("/api/") {
+            let next_url = request
+                .uri()
+                .path_and_query()
+                .map_or("/".to_owned(), |p| p.as_str().to_owned());
+            let query = serde_urlencoded::to_string([("next", next_url)]).unwrap_or_default();
+            return Redirect::to(&format!("/login?{query}")).into_response();
+        }
+        return error_response(StatusCode::UNAUTHORIZED, &AppError::NotSignedIn);
+    }
+    request.extensions_mut().insert(rc);
+    next.run(request).await
+}
+
+pub fn error_response(status: StatusCode, error: &AppError) -> Response {
+    let body = serde_json::to_string(error).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// The server side of `Authorizer`: reads the caller the middleware put on this request.
+impl Authorizer for Auth {
+    fn caller(&self) -> AppResult<Caller> {
+        let rc = request_caller();
+        match rc.and_then(|rc| rc.caller) {
+            Some(c) => Ok(c),
+            None => {
+                set_status(StatusCode::UNAUTHORIZED);
+                Err(AppError::NotSignedIn)
+            }
+        }
+    }
+
+    fn authorize(&self, action: Action, cluster: &str, group: Option<&str>) -> AppResult<Actor> {
+        let caller = self.caller()?;
+        let source = request_caller().map(|rc| rc.source).unwrap_or_default();
+        if let Err(e) = caller.check(action, cluster, group) {
+            set_status(StatusCode::FORBIDDEN);
+            if action != Action::View && action != Action::Preview {
+                // A refused change is worth knowing about; the audit write must not delay the answer.
+                let store = self.store.clone();
+                let entry = AuditEntry {
+                    id: 0,
+                    at_ms: now_ms(),
+                    actor: caller.name.clone(),
+                    source,
+                    action: action_name(action).into(),
+                    cluster: Some(cluster.to_owned()),
+                    group: group.map(str::to_owned),
+                    detail: serde_json::json!({ "error": e.to_string() }),
+                    result: "forbidden".into(),
+                };
+                tokio::spawn(async move {
+                    if let Err(e) = store.audit(entry).await {
+                        tracing::error!(error = %e, "cannot write an audit entry");
+                    }
+                });
+            }
+            return Err(e);
+        }
+        Ok(Actor {
+            name: caller.name,
+            source,
+        })
+    }
+}
+
+fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::View => "view",
+        Action::Preview => "preview",
+        Action::SavePlan => "save-plan",
+        Action::Execute => "execute",
+        Action::DeletePlan => "delete-plan",
+        Action::DeleteOffsets => "delete-offsets",
+        Action::Administer => "administer",
+    }
+}
+
+fn request_caller() -> Option<RequestCaller> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|p| p.extensions.get::<RequestCaller>().cloned())
+}
+
+fn set_status(status: StatusCode) {
+    if let Some(resp) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(status);
+    }
+}
+
+/// The client's address: the peer's, or behind a trusted proxy the nearest address it forwarded.
+fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, trusted_proxy: bool) -> String {
+    if trusted_proxy {
+        if let Some(fwd) = header_text(headers, "x-forwarded-for") {
+            if let Some(last) = fwd.rsplit(',').map(str::trim).find(|s| !s.is_empty()) {
+                return last.to_owned();
+            }
+        }
+    }
+    peer.map_or_else(|| "unknown".into(), |ip| ip.to_string())
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_owned())
+}
+
+fn split_teams(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// 256 random bits, base64url: session tokens, OIDC state, nonce and PKCE verifier.
+pub fn random_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    // Without an OS random source nothing about sign-in can be safe; better to fail loudly.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut bytes).expect("the OS random number generator failed");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn cookies_and_forwarded_addresses() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; rewind_session=tok; b=2"),
+        );
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("9.9.9.9, 10.1.2.3"),
+        );
+        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("tok"));
+        assert_eq!(cookie(&h, "c"), None);
+        let peer = Some("127.0.0.1".parse().expect("ip"));
+        assert_eq!(client_address(&h, peer, true), "10.1.2.3");
+        assert_eq!(client_address(&h, peer, false), "127.0.0.1");
+        assert_eq!(random_token().len(), 43);
+        assert_eq!(token_hash("x").len(), 64);
+    }
+}

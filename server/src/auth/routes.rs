@@ -1,0 +1,376 @@
+//! The sign-in pages: password form, sign-out, and the OpenID Connect redirect and callback.
+//! Plain server-rendered HTML with no script, so signing in works before any wasm loads.
+
+use std::sync::Arc;
+
+use axum::extract::{Form, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Extension;
+use axum::Router;
+use serde::Deserialize;
+
+use super::{cookie, now_ms, password, Auth, RequestCaller, SESSION_COOKIE};
+use app::domain::audit::AuditEntry;
+
+const OIDC_STATE_COOKIE: &str = "rewind_oidc_state";
+
+/// The sign-in page's policy: our stylesheet, forms posting to us, nothing else.
+const LOGIN_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub fn routes(auth: Arc<Auth>) -> Router {
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/auth/oidc/start", get(oidc_start))
+        .route("/auth/oidc/callback", get(oidc_callback))
+        .with_state(auth)
+}
+
+#[derive(Deserialize, Default)]
+struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    name: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Only a local path: never another site (`//evil`, `https://evil`), so sign-in is no open redirect.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next.to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+async fn login_page(
+    State(auth): State<Arc<Auth>>,
+    Extension(rc): Extension<RequestCaller>,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let next = safe_next(&q.next);
+    if rc.caller.is_some() {
+        return Redirect::to(&next).into_response();
+    }
+    page(&auth, StatusCode::OK, &next, None, "")
+}
+
+fn page(auth: &Auth, status: StatusCode, next: &str, error: Option<&str>, name: &str) -> Response {
+    let esc = html_escape;
+    let error = error
+        .map(|e| {
+            format!(
+                r#"<p role="alert" class="rounded border border-rose-200 bg-rose-50 p-3 text-sm text-rose-900" data-testid="login-error">{}</p>"#,
+                esc(e)
+            )
+        })
+        .unwrap_or_default();
+    let oidc = auth
+        .oidc
+        .as_ref()
+        .map(|o| {
+            let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+            format!(
+                r#"<div class="border-t border-slate-200 pt-4"><a class="block rounded border border-slate-300 px-3 py-2 text-center text-sm font-medium text-slate-800 hover:bg-slate-50" href="/auth/oidc/start?{}">Sign in with {}</a></div>"#,
+                esc(&q),
+                esc(o.label())
+            )
+        })
+        .unwrap_or_default();
+    let html = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Rewind</title><link rel="stylesheet" href="{css}"><link rel="icon" href="/favicon.svg"></head>
+<body class="min-h-screen bg-slate-50 text-slate-900">
+<main class="mx-auto mt-16 max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+<h1 class="text-lg font-semibold">Sign in to Rewind</h1>
+<p class="mt-1 text-sm text-slate-600">Kafka consumer-group replay. Every change is recorded under your name.</p>
+<div class="mt-4 space-y-4">{error}
+<form method="post" action="/login" class="space-y-3">
+<input type="hidden" name="next" value="{next}">
+<label class="block text-sm font-medium">User name<input name="name" autocomplete="username" required value="{name}" class="mt-1 block w-full rounded border border-slate-300 px-2 py-1.5"></label>
+<label class="block text-sm font-medium">Password<input name="password" type="password" autocomplete="current-password" required class="mt-1 block w-full rounded border border-slate-300 px-2 py-1.5"></label>
+<button type="submit" class="w-full rounded bg-slate-900 px-3 py-2 text-sm font-medium text-white hover:bg-slate-700">Sign in</button>
+</form>{oidc}</div></main></body></html>"#,
+        css = esc(&auth.stylesheet),
+        next = esc(next),
+        name = esc(name),
+    );
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, LOGIN_CSP),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+async fn login(
+    State(auth): State<Arc<Auth>>,
+    Extension(rc): Extension<RequestCaller>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let source = rc.source;
+    let next = safe_next(&form.next);
+    let name = form.name.trim().to_owned();
+    if auth.insecure() {
+        return Redirect::to(&next).into_response();
+    }
+    let fail = |result: &str| AuditEntry {
+        id: 0,
+        at_ms: now_ms(),
+        actor: name.clone(),
+        source: source.clone(),
+        action: "sign-in".into(),
+        cluster: None,
+        group: None,
+        detail: serde_json::json!({ "method": "password" }),
+        result: result.into(),
+    };
+    if let Some(wait) = auth.limiter.blocked(&source, &name) {
+        auth.audit(fail("refused: rate limited")).await;
+        let mut resp = page(
+            &auth,
+            StatusCode::TOO_MANY_REQUESTS,
+            &next,
+            Some(&format!(
+                "Too many failed sign-ins for this user or from this address. Try again in {} minutes.",
+                wait.as_secs().div_ceil(60).max(1)
+            )),
+            &name,
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return resp;
+    }
+    // Config users first, then those `rewind users add` put in the store.
+    let (hash, teams) = match auth.config.users.iter().find(|u| u.name == name) {
+        Some(u) => (Some(u.password_hash.clone()), u.teams.clone()),
+        None => match auth.store.user(name.clone()).await {
+            Ok(Some(u)) => (Some(u.password_hash), u.teams),
+            Ok(None) => (None, Vec::new()),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read a user");
+                (None, Vec::new())
+            }
+        },
+    };
+    if name.is_empty() || !password::verify_blocking(form.password, hash).await {
+        auth.limiter.failed(&source, &name);
+        auth.audit(fail("failed: wrong user name or password"))
+            .await;
+        return page(
+            &auth,
+            StatusCode::UNAUTHORIZED,
+            &next,
+            Some("Wrong user name or password."),
+            &name,
+        );
+    }
+    auth.limiter.succeeded(&name);
+    signed_in(&auth, &name, "password", teams, &source, &next).await
+}
+
+/// Records the sign-in, starts the session and sends the browser on.
+async fn signed_in(
+    auth: &Auth,
+    name: &str,
+    method: &str,
+    teams: Vec<String>,
+    source: &str,
+    next: &str,
+) -> Response {
+    let cookie = match auth
+        .start_session(name, method, teams.clone(), source)
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => return super::error_response(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    };
+    auth.audit(AuditEntry {
+        id: 0,
+        at_ms: now_ms(),
+        actor: name.to_owned(),
+        source: source.to_owned(),
+        action: "sign-in".into(),
+        cluster: None,
+        group: None,
+        detail: serde_json::json!({ "method": method, "teams": teams }),
+        result: "succeeded".into(),
+    })
+    .await;
+    let mut resp = Redirect::to(next).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+async fn logout(
+    State(auth): State<Arc<Auth>>,
+    Extension(rc): Extension<RequestCaller>,
+) -> Response {
+    if let Some(hash) = &rc.session {
+        if let Err(e) = auth.store.delete_session(hash.clone()).await {
+            tracing::error!(error = %e, "cannot delete a session");
+        }
+    }
+    if let Some(c) = rc.caller.as_ref().filter(|_| rc.session.is_some()) {
+        auth.audit(AuditEntry {
+            id: 0,
+            at_ms: now_ms(),
+            actor: c.name.clone(),
+            source: rc.source.clone(),
+            action: "sign-out".into(),
+            cluster: None,
+            group: None,
+            detail: serde_json::Value::Null,
+            result: "succeeded".into(),
+        })
+        .await;
+    }
+    let mut resp = Redirect::to("/login").into_response();
+    if let Ok(v) = HeaderValue::from_str(&auth.cookie(SESSION_COOKIE, "", "/", 0)) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+async fn oidc_start(State(auth): State<Arc<Auth>>, Query(q): Query<NextQuery>) -> Response {
+    let Some(oidc) = auth.oidc.as_ref() else {
+        return (StatusCode::NOT_FOUND, "OpenID Connect is not configured").into_response();
+    };
+    let next = safe_next(&q.next);
+    match oidc.start(next.clone()).await {
+        Ok((url, state)) => {
+            let mut resp = Redirect::to(&url).into_response();
+            // Binds the attempt to this browser: a callback link sent to someone else fails.
+            if let Ok(v) =
+                HeaderValue::from_str(&auth.cookie(OIDC_STATE_COOKIE, &state, "/auth/oidc", 600))
+            {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            resp
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "OpenID Connect sign-in could not start");
+            page(
+                &auth,
+                StatusCode::BAD_GATEWAY,
+                &next,
+                Some(&format!("Single sign-on is unavailable: {e}.")),
+                "",
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+async fn oidc_callback(
+    State(auth): State<Arc<Auth>>,
+    Extension(rc): Extension<RequestCaller>,
+    headers: HeaderMap,
+    Query(cb): Query<Callback>,
+) -> Response {
+    let source = rc.source;
+    let Some(oidc) = auth.oidc.as_ref() else {
+        return (StatusCode::NOT_FOUND, "OpenID Connect is not configured").into_response();
+    };
+    let state = cb.state.unwrap_or_default();
+    let result = match (cb.error, cb.code) {
+        (Some(error), _) => Err(format!(
+            "the identity provider answered {error}{}",
+            cb.error_description
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        )),
+        (None, None) => Err("the identity provider sent no code".into()),
+        (None, Some(code)) => {
+            if cookie(&headers, OIDC_STATE_COOKIE).as_deref() != Some(state.as_str()) {
+                Err(
+                    "this sign-in was started in another browser or has expired; start again"
+                        .into(),
+                )
+            } else {
+                oidc.finish(&state, &code).await.map_err(|e| e.to_string())
+            }
+        }
+    };
+    let mut resp = match result {
+        Ok(id) => {
+            auth.limiter.succeeded(&id.name);
+            signed_in(&auth, &id.name, "oidc", id.teams, &source, &id.next).await
+        }
+        Err(reason) => {
+            tracing::warn!(%reason, %source, "OpenID Connect sign-in failed");
+            auth.audit(AuditEntry {
+                id: 0,
+                at_ms: now_ms(),
+                actor: "(unknown)".into(),
+                source: source.clone(),
+                action: "sign-in".into(),
+                cluster: None,
+                group: None,
+                detail: serde_json::json!({ "method": "oidc", "reason": reason }),
+                result: "failed: identity provider".into(),
+            })
+            .await;
+            page(
+                &auth,
+                StatusCode::UNAUTHORIZED,
+                "/",
+                Some(&format!("Single sign-on failed: {reason}.")),
+                "",
+            )
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&auth.cookie(OIDC_STATE_COOKIE, "", "/auth/oidc", 0)) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_always_local() {
+        assert_eq!(safe_next("/group?cluster=a&id=b"), "/group?cluster=a&id=b");
+        assert_eq!(safe_next("//evil.example/x"), "/");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next(""), "/");
+        assert_eq!(
+            html_escape("<a href=\"x\">"),
+            "&lt;a href=&quot;x&quot;&gt;"
+        );
+    }
+}
