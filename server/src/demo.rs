@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -17,6 +17,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::{ClusterConfig, Config};
 use crate::kafka::client_config;
+use crate::now_ms;
 
 /// A demo topic and how many records each of its partitions gets.
 pub struct DemoTopic {
@@ -180,13 +181,6 @@ async fn create_topics(cluster: &ClusterConfig) -> Result<Vec<&'static str>, Dem
         }
     }
     Ok(created)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 fn producer(cluster: &ClusterConfig) -> Result<BaseProducer, DemoError> {

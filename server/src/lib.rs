@@ -11,3 +11,11 @@ pub mod reset;
 pub mod router;
 pub mod store;
 pub mod web;
+
+/// Wall-clock milliseconds since the epoch, as Rewind records and compares instants.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

@@ -111,15 +111,12 @@ async fn users(config: &Config, command: UsersCommand) -> Result<(), String> {
             }
             let store =
                 SqliteStore::open(&config.data_dir.join("rewind.db")).map_err(|e| e.to_string())?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64);
             store
                 .put_user(LocalUser {
                     name: name.clone(),
                     password_hash: hash,
                     teams,
-                    created_at_ms: now,
+                    created_at_ms: rewind_server::now_ms(),
                 })
                 .await
                 .map_err(|e| e.to_string())?;

@@ -77,12 +77,19 @@ fn cross_site(headers: &HeaderMap) -> Option<String> {
 }
 
 fn refused(reason: &str) -> Response {
-    let body = serde_json::to_string(&AppError::Refused {
-        reason: reason.to_owned(),
-    })
-    .unwrap_or_default();
-    (
+    error_response(
         StatusCode::FORBIDDEN,
+        &AppError::Refused {
+            reason: reason.to_owned(),
+        },
+    )
+}
+
+/// A typed error as the JSON body server functions answer with, for refusals made before any handler.
+pub fn error_response(status: StatusCode, error: &AppError) -> Response {
+    let body = serde_json::to_string(error).unwrap_or_default();
+    (
+        status,
         [(header::CONTENT_TYPE, "application/json")],
         Body::from(body),
     )

@@ -22,6 +22,7 @@ pub use limiter::LoginLimiter;
 pub use routes::routes;
 
 use crate::config::AuthConfig;
+use crate::now_ms;
 use crate::store::{Session, Store};
 
 pub const SESSION_COOKIE: &str = "rewind_session";
@@ -235,15 +236,10 @@ pub async fn middleware(
             let query = serde_urlencoded::to_string([("next", next_url)]).unwrap_or_default();
             return Redirect::to(&format!("/login?{query}")).into_response();
         }
-        return error_response(StatusCode::UNAUTHORIZED, &AppError::NotSignedIn);
+        return crate::web::error_response(StatusCode::UNAUTHORIZED, &AppError::NotSignedIn);
     }
     request.extensions_mut().insert(rc);
     next.run(request).await
-}
-
-pub fn error_response(status: StatusCode, error: &AppError) -> Response {
-    let body = serde_json::to_string(error).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// The server side of `Authorizer`: reads the caller the middleware put on this request.
@@ -370,12 +366,6 @@ fn token_hash(token: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -11,7 +11,8 @@ use axum::Extension;
 use axum::Router;
 use serde::Deserialize;
 
-use super::{cookie, now_ms, password, Auth, RequestCaller, SESSION_COOKIE};
+use super::{cookie, password, Auth, RequestCaller, SESSION_COOKIE};
+use crate::now_ms;
 use app::domain::audit::AuditEntry;
 
 const OIDC_STATE_COOKIE: &str = "rewind_oidc_state";
@@ -205,7 +206,7 @@ async fn signed_in(
         .await
     {
         Ok(c) => c,
-        Err(e) => return super::error_response(StatusCode::INTERNAL_SERVER_ERROR, &e),
+        Err(e) => return crate::web::error_response(StatusCode::INTERNAL_SERVER_ERROR, &e),
     };
     auth.audit(AuditEntry {
         id: 0,

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use app::api::ports::{BoxFuture, KafkaReader};
 use app::domain::reset::LandingRecord;
@@ -24,6 +24,7 @@ use super::client::client_config;
 use super::errors::{map_native_error, REQUEST_TIMEOUT_SECS};
 use super::native::{self, NativeError, OffsetSpec};
 use crate::config::{ClusterConfig, Config};
+use crate::now_ms;
 
 mod offsets;
 
@@ -140,13 +141,6 @@ pub struct GatewayError {
 
 fn timeout() -> Duration {
     Duration::from_secs(REQUEST_TIMEOUT_SECS)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// Errors a coordinator gives while it moves or loads (after a broker start or a leader change):

@@ -5,7 +5,7 @@ pub mod port;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use app::api::ports::{Actor, BoxFuture, Resets};
 use app::domain::execution::{
@@ -21,6 +21,7 @@ use app::domain::reset::{
 use app::domain::timespec;
 use app::error::{AppError, AppResult};
 
+use crate::now_ms;
 use crate::store::{AuditEntry, Begin, ExecutionFilter, NewExecution, Store, StoreError};
 use port::OffsetsGateway;
 
@@ -61,13 +62,6 @@ pub struct ResetService {
     faults: FaultPauses,
     /// This process's id in the store: recovery leaves its own executions alone.
     boot_id: String,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// Logs a store failure and gives the browser a reference to find it by.
