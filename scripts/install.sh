@@ -6,7 +6,7 @@ cd "$REWIND_ROOT"
 step() { echo "install: $*" >&2; }
 
 # 1. Debian packages: C toolchain and headers for librdkafka (with TLS), JDK + Maven for Kafka, Chromium.
-apt_pkgs=(build-essential pkg-config libssl-dev zlib1g-dev cmake curl git maven chromium)
+apt_pkgs=(build-essential pkg-config libssl-dev openssl zlib1g-dev cmake curl git maven chromium)
 command -v java >/dev/null || apt_pkgs+=(openjdk-17-jre-headless)
 missing=()
 for p in "${apt_pkgs[@]}"; do

@@ -14,6 +14,9 @@
 #   KAFKA_SASL_PORT        SASL_PLAINTEXT listener with SCRAM-SHA-256/512 (default KAFKA_PORT + 2)
 #   KAFKA_SCRAM_USER, KAFKA_SCRAM_PASSWORD  the SCRAM user created when the broker is formatted
 #                          (default rewind / rewind-scram-test: a local test credential, nothing more)
+#   KAFKA_SSL_PORT         SSL listener that requires a client certificate (default KAFKA_PORT + 3); its
+#                          throwaway CA, broker and client certificates are made in $KAFKA_DATA_DIR/tls
+#   KAFKA_TLS_KEY_PASSWORD the client key's passphrase there (default rewind-tls-test, a test value)
 #   REWIND_CACHE           cache for jars and broker data, outside the repo (default ~/.cache/rewind)
 #   KAFKA_DATA_DIR         this broker's data, config and logs (default $REWIND_CACHE/broker-$KAFKA_PORT)
 set -euo pipefail
@@ -24,10 +27,13 @@ KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}
 KAFKA_SASL_PORT=${KAFKA_SASL_PORT:-$((KAFKA_PORT + 2))}
 KAFKA_SCRAM_USER=${KAFKA_SCRAM_USER:-rewind}
 KAFKA_SCRAM_PASSWORD=${KAFKA_SCRAM_PASSWORD:-rewind-scram-test}
+KAFKA_SSL_PORT=${KAFKA_SSL_PORT:-$((KAFKA_PORT + 3))}
+KAFKA_TLS_KEY_PASSWORD=${KAFKA_TLS_KEY_PASSWORD:-rewind-tls-test}
 REWIND_CACHE=${REWIND_CACHE:-$HOME/.cache/rewind}
 KAFKA_HOME="$REWIND_CACHE/kafka-$KAFKA_VERSION"
 KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-$REWIND_CACHE/broker-$KAFKA_PORT}
 PID_FILE="$KAFKA_DATA_DIR/broker.pid"
+TLS_DIR="$KAFKA_DATA_DIR/tls"
 
 log() { echo "kafka.sh: $*" >&2; }
 
@@ -79,6 +85,36 @@ L4J
   log "Kafka $KAFKA_VERSION jars in $KAFKA_HOME/libs"
 }
 
+# A throwaway CA with a broker certificate for 127.0.0.1 and a client certificate (its key encrypted,
+# as production keys often are), plus an unrelated CA for the "wrong CA" test. Made once per data dir.
+make_tls() {
+  [[ -f "$TLS_DIR/.complete" ]] && return 0
+  command -v openssl >/dev/null || { log "openssl is required (apt-get install openssl)"; exit 1; }
+  rm -rf "$TLS_DIR" && mkdir -p "$TLS_DIR"
+  local d=$TLS_DIR store_pw
+  store_pw=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')
+  for ca in ca other-ca; do
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Rewind test $ca" \
+      -keyout "$d/$ca.key" -out "$d/$ca.pem" 2>>"$d/openssl.log"
+  done
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$d/broker.key" -out "$d/broker.csr" 2>>"$d/openssl.log"
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$d/broker.ext"
+  openssl x509 -req -in "$d/broker.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$d/broker.ext" -out "$d/broker.pem" 2>>"$d/openssl.log"
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=rewind-client" -keyout "$d/client-plain.key" -out "$d/client.csr" 2>>"$d/openssl.log"
+  printf 'extendedKeyUsage=clientAuth\n' >"$d/client.ext"
+  openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$d/client.ext" -out "$d/client.pem" 2>>"$d/openssl.log"
+  openssl pkcs8 -topk8 -v2 aes-256-cbc -in "$d/client-plain.key" -out "$d/client.key" \
+    -passout "pass:$KAFKA_TLS_KEY_PASSWORD" 2>>"$d/openssl.log"
+  # Java reads PKCS#12 with these classic algorithms on every JDK; the password never leaves this dir.
+  openssl pkcs12 -export -in "$d/broker.pem" -inkey "$d/broker.key" -name broker -out "$d/broker.p12" \
+    -keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1 -passout "pass:$store_pw" 2>>"$d/openssl.log"
+  printf '%s' "$store_pw" >"$d/broker.p12.password"
+  rm -f "$d"/*.csr "$d"/*.ext "$d/client-plain.key" "$d/ca.key" "$d/other-ca.key" "$d/broker.key"
+  touch "$d/.complete"
+}
+
 running() {
   [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null
 }
@@ -99,15 +135,23 @@ start() {
   fi
   [[ $fresh == 1 ]] && rm -rf "$KAFKA_DATA_DIR"
   mkdir -p "$KAFKA_DATA_DIR/data"
+  make_tls
   cat >"$KAFKA_DATA_DIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
+listener.name.ssl.ssl.keystore.type=PKCS12
+listener.name.ssl.ssl.keystore.location=$TLS_DIR/broker.p12
+listener.name.ssl.ssl.keystore.password=$(cat "$TLS_DIR/broker.p12.password")
+listener.name.ssl.ssl.key.password=$(cat "$TLS_DIR/broker.p12.password")
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=$TLS_DIR/ca.pem
+listener.name.ssl.ssl.client.auth=required
 sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
@@ -170,5 +214,5 @@ case "${1:-}" in
   stop) stop ;;
   status) if running; then echo "running on 127.0.0.1:$KAFKA_PORT (pid $(cat "$PID_FILE"))"; else echo "not running"; exit 1; fi ;;
   classpath) fetch; echo "$KAFKA_HOME/libs/*" ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

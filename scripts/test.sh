@@ -56,6 +56,10 @@ export REWIND_TEST_BOOTSTRAP=127.0.0.1:$TEST_KAFKA_PORT
 export REWIND_TEST_SASL_BOOTSTRAP=127.0.0.1:$((TEST_KAFKA_PORT + 2))
 export REWIND_TEST_SCRAM_PASSWORD=${KAFKA_SCRAM_PASSWORD:-rewind-scram-test}
 export REWIND_TEST_SCRAM_WRONG_PASSWORD=not-the-scram-password
+# Its SSL listener (client certificate required) and the throwaway certificates kafka.sh made for it.
+export REWIND_TEST_TLS_BOOTSTRAP=127.0.0.1:$((TEST_KAFKA_PORT + 3))
+export REWIND_TEST_TLS_DIR=$HOME/.cache/rewind/broker-$TEST_KAFKA_PORT/tls
+export REWIND_TEST_TLS_KEY_PASSWORD=${KAFKA_TLS_KEY_PASSWORD:-rewind-tls-test}
 
 phase "unit and integration tests (real broker)"
 cargo test -p app --features ssr 2>&1 | tee -a "$RESULTS"
@@ -83,6 +87,8 @@ rand() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9'; }
 export REWIND_TEST_OIDC_SECRET="oidc-secret-$(rand)"
 export REWIND_E2E_PASSWORD="e2e-password-$(rand)"
 export OIDC_USER_PASSWORD="oidc-user-$(rand)"
+# The password the users spec gives the user it creates from the console.
+export REWIND_E2E_NEW_USER_PASSWORD="e2e-new-user-$(rand)"
 export REWIND_E2E_ADMIN=ada
 (cd end2end && OIDC_PORT=$TEST_OIDC_PORT OIDC_CLIENT_SECRET=$REWIND_TEST_OIDC_SECRET \
   OIDC_REDIRECT_URI="http://127.0.0.1:$TEST_HTTP_PORT/auth/oidc/callback" exec node oidc/provider.mjs) >"$RUN_DIR/oidc.log" 2>&1 &
@@ -124,7 +130,7 @@ subjects = ["team:kafka-viewers"]
 TOML
 # Local users, made with the command an operator would use.
 REWIND_NEW_PASSWORD=$REWIND_E2E_PASSWORD "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" users add ada --team kafka-admins
-REWIND_NEW_PASSWORD=$REWIND_E2E_PASSWORD "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" users add vera --team kafka-viewers
+REWIND_NEW_PASSWORD=$REWIND_E2E_PASSWORD "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" users add vera --grant viewer
 LEPTOS_OUTPUT_NAME=rewind LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD RUST_LOG=info,rewind_server=debug \
   "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" serve --addr "127.0.0.1:$TEST_HTTP_PORT" \
   >"$RUN_DIR/server.log" 2>&1 &
@@ -137,7 +143,7 @@ grep -q "oidc provider listening" "$RUN_DIR/oidc.log" || { echo "the OpenID Conn
 
 phase "no configured secret in the pages, the served wasm or any log of this run"
 bash scripts/scan-secrets.sh "http://127.0.0.1:$TEST_HTTP_PORT" "$RUN_DIR" \
-  "$REWIND_TEST_SCRAM_PASSWORD" "$REWIND_TEST_OIDC_SECRET" "$REWIND_E2E_PASSWORD" "$OIDC_USER_PASSWORD" | tee -a "$RESULTS"
+  "$REWIND_TEST_SCRAM_PASSWORD" "$REWIND_TEST_OIDC_SECRET" "$REWIND_E2E_PASSWORD" "$OIDC_USER_PASSWORD" "$REWIND_E2E_NEW_USER_PASSWORD" | tee -a "$RESULTS"
 
 phase "done"
 passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$RESULTS" | awk '{s+=$4} END {print s+0}')

@@ -38,6 +38,12 @@ pub enum AppError {
     #[error("Kafka cluster '{cluster}' refused Rewind's credentials: {detail}")]
     KafkaAuthentication { cluster: String, detail: String },
 
+    /// The TLS handshake with the cluster's brokers failed: their certificate is not signed by
+    /// `ssl_ca_location`, or they refused (or missed) Rewind's client certificate. `detail` is
+    /// librdkafka's reason.
+    #[error("TLS connection to Kafka cluster '{cluster}' failed: {detail}")]
+    KafkaTls { cluster: String, detail: String },
+
     /// A Kafka error we have no more specific variant for; `code` is the protocol error name
     /// (for example `COORDINATOR_NOT_AVAILABLE`), which is safe to show and searchable.
     #[error("Kafka cluster '{cluster}' answered {operation} with error {code}.")]
@@ -164,6 +170,10 @@ mod tests {
             AppError::KafkaAuthentication {
                 cluster: "c".into(),
                 detail: "SASL authentication error".into(),
+            },
+            AppError::KafkaTls {
+                cluster: "c".into(),
+                detail: "SSL handshake failed: certificate verify failed".into(),
             },
             AppError::UnknownCluster {
                 cluster: "c".into(),

@@ -73,6 +73,9 @@ pub fn App() -> impl IntoView {
                         <a class="text-slate-700 hover:text-indigo-700" href="/">"Groups"</a>
                         <a class="text-slate-700 hover:text-indigo-700" href="/history" data-testid="nav-history">"History"</a>
                         <a class="text-slate-700 hover:text-indigo-700" href="/audit" data-testid="nav-audit">"Audit"</a>
+                        <components::session::IfAllowed action=domain::access::Action::ManageUsers cluster="*".to_owned() group="*".to_owned()>
+                            <a class="text-slate-700 hover:text-indigo-700" href="/users" data-testid="nav-users">"Users"</a>
+                        </components::session::IfAllowed>
                         <components::session::UserBar/>
                     </nav>
                 </div>
@@ -84,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/history") view=pages::history::HistoryPage/>
                     <Route path=path!("/plans/:id") view=pages::saved_plan::SavedPlanPage/>
                     <Route path=path!("/audit") view=pages::audit::AuditPage/>
+                    <Route path=path!("/users") view=pages::users::UsersPage/>
                 </Routes>
             </main>
         </Router>

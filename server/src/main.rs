@@ -62,13 +62,17 @@ enum DemoCommand {
 
 #[derive(Subcommand)]
 enum UsersCommand {
-    /// Create a user in the store (or replace their password and teams). The password is read from
-    /// REWIND_NEW_PASSWORD if set, else from the first line of standard input.
+    /// Create a user in the store (or replace their password, teams and grants). The password is read
+    /// from REWIND_NEW_PASSWORD if set, else from the first line of standard input.
     Add {
         name: String,
         /// A team the user belongs to, for `team:<name>` grants; repeatable.
         #[arg(long = "team")]
         teams: Vec<String>,
+        /// A role of the user's own, `ROLE[:CLUSTERS[:GROUPS]]` (globs, `*` when left out), e.g.
+        /// `admin` for the first admin or `operator:prod:payments-*`; repeatable.
+        #[arg(long = "grant")]
+        grants: Vec<String>,
     },
     /// Print the Argon2 hash of a password (read as for `add`), for a `[[auth.users]]` entry.
     Hash,
@@ -87,9 +91,7 @@ fn read_new_password() -> Result<String, String> {
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    if pw.chars().count() < 12 {
-        return Err("the password must have at least 12 characters".into());
-    }
+    app::domain::users::check_password(&pw).map_err(|e| e.to_string())?;
     Ok(pw)
 }
 
@@ -105,19 +107,47 @@ async fn users(config: &Config, command: UsersCommand) -> Result<(), String> {
             println!("{hash}");
             Ok(())
         }
-        UsersCommand::Add { name, teams } => {
-            if name.trim().is_empty() || name.contains(char::is_control) {
-                return Err("the user name must be non-empty text".into());
+        UsersCommand::Add {
+            name,
+            teams,
+            grants,
+        } => {
+            let grants = grants
+                .iter()
+                .map(|g| app::domain::users::parse_grant(g))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?;
+            let change = app::domain::users::UserChange {
+                name,
+                password: None,
+                teams,
+                grants,
             }
+            .normalised(false)
+            .map_err(|e| e.to_string())?;
+            let name = change.name;
             let store =
                 SqliteStore::open(&config.data_dir.join("rewind.db")).map_err(|e| e.to_string())?;
+            let now = rewind_server::now_ms();
+            let created_at_ms = store
+                .user(name.clone())
+                .await
+                .map_err(|e| e.to_string())?
+                .map_or(now, |u| u.created_at_ms);
             store
                 .put_user(LocalUser {
                     name: name.clone(),
                     password_hash: hash,
-                    teams,
-                    created_at_ms: rewind_server::now_ms(),
+                    teams: change.teams,
+                    grants: change.grants,
+                    created_at_ms,
+                    updated_at_ms: now,
                 })
+                .await
+                .map_err(|e| e.to_string())?;
+            // The old password no longer works anywhere.
+            store
+                .end_password_sessions(name.clone(), None)
                 .await
                 .map_err(|e| e.to_string())?;
             println!(

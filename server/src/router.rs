@@ -20,7 +20,7 @@ pub enum StartError {
     Kafka(#[from] GatewayError),
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
-    #[error("no way to sign in is configured: add [[auth.users]], [auth.oidc] or [auth.proxy] to the config (see the README), or run with --insecure-no-auth for a local demo")]
+    #[error("no way to sign in is configured: add [[auth.users]], [auth.oidc] or [auth.proxy] to the config or a user with `rewind users add NAME --grant admin` (see the README), or run with --insecure-no-auth for a local demo")]
     NoSignIn,
 }
 
@@ -60,10 +60,12 @@ pub fn services(config: &Config) -> Result<Wired, StartError> {
 
 /// As `services`, over a gateway built by the caller (benchmarks turn its statistics on).
 pub fn services_with(config: &Config, gateway: Arc<KafkaGateway>) -> Result<Wired, StartError> {
-    if !config.auth.insecure_no_auth && !config.auth.has_sign_in() {
+    let sqlite = SqliteStore::open(&config.data_dir.join("rewind.db"))?;
+    // Users created with `rewind users add` (or from the console) are a way to sign in too.
+    if !config.auth.insecure_no_auth && !config.auth.has_sign_in() && sqlite.user_count()? == 0 {
         return Err(StartError::NoSignIn);
     }
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("rewind.db"))?);
+    let store: Arc<dyn Store> = Arc::new(sqlite);
     let resets = Arc::new(ResetService::new(
         gateway.clone(),
         store.clone(),
@@ -81,6 +83,7 @@ pub fn services_with(config: &Config, gateway: Arc<KafkaGateway>) -> Result<Wire
             resets,
             auth: auth.clone(),
             audit: Arc::new(StoreAudit(store)),
+            users: auth.clone(),
         },
         auth,
     })

@@ -7,3 +7,4 @@ pub mod groups;
 pub mod plans;
 #[cfg(feature = "ssr")]
 pub mod ports;
+pub mod users;

@@ -12,6 +12,7 @@ use crate::domain::execution::{
     DeleteOffsetsReport, ExecuteReport, Execution, ExecutionSummary, Preview, SavedPlan,
 };
 use crate::domain::reset::{ResetSpec, TopicScope};
+use crate::domain::users::{UserChange, UserSummary};
 use crate::domain::{ClusterSummary, GroupDetail, GroupLag, GroupPage, GroupQuery};
 use crate::error::{AppError, AppResult};
 
@@ -108,6 +109,24 @@ pub trait AuditLog: Send + Sync + 'static {
     fn entries(&self, filter: AuditFilter) -> BoxFuture<'_, AppResult<Vec<AuditEntry>>>;
 }
 
+/// Local users and their direct grants, as admins manage them from the console. Callers check
+/// `Action::ManageUsers` first; the implementation adds the rules that need the store (no shadowing a
+/// config user, no admin locking themselves out) and audits every change.
+pub trait Users: Send + Sync + 'static {
+    /// Config and store users with their effective grants, by name.
+    fn list(&self) -> BoxFuture<'_, AppResult<Vec<UserSummary>>>;
+    /// Creates (`creating`) or changes a store user. A new password signs the user out of every
+    /// other session; changed teams and grants apply to their next request.
+    fn save(
+        &self,
+        change: UserChange,
+        creating: bool,
+        actor: Actor,
+    ) -> BoxFuture<'_, AppResult<UserSummary>>;
+    /// Removes a store user and ends their sessions.
+    fn delete(&self, name: String, actor: Actor) -> BoxFuture<'_, AppResult<()>>;
+}
+
 /// Everything a server function may use, provided once per request through Leptos context.
 #[derive(Clone)]
 pub struct Services {
@@ -115,6 +134,7 @@ pub struct Services {
     pub resets: Arc<dyn Resets>,
     pub auth: Arc<dyn Authorizer>,
     pub audit: Arc<dyn AuditLog>,
+    pub users: Arc<dyn Users>,
 }
 
 /// The services of this request. Missing context is a wiring bug on the server, not a user error,

@@ -12,6 +12,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::UnknownGroup { .. } => "Unknown group",
         AppError::NotAuthorised { .. } => "Not authorised",
         AppError::KafkaAuthentication { .. } => "Kafka refused the credentials",
+        AppError::KafkaTls { .. } => "TLS handshake with Kafka failed",
         AppError::Kafka { .. } => "Kafka error",
         AppError::InvalidInput { .. } => "Invalid input",
         AppError::Refused { .. } => "Refused",

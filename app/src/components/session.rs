@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api::access::who_am_i;
-use crate::domain::access::{Action, Caller, SignInMethod};
+use crate::domain::access::{Action, Caller, Grant, SignInMethod};
 use crate::error::AppError;
 
 /// The caller of this page, read once per page load.
@@ -32,7 +32,7 @@ pub fn UserBar() -> impl IntoView {
                         <span class="rounded bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900" data-testid="user">"sign-in off"</span>
                     }.into_any(),
                     Ok(c) => {
-                        let roles = role_summary(&c);
+                        let roles = grants_summary(&c.grants);
                         view! {
                             <span class="text-sm text-slate-700" data-testid="user" title=roles.clone()>
                                 <span class="font-medium">{c.name.clone()}</span>
@@ -50,12 +50,13 @@ pub fn UserBar() -> impl IntoView {
     }
 }
 
-/// `operator on prod/payments-*, viewer on *`: what the header's tooltip shows.
-fn role_summary(c: &Caller) -> String {
-    if c.grants.is_empty() {
+/// `operator on prod / payments-*, viewer on everything`: what the header's tooltip and the users
+/// page show.
+pub fn grants_summary(grants: &[Grant]) -> String {
+    if grants.is_empty() {
         return "no access granted".into();
     }
-    c.grants
+    grants
         .iter()
         .map(|g| {
             let on = match (g.clusters.as_str(), g.groups.as_str()) {

@@ -16,6 +16,9 @@ pub enum Action {
     DeleteOffsets,
     /// Read sign-in records and other entries that belong to no cluster.
     Administer,
+    /// Create, change and remove local users and their grants. Only an admin on every cluster and
+    /// every group may: anyone less could grant themselves (or a friend) more than they have.
+    ManageUsers,
 }
 
 impl Action {
@@ -23,7 +26,21 @@ impl Action {
         match self {
             Self::View => Role::Viewer,
             Self::Preview | Self::SavePlan | Self::Execute | Self::DeletePlan => Role::Operator,
-            Self::DeleteOffsets | Self::Administer => Role::Admin,
+            Self::DeleteOffsets | Self::Administer | Self::ManageUsers => Role::Admin,
+        }
+    }
+
+    /// The action's name in the audit trail.
+    pub fn audit_name(self) -> &'static str {
+        match self {
+            Self::View => "view",
+            Self::Preview => "preview",
+            Self::SavePlan => "save-plan",
+            Self::Execute => "execute",
+            Self::DeletePlan => "delete-plan",
+            Self::DeleteOffsets => "delete-offsets",
+            Self::Administer => "administer",
+            Self::ManageUsers => "manage-users",
         }
     }
 
@@ -36,6 +53,7 @@ impl Action {
             Self::DeletePlan => "delete a plan",
             Self::DeleteOffsets => "delete committed offsets",
             Self::Administer => "administer Rewind",
+            Self::ManageUsers => "manage users",
         }
     }
 }
@@ -127,6 +145,9 @@ impl Caller {
     }
 
     pub fn may(&self, action: Action, cluster: &str, group: Option<&str>) -> bool {
+        if action == Action::ManageUsers {
+            return self.manages_users();
+        }
         self.role(cluster, group)
             .is_some_and(|r| r >= action.needs())
     }
@@ -153,6 +174,14 @@ impl Caller {
     /// Whether the caller may see group `group` of `cluster` at all.
     pub fn sees_group(&self, cluster: &str, group: &str) -> bool {
         self.may(Action::View, cluster, Some(group))
+    }
+
+    /// Admin on every cluster and group, by literal `*` patterns (a `?` or `a*` grant that happens to
+    /// match the text "*" does not count).
+    pub fn manages_users(&self) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.role == Role::Admin && g.clusters == "*" && g.groups == "*")
     }
 
     /// Administers anything at all (may read entries that belong to no cluster).
@@ -248,5 +277,13 @@ mod tests {
         assert!(!none.sees_group("prod", "orders"));
         assert!(!none.may(Action::View, "staging", None));
         assert!(none.may(Action::View, "prod", None));
+        assert!(
+            !c.may(Action::ManageUsers, "dev", Some("x")),
+            "admin on one cluster only"
+        );
+        let tricky = caller(&[(Role::Admin, "?", "*")]);
+        assert!(!tricky.may(Action::ManageUsers, "*", Some("*")));
+        assert!(caller(&[(Role::Admin, "*", "*")]).may(Action::ManageUsers, "*", Some("*")));
+        assert!(Caller::insecure().manages_users());
     }
 }

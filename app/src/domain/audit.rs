@@ -70,12 +70,79 @@ pub struct AuditedPartition {
 }
 
 impl AuditEntry {
+    /// An entry for the store to number: `result` of `action` by `actor` from `source`, about no
+    /// cluster and with no detail until `about` and `with_detail` add them.
+    pub fn new(
+        at_ms: i64,
+        actor: impl Into<String>,
+        source: impl Into<String>,
+        action: impl Into<String>,
+        result: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: 0,
+            at_ms,
+            actor: actor.into(),
+            source: source.into(),
+            action: action.into(),
+            cluster: None,
+            group: None,
+            detail: serde_json::Value::Null,
+            result: result.into(),
+        }
+    }
+
+    pub fn about(mut self, cluster: impl Into<String>, group: Option<String>) -> Self {
+        self.cluster = Some(cluster.into());
+        self.group = group;
+        self
+    }
+
+    pub fn with_detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = detail;
+        self
+    }
+
     /// The per-partition before / after an execution recorded, if this entry has them.
     pub fn partitions(&self) -> Vec<AuditedPartition> {
         self.detail
             .get("offsets")
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .unwrap_or_default()
+    }
+
+    /// For a user change: `grace: teams ops; grants operator on prod/*; password set` (before → after
+    /// of teams and grants when they changed).
+    pub fn user_change(&self) -> Option<String> {
+        let d = &self.detail;
+        let user = d.get("user")?.as_str()?;
+        if self.action == "user-delete" {
+            return Some(format!("{user}: removed"));
+        }
+        let list = |v: Option<&serde_json::Value>| {
+            let items: Vec<&str> = v
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+                .unwrap_or_default();
+            if items.is_empty() {
+                "none".to_owned()
+            } else {
+                items.join(", ")
+            }
+        };
+        let before = d.get("before").filter(|b| !b.is_null());
+        let mut parts = vec![];
+        for key in ["teams", "grants"] {
+            let now = list(d.get(key));
+            match before.map(|b| list(b.get(key))) {
+                Some(was) if was != now => parts.push(format!("{key} {was} → {now}")),
+                _ => parts.push(format!("{key} {now}")),
+            }
+        }
+        if d.get("password_changed").and_then(|v| v.as_bool()) == Some(true) {
+            parts.push("password set".into());
+        }
+        Some(format!("{user}: {}", parts.join("; ")))
     }
 }
 

@@ -10,6 +10,7 @@ pub mod offsets_csv;
 pub mod planner;
 pub mod reset;
 pub mod timespec;
+pub mod users;
 
 /// A configured cluster as the browser may see it: never credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

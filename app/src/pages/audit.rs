@@ -13,7 +13,7 @@ use crate::format::{group_href, opt_int, query_value, utc};
 /// Partitions listed per entry before "and N more".
 const SHOWN_PARTITIONS: usize = 12;
 
-const ACTIONS: [&str; 9] = [
+const ACTIONS: [&str; 12] = [
     "execute",
     "undo",
     "delete-offsets",
@@ -23,6 +23,9 @@ const ACTIONS: [&str; 9] = [
     "sign-out",
     "resolve-pending",
     "preview",
+    "user-create",
+    "user-update",
+    "user-delete",
 ];
 
 const INPUT: &str = "mt-1 block w-full rounded border border-slate-300 px-2 py-1 text-sm";
@@ -131,6 +134,7 @@ fn AuditRow(e: AuditEntry) -> impl IntoView {
         _ => "-".into_any(),
     };
     let parts = e.partitions();
+    let user_change = e.user_change();
     let more = parts.len().saturating_sub(SHOWN_PARTITIONS);
     let offsets = parts
         .into_iter()
@@ -156,6 +160,7 @@ fn AuditRow(e: AuditEntry) -> impl IntoView {
             <td class=format!("px-3 py-1.5 {result_class}") data-col="result">{e.result}</td>
             <td class="px-3 py-1.5 text-xs tabular-nums">
                 <ul>{offsets}</ul>
+                {user_change.map(|c| view! { <p data-testid="audit-user-change">{c}</p> })}
                 {(more > 0).then(|| view! { <p class="text-slate-500">{format!("and {more} more (in the CSV export)")}</p> })}
             </td>
         </tr>

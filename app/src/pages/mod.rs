@@ -6,3 +6,4 @@ pub mod history;
 pub mod home;
 pub mod not_found;
 pub mod saved_plan;
+pub mod users;

@@ -5,6 +5,7 @@ mod limiter;
 mod oidc;
 pub mod password;
 mod routes;
+mod users;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -61,10 +62,17 @@ impl Auth {
         self.config.insecure_no_auth
     }
 
-    /// The grants of `name` with `teams`, from the config's rules; resolved per request, so a changed
-    /// config applies at the next restart without signing anyone out.
-    fn caller_for(&self, name: &str, method: SignInMethod, teams: Vec<String>) -> Caller {
-        let grants: Vec<Grant> = self
+    /// The grants of `name` with `teams`: the config's rules that name them, plus `own` (a store
+    /// user's direct grants). Resolved per request, so a changed config applies at the next restart
+    /// and an admin's change to a user at their next request, without signing anyone out.
+    fn caller_for(
+        &self,
+        name: &str,
+        method: SignInMethod,
+        teams: Vec<String>,
+        own: Vec<Grant>,
+    ) -> Caller {
+        let mut grants: Vec<Grant> = self
             .config
             .grants
             .iter()
@@ -78,6 +86,7 @@ impl Auth {
             })
             .map(|rule| rule.grant.clone())
             .collect();
+        grants.extend(own);
         Caller {
             name: name.to_owned(),
             method,
@@ -111,7 +120,12 @@ impl Auth {
                         .map(|g| split_teams(&g))
                         .unwrap_or_default();
                     return RequestCaller {
-                        caller: Some(self.caller_for(&user, SignInMethod::Proxy, teams)),
+                        caller: Some(self.caller_for(
+                            &user,
+                            SignInMethod::Proxy,
+                            teams,
+                            Vec::new(),
+                        )),
                         source,
                         session: None,
                     };
@@ -143,7 +157,19 @@ impl Auth {
                     "oidc" => SignInMethod::Oidc,
                     _ => SignInMethod::Password,
                 };
-                self.caller_for(&s.user, method, s.teams)
+                // A config user wins over a store user of the same name, as at sign-in.
+                let config_user = (method == SignInMethod::Password)
+                    .then(|| self.config.users.iter().find(|u| u.name == s.user))
+                    .flatten();
+                match config_user {
+                    Some(u) => self.caller_for(&s.user, method, u.teams.clone(), Vec::new()),
+                    None => self.caller_for(
+                        &s.user,
+                        method,
+                        s.teams,
+                        s.stored_grants.unwrap_or_default(),
+                    ),
+                }
             }),
             source,
             session: Some(hash),
@@ -166,6 +192,7 @@ impl Auth {
                 user: user.to_owned(),
                 method: method.to_owned(),
                 teams,
+                stored_grants: None,
                 source: source.to_owned(),
                 created_at_ms: now,
                 expires_at_ms: now + self.config.session_ttl_ms,
@@ -263,17 +290,15 @@ impl Authorizer for Auth {
             if action != Action::View && action != Action::Preview {
                 // A refused change is worth knowing about; the audit write must not delay the answer.
                 let store = self.store.clone();
-                let entry = AuditEntry {
-                    id: 0,
-                    at_ms: now_ms(),
-                    actor: caller.name.clone(),
+                let entry = AuditEntry::new(
+                    now_ms(),
+                    caller.name.clone(),
                     source,
-                    action: action_name(action).into(),
-                    cluster: Some(cluster.to_owned()),
-                    group: group.map(str::to_owned),
-                    detail: serde_json::json!({ "error": e.to_string() }),
-                    result: "forbidden".into(),
-                };
+                    action.audit_name(),
+                    "forbidden",
+                )
+                .about(cluster.to_owned(), group.map(str::to_owned))
+                .with_detail(serde_json::json!({ "error": e.to_string() }));
                 tokio::spawn(async move {
                     if let Err(e) = store.audit(entry).await {
                         tracing::error!(error = %e, "cannot write an audit entry");
@@ -286,18 +311,6 @@ impl Authorizer for Auth {
             name: caller.name,
             source,
         })
-    }
-}
-
-fn action_name(action: Action) -> &'static str {
-    match action {
-        Action::View => "view",
-        Action::Preview => "preview",
-        Action::SavePlan => "save-plan",
-        Action::Execute => "execute",
-        Action::DeletePlan => "delete-plan",
-        Action::DeleteOffsets => "delete-offsets",
-        Action::Administer => "administer",
     }
 }
 

@@ -136,16 +136,9 @@ async fn login(
     if auth.insecure() {
         return Redirect::to(&next).into_response();
     }
-    let fail = |result: &str| AuditEntry {
-        id: 0,
-        at_ms: now_ms(),
-        actor: name.clone(),
-        source: source.clone(),
-        action: "sign-in".into(),
-        cluster: None,
-        group: None,
-        detail: serde_json::json!({ "method": "password" }),
-        result: result.into(),
+    let fail = |result: &str| {
+        AuditEntry::new(now_ms(), name.clone(), source.clone(), "sign-in", result)
+            .with_detail(serde_json::json!({ "method": "password" }))
     };
     if let Some(wait) = auth.limiter.blocked(&source, &name) {
         auth.audit(fail("refused: rate limited")).await;
@@ -208,17 +201,16 @@ async fn signed_in(
         Ok(c) => c,
         Err(e) => return crate::web::error_response(StatusCode::INTERNAL_SERVER_ERROR, &e),
     };
-    auth.audit(AuditEntry {
-        id: 0,
-        at_ms: now_ms(),
-        actor: name.to_owned(),
-        source: source.to_owned(),
-        action: "sign-in".into(),
-        cluster: None,
-        group: None,
-        detail: serde_json::json!({ "method": method, "teams": teams }),
-        result: "succeeded".into(),
-    })
+    auth.audit(
+        AuditEntry::new(
+            now_ms(),
+            name.to_owned(),
+            source.to_owned(),
+            "sign-in",
+            "succeeded",
+        )
+        .with_detail(serde_json::json!({ "method": method, "teams": teams })),
+    )
     .await;
     let mut resp = Redirect::to(next).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -237,17 +229,13 @@ async fn logout(
         }
     }
     if let Some(c) = rc.caller.as_ref().filter(|_| rc.session.is_some()) {
-        auth.audit(AuditEntry {
-            id: 0,
-            at_ms: now_ms(),
-            actor: c.name.clone(),
-            source: rc.source.clone(),
-            action: "sign-out".into(),
-            cluster: None,
-            group: None,
-            detail: serde_json::Value::Null,
-            result: "succeeded".into(),
-        })
+        auth.audit(AuditEntry::new(
+            now_ms(),
+            c.name.clone(),
+            rc.source.clone(),
+            "sign-out",
+            "succeeded",
+        ))
         .await;
     }
     let mut resp = Redirect::to("/login").into_response();
@@ -331,17 +319,16 @@ async fn oidc_callback(
         }
         Err(reason) => {
             tracing::warn!(%reason, %source, "OpenID Connect sign-in failed");
-            auth.audit(AuditEntry {
-                id: 0,
-                at_ms: now_ms(),
-                actor: "(unknown)".into(),
-                source: source.clone(),
-                action: "sign-in".into(),
-                cluster: None,
-                group: None,
-                detail: serde_json::json!({ "method": "oidc", "reason": reason }),
-                result: "failed: identity provider".into(),
-            })
+            auth.audit(
+                AuditEntry::new(
+                    now_ms(),
+                    "(unknown)",
+                    source.clone(),
+                    "sign-in",
+                    "failed: identity provider",
+                )
+                .with_detail(serde_json::json!({ "method": "oidc", "reason": reason })),
+            )
             .await;
             page(
                 &auth,

@@ -22,7 +22,9 @@ use app::domain::timespec;
 use app::error::{AppError, AppResult};
 
 use crate::now_ms;
-use crate::store::{AuditEntry, Begin, ExecutionFilter, NewExecution, Store, StoreError};
+use crate::store::{
+    store_error, AuditEntry, Begin, ExecutionFilter, NewExecution, Store, StoreError,
+};
 use port::OffsetsGateway;
 
 /// Target timestamps are read for previews up to this many partitions (one record each, within the
@@ -62,16 +64,6 @@ pub struct ResetService {
     faults: FaultPauses,
     /// This process's id in the store: recovery leaves its own executions alone.
     boot_id: String,
-}
-
-/// Logs a store failure and gives the browser a reference to find it by.
-fn store_error(what: &'static str) -> impl Fn(StoreError) -> AppError {
-    move |e| {
-        tracing::error!(error = %e, what, "store operation failed");
-        AppError::Internal {
-            reference: format!("store-{what}"),
-        }
-    }
 }
 
 impl ResetService {
@@ -429,15 +421,16 @@ impl ResetService {
         let finished_at_ms = now_ms();
         self.finish_with_retries(id, status, &partitions, &message, finished_at_ms)
             .await?;
-        self.audit(AuditEntry {
-            id: 0,
-            at_ms: finished_at_ms,
-            actor: actor.name.clone(),
-            source: actor.source.clone(),
-            action: if undo_of.is_some() { "undo" } else { "execute" }.into(),
-            cluster: Some(cluster.clone()),
-            group: Some(g.group.clone()),
-            detail: serde_json::json!({
+        self.audit(
+            AuditEntry::new(
+                finished_at_ms,
+                actor.name.clone(),
+                actor.source.clone(),
+                if undo_of.is_some() { "undo" } else { "execute" },
+                status.as_str(),
+            )
+            .about(cluster.clone(), Some(g.group.clone()))
+            .with_detail(serde_json::json!({
                 "execution": id,
                 "undo_of": undo_of,
                 "strategy": plan.spec.strategy.name(),
@@ -451,9 +444,8 @@ impl ResetService {
                     "after": p.after,
                     "error": p.error,
                 })).collect::<Vec<_>>(),
-            }),
-            result: status.as_str().into(),
-        })
+            })),
+        )
         .await;
         self.store
             .execution(id)
@@ -670,17 +662,17 @@ impl ResetService {
                 .finish_execution(e.id, status, partitions, Some(message.clone()), now_ms())
                 .await
                 .map_err(|e| e.to_string())?;
-            self.audit(AuditEntry {
-                id: 0,
-                at_ms: now_ms(),
-                actor: "rewind (start-up recovery)".into(),
-                source: "server".into(),
-                action: "resolve-pending".into(),
-                cluster: Some(e.cluster.clone()),
-                group: Some(e.group.clone()),
-                detail: serde_json::json!({ "execution": e.id, "message": message }),
-                result: status.as_str().into(),
-            })
+            self.audit(
+                AuditEntry::new(
+                    now_ms(),
+                    "rewind (start-up recovery)",
+                    "server",
+                    "resolve-pending",
+                    status.as_str(),
+                )
+                .about(e.cluster.clone(), Some(e.group.clone()))
+                .with_detail(serde_json::json!({ "execution": e.id, "message": message })),
+            )
             .await;
             resolved += 1;
         }
@@ -822,17 +814,19 @@ impl Resets for ResetService {
             // Executions that ran are audited with their offsets; one refused before it ran is too.
             if let Err(e) = &result {
                 if !matches!(e, AppError::ExecutionFailed { .. }) {
-                    self.audit(AuditEntry {
-                        id: 0,
-                        at_ms: now_ms(),
-                        actor: actor.name,
-                        source: actor.source,
-                        action: "execute".into(),
-                        cluster: Some(cluster),
-                        group: Some(group),
-                        detail: serde_json::json!({ "strategy": strategy, "error": e.to_string() }),
-                        result: format!("refused: {}", error_kind(e)),
-                    })
+                    self.audit(
+                        AuditEntry::new(
+                            now_ms(),
+                            actor.name,
+                            actor.source,
+                            "execute",
+                            format!("refused: {}", error_kind(e)),
+                        )
+                        .about(cluster, Some(group))
+                        .with_detail(
+                            serde_json::json!({ "strategy": strategy, "error": e.to_string() }),
+                        ),
+                    )
                     .await;
                 }
             }
@@ -893,17 +887,19 @@ impl Resets for ResetService {
                 .save_plan(saved.clone())
                 .await
                 .map_err(store_error("save-plan"))?;
-            self.audit(AuditEntry {
-                id: 0,
-                at_ms: saved.created_at_ms,
-                actor: actor.name,
-                source: actor.source,
-                action: "save-plan".into(),
-                cluster: Some(spec.cluster.clone()),
-                group: spec.groups.first().cloned(),
-                detail: serde_json::json!({ "plan": saved.id, "strategy": spec.strategy.name() }),
-                result: "saved".into(),
-            })
+            self.audit(
+                AuditEntry::new(
+                    saved.created_at_ms,
+                    actor.name,
+                    actor.source,
+                    "save-plan",
+                    "saved",
+                )
+                .about(spec.cluster.clone(), spec.groups.first().cloned())
+                .with_detail(
+                    serde_json::json!({ "plan": saved.id, "strategy": spec.strategy.name() }),
+                ),
+            )
             .await;
             Ok(saved)
         })
@@ -917,21 +913,24 @@ impl Resets for ResetService {
                 .delete_plan(id.clone())
                 .await
                 .map_err(store_error("delete-plan"))?;
-            self.audit(AuditEntry {
-                id: 0,
-                at_ms: now_ms(),
-                actor: actor.name,
-                source: actor.source,
-                action: "delete-plan".into(),
-                cluster: Some(plan.plan.spec.cluster.clone()),
-                group: plan.plan.spec.groups.first().cloned(),
-                detail: serde_json::json!({
+            self.audit(
+                AuditEntry::new(
+                    now_ms(),
+                    actor.name,
+                    actor.source,
+                    "delete-plan",
+                    if deleted { "deleted" } else { "already gone" },
+                )
+                .about(
+                    plan.plan.spec.cluster.clone(),
+                    plan.plan.spec.groups.first().cloned(),
+                )
+                .with_detail(serde_json::json!({
                     "plan": id,
                     "created_by": plan.created_by,
                     "spec": plan.plan.spec,
-                }),
-                result: if deleted { "deleted" } else { "already gone" }.into(),
-            })
+                })),
+            )
             .await;
             Ok(())
         })
@@ -1065,21 +1064,21 @@ impl ResetService {
             .iter()
             .filter(|p| p.error.is_some())
             .count();
-        self.audit(AuditEntry {
-            id: 0,
-            at_ms: now_ms(),
-            actor: actor.name,
-            source: actor.source,
-            action: "delete-offsets".into(),
-            cluster: Some(cluster),
-            group: Some(group),
-            detail: serde_json::to_value(&report).unwrap_or_default(),
-            result: if failed == 0 {
-                "deleted".into()
-            } else {
-                format!("{failed} of {} refused", report.partitions.len())
-            },
-        })
+        self.audit(
+            AuditEntry::new(
+                now_ms(),
+                actor.name,
+                actor.source,
+                "delete-offsets",
+                if failed == 0 {
+                    "deleted".into()
+                } else {
+                    format!("{failed} of {} refused", report.partitions.len())
+                },
+            )
+            .about(cluster, Some(group))
+            .with_detail(serde_json::to_value(&report).unwrap_or_default()),
+        )
         .await;
         Ok(report)
     }

@@ -23,6 +23,16 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Logs a store failure and gives the browser a reference to find it by.
+pub fn store_error(what: &'static str) -> impl Fn(StoreError) -> app::error::AppError {
+    move |e| {
+        tracing::error!(error = %e, what, "store operation failed");
+        app::error::AppError::Internal {
+            reference: format!("store-{what}"),
+        }
+    }
+}
+
 /// 64 random bits from the standard library's per-process random hasher keys plus the clock: enough
 /// for ids that must not collide across stores and restarts (not for secrets).
 pub fn random_u64() -> u64 {
@@ -84,19 +94,36 @@ pub struct Session {
     pub method: String,
     /// The identity provider's (or local user's) groups at sign-in, which grants are resolved from.
     pub teams: Vec<String>,
+    /// For a password session of a store user: that user's teams and grants now (not at sign-in),
+    /// so `teams` above is theirs too. `None` for everyone else.
+    pub stored_grants: Option<Vec<app::domain::access::Grant>>,
     pub source: String,
     pub created_at_ms: i64,
     pub expires_at_ms: i64,
 }
 
-/// A local user created with `rewind users add`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A local user kept in the store (created from the console or with `rewind users add`).
+#[derive(Clone, PartialEq, Eq)]
 pub struct LocalUser {
     pub name: String,
     /// PHC string (`$argon2id$...`).
     pub password_hash: String,
     pub teams: Vec<String>,
+    /// Grants of this user's own, besides the config's rules.
+    pub grants: Vec<app::domain::access::Grant>,
     pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+// Even a hash stays out of logs: it is an offline-guessing target.
+impl std::fmt::Debug for LocalUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalUser")
+            .field("name", &self.name)
+            .field("teams", &self.teams)
+            .field("grants", &self.grants)
+            .finish_non_exhaustive()
+    }
 }
 
 pub trait Store: Send + Sync + 'static {
@@ -130,7 +157,17 @@ pub trait Store: Send + Sync + 'static {
     fn create_session(&self, session: Session) -> BoxFuture<'_, StoreResult<()>>;
     fn session(&self, token_hash: String) -> BoxFuture<'_, StoreResult<Option<Session>>>;
     fn delete_session(&self, token_hash: String) -> BoxFuture<'_, StoreResult<()>>;
-    /// Creates the user or replaces their password and teams.
+    /// Creates the user or replaces their password, teams and grants (keeping `created_at_ms`).
     fn put_user(&self, user: LocalUser) -> BoxFuture<'_, StoreResult<()>>;
     fn user(&self, name: String) -> BoxFuture<'_, StoreResult<Option<LocalUser>>>;
+    /// Every store user by name, with how many unexpired password sessions each has.
+    fn users(&self) -> BoxFuture<'_, StoreResult<Vec<(LocalUser, u32)>>>;
+    /// Removes the user and their password sessions in one transaction; whether there was one.
+    fn delete_user(&self, name: String) -> BoxFuture<'_, StoreResult<bool>>;
+    /// Ends the user's password sessions but `except` (the caller's own); how many ended.
+    fn end_password_sessions(
+        &self,
+        user: String,
+        except: Option<String>,
+    ) -> BoxFuture<'_, StoreResult<u64>>;
 }

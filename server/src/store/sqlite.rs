@@ -98,6 +98,15 @@ fn migrations() -> Migrations<'static> {
         CREATE INDEX audit_by_cluster ON audit (cluster, id);
         "#,
         ),
+        // Users managed from the console: grants of their own, and when they last changed. Sessions
+        // by user, so removing a user or changing their password ends their sessions at once.
+        M::up(
+            r#"
+        ALTER TABLE users ADD COLUMN grants_json TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE users ADD COLUMN updated_at_ms INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX sessions_by_user ON sessions (user_name, method);
+        "#,
+        ),
     ])
 }
 
@@ -138,6 +147,16 @@ impl SqliteStore {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })
+    }
+
+    /// How many store users exist; read once at start-up, before the runtime serves anything.
+    pub fn user_count(&self) -> StoreResult<u64> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Database("store connection poisoned".into()))?;
+        conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+            .map_err(db)
     }
 
     /// Runs `f` on the connection on the blocking pool: SQLite calls block, and fsync can take a while.
@@ -593,34 +612,44 @@ impl Store for SqliteStore {
         self.run(move |conn| {
             let row = conn
                 .query_row(
-                    "SELECT token_hash, user_name, method, teams_json, source, created_at_ms, expires_at_ms \
-                     FROM sessions WHERE token_hash = ?1",
+                    // A store user's teams and grants are read live, so an admin's change applies
+                    // to their next request without signing them out.
+                    "SELECT s.token_hash, s.user_name, s.method, COALESCE(u.teams_json, s.teams_json), \
+                            s.source, s.created_at_ms, s.expires_at_ms, u.grants_json \
+                     FROM sessions s LEFT JOIN users u ON s.method = 'password' AND u.name = s.user_name \
+                     WHERE s.token_hash = ?1",
                     params![token_hash],
                     |r| {
                         Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, String>(3)?,
+                            (
+                                r.get::<_, String>(0)?,
+                                r.get::<_, String>(1)?,
+                                r.get::<_, String>(2)?,
+                                r.get::<_, String>(3)?,
+                            ),
                             r.get::<_, String>(4)?,
                             r.get::<_, i64>(5)?,
                             r.get::<_, i64>(6)?,
+                            r.get::<_, Option<String>>(7)?,
                         ))
                     },
                 )
                 .optional()
                 .map_err(db)?;
-            row.map(|(token_hash, user, method, teams, source, created_at_ms, expires_at_ms)| {
-                Ok(Session {
-                    token_hash,
-                    user,
-                    method,
-                    teams: from_json(&teams)?,
-                    source,
-                    created_at_ms,
-                    expires_at_ms,
-                })
-            })
+            row.map(
+                |((token_hash, user, method, teams), source, created_at_ms, expires_at_ms, grants)| {
+                    Ok(Session {
+                        token_hash,
+                        user,
+                        method,
+                        teams: from_json(&teams)?,
+                        stored_grants: grants.as_deref().map(from_json).transpose()?,
+                        source,
+                        created_at_ms,
+                        expires_at_ms,
+                    })
+                },
+            )
             .transpose()
         })
     }
@@ -639,9 +668,18 @@ impl Store for SqliteStore {
     fn put_user(&self, user: LocalUser) -> BoxFuture<'_, StoreResult<()>> {
         self.run(move |conn| {
             conn.execute(
-                "INSERT INTO users (name, password_hash, teams_json, created_at_ms) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, teams_json = excluded.teams_json",
-                params![user.name, user.password_hash, to_json(&user.teams)?, user.created_at_ms],
+                "INSERT INTO users (name, password_hash, teams_json, grants_json, created_at_ms, updated_at_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, \
+                 teams_json = excluded.teams_json, grants_json = excluded.grants_json, updated_at_ms = excluded.updated_at_ms",
+                params![
+                    user.name,
+                    user.password_hash,
+                    to_json(&user.teams)?,
+                    to_json(&user.grants)?,
+                    user.created_at_ms,
+                    user.updated_at_ms
+                ],
             )
             .map_err(db)?;
             Ok(())
@@ -650,32 +688,89 @@ impl Store for SqliteStore {
 
     fn user(&self, name: String) -> BoxFuture<'_, StoreResult<Option<LocalUser>>> {
         self.run(move |conn| {
-            let row = conn
-                .query_row(
-                    "SELECT name, password_hash, teams_json, created_at_ms FROM users WHERE name = ?1",
-                    params![name],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, i64>(3)?,
-                        ))
-                    },
-                )
-                .optional()
-                .map_err(db)?;
-            row.map(|(name, password_hash, teams, created_at_ms)| {
-                Ok(LocalUser {
-                    name,
-                    password_hash,
-                    teams: from_json(&teams)?,
-                    created_at_ms,
-                })
-            })
-            .transpose()
+            let mut rows = select_users(conn, Some(&name))?;
+            Ok(rows.pop().map(|(u, _)| u))
         })
     }
+
+    fn users(&self) -> BoxFuture<'_, StoreResult<Vec<(LocalUser, u32)>>> {
+        self.run(move |conn| select_users(conn, None))
+    }
+
+    fn delete_user(&self, name: String) -> BoxFuture<'_, StoreResult<bool>> {
+        self.run(move |conn| {
+            let tx = conn.transaction().map_err(db)?;
+            let n = tx
+                .execute("DELETE FROM users WHERE name = ?1", params![name])
+                .map_err(db)?;
+            tx.execute(
+                "DELETE FROM sessions WHERE user_name = ?1 AND method = 'password'",
+                params![name],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn end_password_sessions(
+        &self,
+        user: String,
+        except: Option<String>,
+    ) -> BoxFuture<'_, StoreResult<u64>> {
+        self.run(move |conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM sessions WHERE user_name = ?1 AND method = 'password' \
+                     AND token_hash IS NOT ?2",
+                    params![user, except],
+                )
+                .map_err(db)?;
+            Ok(n as u64)
+        })
+    }
+}
+
+/// Store users (one, or all by name) with their unexpired password sessions.
+fn select_users(conn: &Connection, name: Option<&str>) -> StoreResult<Vec<(LocalUser, u32)>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT u.name, u.password_hash, u.teams_json, u.grants_json, u.created_at_ms, u.updated_at_ms, \
+                    (SELECT COUNT(*) FROM sessions s WHERE s.user_name = u.name AND s.method = 'password' \
+                     AND s.expires_at_ms > ?2) \
+             FROM users u WHERE ?1 IS NULL OR u.name = ?1 ORDER BY u.name",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![name, crate::now_ms()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, u32>(6)?,
+            ))
+        })
+        .map_err(db)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (name, password_hash, teams, grants, created_at_ms, updated_at_ms, sessions) =
+            row.map_err(db)?;
+        out.push((
+            LocalUser {
+                name,
+                password_hash,
+                teams: from_json(&teams)?,
+                grants: from_json(&grants)?,
+                created_at_ms,
+                updated_at_ms,
+            },
+            sessions,
+        ));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
