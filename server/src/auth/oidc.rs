@@ -44,8 +44,48 @@ struct Discovery {
 struct Jwk {
     kty: String,
     kid: Option<String>,
+    /// RSA modulus and exponent.
     n: Option<String>,
     e: Option<String>,
+    /// EC curve and point.
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+}
+
+/// The ID-token signature algorithms accepted: RSA (PKCS#1 v1.5 and PSS) and ECDSA on the NIST
+/// curves. `none` and HMAC never are: a provider's token must verify with its published keys.
+#[derive(Clone, Copy)]
+enum Alg {
+    Rs(openssl::hash::MessageDigest),
+    Ps(openssl::hash::MessageDigest),
+    /// With the curve the key must be on and the byte length of each of r and s.
+    Es(openssl::hash::MessageDigest, &'static str, usize),
+}
+
+impl Alg {
+    fn parse(name: Option<&str>) -> Option<Self> {
+        use openssl::hash::MessageDigest as D;
+        Some(match name? {
+            "RS256" => Self::Rs(D::sha256()),
+            "RS384" => Self::Rs(D::sha384()),
+            "RS512" => Self::Rs(D::sha512()),
+            "PS256" => Self::Ps(D::sha256()),
+            "PS384" => Self::Ps(D::sha384()),
+            "PS512" => Self::Ps(D::sha512()),
+            "ES256" => Self::Es(D::sha256(), "P-256", 32),
+            "ES384" => Self::Es(D::sha384(), "P-384", 48),
+            "ES512" => Self::Es(D::sha512(), "P-521", 66),
+            _ => return None,
+        })
+    }
+
+    fn key_type(self) -> &'static str {
+        match self {
+            Self::Rs(_) | Self::Ps(_) => "RSA",
+            Self::Es(..) => "EC",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -284,7 +324,8 @@ impl OidcClient {
         Ok(())
     }
 
-    /// The token's claims if its RS256/384/512 signature verifies with one of the provider's keys.
+    /// The token's claims if its signature (RS, PS or ES 256/384/512) verifies with one of the
+    /// provider's keys.
     async fn verified_claims(
         &self,
         token: &str,
@@ -300,12 +341,11 @@ impl OidcClient {
         let decode = |x: &str| B64.decode(x).map_err(|_| bad("bad base64url"));
         let header: serde_json::Value =
             serde_json::from_slice(&decode(h)?).map_err(|_| bad("bad header"))?;
-        let digest = match header["alg"].as_str() {
-            Some("RS256") => openssl::hash::MessageDigest::sha256(),
-            Some("RS384") => openssl::hash::MessageDigest::sha384(),
-            Some("RS512") => openssl::hash::MessageDigest::sha512(),
-            // `none` and HMAC algorithms are never accepted from a provider.
-            other => return Err(bad(&format!("unsupported alg {other:?}"))),
+        let Some(alg) = Alg::parse(header["alg"].as_str()) else {
+            return Err(bad(&format!(
+                "unsupported alg {:?}",
+                header["alg"].as_str()
+            )));
         };
         let kid = header["kid"].as_str().map(str::to_owned);
         let signature = decode(s)?;
@@ -313,10 +353,10 @@ impl OidcClient {
         for refresh in [false, true] {
             let jwks = self.jwks(d, refresh).await?;
             let keys = jwks.keys.iter().filter(|k| {
-                k.kty == "RSA" && (kid.is_none() || k.kid.as_deref() == kid.as_deref())
+                k.kty == alg.key_type() && (kid.is_none() || k.kid.as_deref() == kid.as_deref())
             });
             for key in keys {
-                if verify_rsa(key, digest, signed.as_bytes(), &signature) {
+                if verify_jws(key, alg, signed.as_bytes(), &signature) {
                     return serde_json::from_slice(&decode(p)?).map_err(|_| bad("bad claims"));
                 }
             }
@@ -337,22 +377,59 @@ impl OidcClient {
     }
 }
 
-fn verify_rsa(key: &Jwk, digest: openssl::hash::MessageDigest, data: &[u8], sig: &[u8]) -> bool {
-    let (Some(n), Some(e)) = (key.n.as_deref(), key.e.as_deref()) else {
-        return false;
-    };
-    let (Ok(n), Ok(e)) = (B64.decode(n), B64.decode(e)) else {
-        return false;
-    };
+/// Whether `sig` is `alg`'s signature of `data` by the JWK `key`; any malformed part means no.
+fn verify_jws(key: &Jwk, alg: Alg, data: &[u8], sig: &[u8]) -> bool {
+    use openssl::bn::BigNum;
+    use openssl::pkey::PKey;
+    let field = |v: &Option<String>| v.as_deref().and_then(|v| B64.decode(v).ok());
     let verified = || -> Result<bool, openssl::error::ErrorStack> {
-        let rsa = openssl::rsa::Rsa::from_public_components(
-            openssl::bn::BigNum::from_slice(&n)?,
-            openssl::bn::BigNum::from_slice(&e)?,
-        )?;
-        let pkey = openssl::pkey::PKey::from_rsa(rsa)?;
-        let mut v = openssl::sign::Verifier::new(digest, &pkey)?;
-        v.update(data)?;
-        v.verify(sig)
+        match alg {
+            Alg::Rs(digest) | Alg::Ps(digest) => {
+                let (Some(n), Some(e)) = (field(&key.n), field(&key.e)) else {
+                    return Ok(false);
+                };
+                let rsa = openssl::rsa::Rsa::from_public_components(
+                    BigNum::from_slice(&n)?,
+                    BigNum::from_slice(&e)?,
+                )?;
+                let pkey = PKey::from_rsa(rsa)?;
+                let mut v = openssl::sign::Verifier::new(digest, &pkey)?;
+                if let Alg::Ps(_) = alg {
+                    // RFC 7518: PSS with MGF1 on the same hash and a salt as long as the hash.
+                    v.set_rsa_padding(openssl::rsa::Padding::PKCS1_PSS)?;
+                    v.set_rsa_mgf1_md(digest)?;
+                    v.set_rsa_pss_saltlen(openssl::sign::RsaPssSaltlen::DIGEST_LENGTH)?;
+                }
+                v.update(data)?;
+                v.verify(sig)
+            }
+            Alg::Es(digest, curve, len) => {
+                let (Some(x), Some(y)) = (field(&key.x), field(&key.y)) else {
+                    return Ok(false);
+                };
+                let nid = match (key.crv.as_deref(), curve) {
+                    (Some("P-256"), "P-256") => openssl::nid::Nid::X9_62_PRIME256V1,
+                    (Some("P-384"), "P-384") => openssl::nid::Nid::SECP384R1,
+                    (Some("P-521"), "P-521") => openssl::nid::Nid::SECP521R1,
+                    _ => return Ok(false),
+                };
+                // JWS signatures are r and s back to back, each `len` bytes; OpenSSL wants DER.
+                if sig.len() != 2 * len {
+                    return Ok(false);
+                }
+                let group = openssl::ec::EcGroup::from_curve_name(nid)?;
+                let ec = openssl::ec::EcKey::from_public_key_affine_coordinates(
+                    &group,
+                    BigNum::from_slice(&x)?.as_ref(),
+                    BigNum::from_slice(&y)?.as_ref(),
+                )?;
+                let rs = openssl::ecdsa::EcdsaSig::from_private_components(
+                    BigNum::from_slice(&sig[..len])?,
+                    BigNum::from_slice(&sig[len..])?,
+                )?;
+                rs.verify(&openssl::hash::hash(digest, data)?, &ec)
+            }
+        }
     };
     verified().unwrap_or(false)
 }
@@ -369,6 +446,7 @@ fn now_secs() -> i64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
     use crate::config::Secret;
@@ -384,6 +462,105 @@ mod tests {
             name_claim: "preferred_username".into(),
             label: "SSO".into(),
         })
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        B64.encode(bytes)
+    }
+
+    /// Signs with real keys of each family and checks the verifier accepts exactly the right ones.
+    #[test]
+    fn rs_ps_and_es_signatures_verify() {
+        use openssl::hash::MessageDigest as D;
+        let data = b"header.payload";
+        // RSA, PKCS#1 v1.5 and PSS.
+        let rsa = openssl::rsa::Rsa::generate(2048).unwrap();
+        let jwk = Jwk {
+            kty: "RSA".into(),
+            kid: None,
+            n: Some(b64(&rsa.n().to_vec())),
+            e: Some(b64(&rsa.e().to_vec())),
+            crv: None,
+            x: None,
+            y: None,
+        };
+        let pkey = openssl::pkey::PKey::from_rsa(rsa).unwrap();
+        let mut signer = openssl::sign::Signer::new(D::sha256(), &pkey).unwrap();
+        signer.update(data).unwrap();
+        let rs256 = signer.sign_to_vec().unwrap();
+        assert!(verify_jws(
+            &jwk,
+            Alg::parse(Some("RS256")).unwrap(),
+            data,
+            &rs256
+        ));
+        assert!(!verify_jws(
+            &jwk,
+            Alg::parse(Some("RS256")).unwrap(),
+            b"other",
+            &rs256
+        ));
+        assert!(!verify_jws(
+            &jwk,
+            Alg::parse(Some("PS256")).unwrap(),
+            data,
+            &rs256
+        ));
+        let mut signer = openssl::sign::Signer::new(D::sha384(), &pkey).unwrap();
+        signer
+            .set_rsa_padding(openssl::rsa::Padding::PKCS1_PSS)
+            .unwrap();
+        signer.set_rsa_mgf1_md(D::sha384()).unwrap();
+        signer
+            .set_rsa_pss_saltlen(openssl::sign::RsaPssSaltlen::DIGEST_LENGTH)
+            .unwrap();
+        signer.update(data).unwrap();
+        let ps384 = signer.sign_to_vec().unwrap();
+        assert!(verify_jws(
+            &jwk,
+            Alg::parse(Some("PS384")).unwrap(),
+            data,
+            &ps384
+        ));
+
+        // ECDSA P-256, as r || s.
+        let group =
+            openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+        let ec = openssl::ec::EcKey::generate(&group).unwrap();
+        let mut ctx = openssl::bn::BigNumContext::new().unwrap();
+        let (mut x, mut y) = (
+            openssl::bn::BigNum::new().unwrap(),
+            openssl::bn::BigNum::new().unwrap(),
+        );
+        ec.public_key()
+            .affine_coordinates(&group, &mut x, &mut y, &mut ctx)
+            .unwrap();
+        let jwk = Jwk {
+            kty: "EC".into(),
+            kid: None,
+            n: None,
+            e: None,
+            crv: Some("P-256".into()),
+            x: Some(b64(&x.to_vec_padded(32).unwrap())),
+            y: Some(b64(&y.to_vec_padded(32).unwrap())),
+        };
+        let sig =
+            openssl::ecdsa::EcdsaSig::sign(&openssl::hash::hash(D::sha256(), data).unwrap(), &ec)
+                .unwrap();
+        let mut raw = sig.r().to_vec_padded(32).unwrap();
+        raw.extend(sig.s().to_vec_padded(32).unwrap());
+        let es256 = Alg::parse(Some("ES256")).unwrap();
+        assert!(verify_jws(&jwk, es256, data, &raw));
+        assert!(!verify_jws(&jwk, es256, b"other", &raw));
+        assert!(!verify_jws(
+            &jwk,
+            Alg::parse(Some("ES384")).unwrap(),
+            data,
+            &raw
+        ));
+        assert!(!verify_jws(&jwk, es256, data, &raw[..63]));
+        assert!(Alg::parse(Some("HS256")).is_none());
+        assert!(Alg::parse(Some("none")).is_none());
     }
 
     #[test]
