@@ -136,6 +136,7 @@ struct ConfigFile {
 #[serde(deny_unknown_fields)]
 struct AuthFile {
     session_hours: Option<u64>,
+    idle_minutes: Option<u64>,
     secure_cookies: Option<bool>,
     #[serde(default)]
     users: Vec<UserFile>,
@@ -214,6 +215,8 @@ pub struct AuthConfig {
     /// `--insecure-no-auth`: no sign-in, everyone is admin, every page says so.
     pub insecure_no_auth: bool,
     pub session_ttl_ms: i64,
+    /// A session unused this long ends, whatever its absolute expiry.
+    pub session_idle_ms: i64,
     /// Cookies marked `Secure` (default): off only for plain-http development.
     pub secure_cookies: bool,
     pub users: Vec<ConfigUser>,
@@ -530,6 +533,7 @@ fn resolve_auth(
     Ok(AuthConfig {
         insecure_no_auth: false,
         session_ttl_ms: file.session_hours.unwrap_or(8).clamp(1, 24 * 30) as i64 * 3_600_000,
+        session_idle_ms: file.idle_minutes.unwrap_or(60).clamp(1, 24 * 60 * 30) as i64 * 60_000,
         secure_cookies: file.secure_cookies.unwrap_or(true),
         users,
         oidc,

@@ -682,3 +682,56 @@ async fn admins_manage_users_and_changes_apply_at_once() {
     );
     assert!(entries.iter().all(|e| e.source == "127.0.0.1"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_session_ends_and_a_used_one_is_kept_alive() {
+    let server = TestServer::start_secure(&config(&unique("idle"))).await;
+    let vera = server.sign_in("vera", PW).await.unwrap();
+    let db = rusqlite::Connection::open(server.data_dir.join("rewind.db")).unwrap();
+    let last_seen = |db: &rusqlite::Connection| -> i64 {
+        db.query_row(
+            "SELECT last_seen_ms FROM sessions WHERE user_name = 'vera'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let now = rewind_server::now_ms();
+    // Used 5 minutes ago: still signed in (the default idle timeout is 60 minutes), and this use
+    // is recorded.
+    db.execute(
+        "UPDATE sessions SET last_seen_ms = ?1 WHERE user_name = 'vera'",
+        [now - 5 * 60_000],
+    )
+    .unwrap();
+    let (status, _) = server.call_as(&vera.cookie, "auth/me", json!({})).await;
+    assert_eq!(status, 200);
+    let mut recorded = 0;
+    for _ in 0..50 {
+        recorded = last_seen(&db);
+        if recorded >= now {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        recorded >= now,
+        "the use was not recorded: {recorded} < {now}"
+    );
+    // Unused for 61 minutes: signed out, well before the absolute expiry, and the session is gone.
+    db.execute(
+        "UPDATE sessions SET last_seen_ms = ?1 WHERE user_name = 'vera'",
+        [now - 61 * 60_000],
+    )
+    .unwrap();
+    let (status, body) = server.call_as(&vera.cookie, "auth/me", json!({})).await;
+    assert_eq!((status, kind(&body)), (401, "not_signed_in"), "{body}");
+    let left: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM sessions WHERE user_name = 'vera'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+}

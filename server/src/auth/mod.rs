@@ -28,6 +28,9 @@ use crate::store::{Session, Store};
 
 pub const SESSION_COOKIE: &str = "rewind_session";
 
+/// How stale a session's last-use time may get before a request records it again.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
 /// The caller of one request and where it came from, put in the request's extensions.
 #[derive(Debug, Clone)]
 pub struct RequestCaller {
@@ -144,8 +147,29 @@ impl Auth {
             };
         };
         let hash = token_hash(&token);
+        let now = now_ms();
         let session = match self.store.session(hash.clone()).await {
-            Ok(s) => s.filter(|s| s.expires_at_ms > now_ms()),
+            Ok(Some(s)) if s.expires_at_ms <= now => None,
+            Ok(Some(s)) if now - s.last_seen_ms > self.config.session_idle_ms => {
+                // Left unused too long: a browser left open somewhere is not a signed-in operator.
+                if let Err(e) = self.store.delete_session(hash.clone()).await {
+                    tracing::error!(error = %e, "cannot delete an idle session");
+                }
+                None
+            }
+            Ok(Some(s)) => {
+                // At most one write a minute per session, off the request's path.
+                if now - s.last_seen_ms > TOUCH_EVERY_MS {
+                    let (store, hash) = (self.store.clone(), hash.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = store.touch_session(hash, now).await {
+                            tracing::error!(error = %e, "cannot record a session's use");
+                        }
+                    });
+                }
+                Some(s)
+            }
+            Ok(None) => None,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read a session");
                 None
@@ -196,6 +220,7 @@ impl Auth {
                 source: source.to_owned(),
                 created_at_ms: now,
                 expires_at_ms: now + self.config.session_ttl_ms,
+                last_seen_ms: now,
             })
             .await
             .map_err(|e| {

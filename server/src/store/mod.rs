@@ -100,6 +100,8 @@ pub struct Session {
     pub source: String,
     pub created_at_ms: i64,
     pub expires_at_ms: i64,
+    /// When it was last used (kept to the minute), for the idle timeout.
+    pub last_seen_ms: i64,
 }
 
 /// A local user kept in the store (created from the console or with `rewind users add`).
@@ -156,6 +158,8 @@ pub trait Store: Send + Sync + 'static {
     fn audit_entries(&self, filter: AuditFilter) -> BoxFuture<'_, StoreResult<Vec<AuditEntry>>>;
     fn create_session(&self, session: Session) -> BoxFuture<'_, StoreResult<()>>;
     fn session(&self, token_hash: String) -> BoxFuture<'_, StoreResult<Option<Session>>>;
+    /// Records that the session was used at `at_ms`.
+    fn touch_session(&self, token_hash: String, at_ms: i64) -> BoxFuture<'_, StoreResult<()>>;
     fn delete_session(&self, token_hash: String) -> BoxFuture<'_, StoreResult<()>>;
     /// Creates the user or replaces their password, teams and grants (keeping `created_at_ms`).
     fn put_user(&self, user: LocalUser) -> BoxFuture<'_, StoreResult<()>>;

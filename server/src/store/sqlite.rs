@@ -107,6 +107,8 @@ fn migrations() -> Migrations<'static> {
         CREATE INDEX sessions_by_user ON sessions (user_name, method);
         "#,
         ),
+        // When each session was last used, for the idle timeout.
+        M::up("ALTER TABLE sessions ADD COLUMN last_seen_ms INTEGER NOT NULL DEFAULT 0;"),
     ])
 }
 
@@ -591,8 +593,8 @@ impl Store for SqliteStore {
             )
             .map_err(db)?;
             conn.execute(
-                "INSERT INTO sessions (token_hash, user_name, method, teams_json, source, created_at_ms, expires_at_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO sessions (token_hash, user_name, method, teams_json, source, created_at_ms, expires_at_ms, last_seen_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)",
                 params![
                     session.token_hash,
                     session.user,
@@ -615,7 +617,7 @@ impl Store for SqliteStore {
                     // A store user's teams and grants are read live, so an admin's change applies
                     // to their next request without signing them out.
                     "SELECT s.token_hash, s.user_name, s.method, COALESCE(u.teams_json, s.teams_json), \
-                            s.source, s.created_at_ms, s.expires_at_ms, u.grants_json \
+                            s.source, s.created_at_ms, s.expires_at_ms, u.grants_json, s.last_seen_ms \
                      FROM sessions s LEFT JOIN users u ON s.method = 'password' AND u.name = s.user_name \
                      WHERE s.token_hash = ?1",
                     params![token_hash],
@@ -631,13 +633,21 @@ impl Store for SqliteStore {
                             r.get::<_, i64>(5)?,
                             r.get::<_, i64>(6)?,
                             r.get::<_, Option<String>>(7)?,
+                            r.get::<_, i64>(8)?,
                         ))
                     },
                 )
                 .optional()
                 .map_err(db)?;
             row.map(
-                |((token_hash, user, method, teams), source, created_at_ms, expires_at_ms, grants)| {
+                |(
+                    (token_hash, user, method, teams),
+                    source,
+                    created_at_ms,
+                    expires_at_ms,
+                    grants,
+                    last_seen_ms,
+                )| {
                     Ok(Session {
                         token_hash,
                         user,
@@ -647,10 +657,22 @@ impl Store for SqliteStore {
                         source,
                         created_at_ms,
                         expires_at_ms,
+                        last_seen_ms,
                     })
                 },
             )
             .transpose()
+        })
+    }
+
+    fn touch_session(&self, token_hash: String, at_ms: i64) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE sessions SET last_seen_ms = ?2 WHERE token_hash = ?1 AND last_seen_ms < ?2",
+                params![token_hash, at_ms],
+            )
+            .map_err(db)?;
+            Ok(())
         })
     }
 

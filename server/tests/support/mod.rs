@@ -70,6 +70,8 @@ pub async fn create_topic(name: &str, partitions: i32) {
 pub struct TestServer {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
+    /// Where this server keeps its store (`rewind.db`).
+    pub data_dir: std::path::PathBuf,
 }
 
 impl TestServer {
@@ -113,6 +115,7 @@ impl TestServer {
         Self {
             addr,
             http: reqwest::Client::new(),
+            data_dir: config.data_dir.clone(),
         }
     }
 
