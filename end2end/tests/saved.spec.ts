@@ -37,5 +37,14 @@ test('a saved plan shows drift after a consumer commits', async ({ page, browser
   expect(Number((await first.locator('[data-col="current-now"]').textContent())!.replace(/,/g, ''))).toBeGreaterThan(100);
   await expect(fresh.getByTestId('plan-summary')).toContainText('300 records re-read');
   await fresh.screenshot({ path: testInfo.outputPath('saved-plan-drift-1280.png'), fullPage: true });
+
+  // Deleting it (after a confirmation) makes the shared link answer "not found" for everyone.
+  await page.goto(href);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByTestId('delete-plan-button').click();
+  await page.getByTestId('delete-plan-yes').click();
+  await expect(page.getByTestId('plan-deleted')).toContainText('Plan deleted');
+  await fresh.reload();
+  await expect(fresh.getByTestId('error-panel')).toContainText('not found');
   await other.close();
 });

@@ -57,37 +57,23 @@ async fn groups_are_read_over_mutual_tls() {
     assert!(!clusters.to_string().contains(&password));
 }
 
+/// The `kafka_tls` error's detail for listing groups of `tls_cluster(name, ca, client)`.
+async fn tls_error(name: &str, ca: &str, client: bool) -> String {
+    let server = TestServer::start(&tls_cluster(name, ca, client)).await;
+    let (status, json) = server.call("groups/list", &[("cluster", name)]).await;
+    assert_ne!(status, 200);
+    assert_eq!(json["kind"], "kafka_tls", "{json}");
+    let password = env("REWIND_TEST_TLS_KEY_PASSWORD");
+    assert!(!json.to_string().contains(&password), "{json}");
+    json["detail"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untrusted_broker_or_a_missing_client_certificate_gets_a_tls_error() {
     // The broker's certificate is signed by a CA this cluster does not trust.
-    let server = TestServer::start(&tls_cluster("tls-wrong-ca", "other-ca.pem", true)).await;
-    let (status, json) = server
-        .call("groups/list", &[("cluster", "tls-wrong-ca")])
-        .await;
-    assert_ne!(status, 200);
-    assert_eq!(json["kind"], "kafka_tls", "{json}");
-    assert!(
-        json["detail"]
-            .as_str()
-            .unwrap()
-            .contains("certificate verify failed"),
-        "{json}"
-    );
-    let password = env("REWIND_TEST_TLS_KEY_PASSWORD");
-    assert!(!json.to_string().contains(&password), "{json}");
-
+    let detail = tls_error("tls-wrong-ca", "other-ca.pem", true).await;
+    assert!(detail.contains("certificate verify failed"), "{detail}");
     // The broker requires a client certificate and Rewind has none configured.
-    let server = TestServer::start(&tls_cluster("tls-no-cert", "ca.pem", false)).await;
-    let (status, json) = server
-        .call("groups/list", &[("cluster", "tls-no-cert")])
-        .await;
-    assert_ne!(status, 200);
-    assert_eq!(json["kind"], "kafka_tls", "{json}");
-    assert!(
-        json["detail"]
-            .as_str()
-            .unwrap()
-            .contains("client certificate"),
-        "{json}"
-    );
+    let detail = tls_error("tls-no-cert", "ca.pem", false).await;
+    assert!(detail.contains("client certificate"), "{detail}");
 }

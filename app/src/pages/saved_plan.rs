@@ -4,9 +4,12 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::plans::{get_plan, preview_plan};
+use crate::api::plans::{delete_plan, get_plan, preview_plan};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::plan_form::BUTTON;
 use crate::components::plan_view::{DriftTable, PlanView};
+use crate::components::session::IfAllowed;
+use crate::domain::access::Action as Can;
 use crate::domain::builder::{self, drift, form_of, plan_link};
 use crate::domain::execution::SavedPlan;
 use crate::format::{count, group_href, utc};
@@ -56,6 +59,9 @@ fn SavedPlanView(saved: SavedPlan) -> impl IntoView {
                 <div class="min-w-0"><dt class="text-xs text-slate-500">"Reset"</dt><dd data-testid="saved-spec">{builder::describe(&spec)}</dd></div>
                 <div><dt class="text-xs text-slate-500">"Saved"</dt><dd>{format!("{} by {}", utc(saved.created_at_ms), saved.created_by)}</dd></div>
             </dl>
+            <IfAllowed action=Can::DeletePlan cluster=spec.cluster.clone() group=group.clone()>
+                <DeletePlan id=saved.id.clone() group_page=group_href(&spec.cluster, &group)/>
+            </IfAllowed>
             {builder_link.map(|href| view! {
                 <p class="mt-3 text-sm">
                     <a class="text-indigo-700 hover:underline" data-testid="open-in-builder" href=href>"Open in the plan builder"</a>
@@ -108,6 +114,46 @@ fn SavedPlanView(saved: SavedPlan) -> impl IntoView {
             <h2 id="frozen-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-500">"The plan as saved"</h2>
             <PlanView plan=plan from_kafka=true/>
         </section>
+    }
+    .into_any()
+}
+
+/// Deleting the plan: one confirmation, then its link stops working for everyone. Executions made
+/// from it keep their records; the audit keeps the plan.
+#[component]
+fn DeletePlan(id: String, group_page: String) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let delete = Action::new(|id: &String| delete_plan(id.clone()));
+    let id = StoredValue::new(id);
+    let group_page = StoredValue::new(group_page);
+    view! {
+        <div class="mt-3 text-sm" data-testid="delete-plan">
+            {move || match delete.value().get() {
+                Some(Ok(())) => view! {
+                    <p role="status" class="rounded border border-emerald-200 bg-emerald-50 p-2 text-emerald-900" data-testid="plan-deleted">
+                        "Plan deleted: its link no longer opens. "
+                        <a class="text-indigo-700 hover:underline" href=group_page.get_value()>"Back to the group"</a>
+                    </p>
+                }.into_any(),
+                _ if asking.get() => view! {
+                    <div role="alertdialog" aria-label="Delete this plan?" class="rounded border border-rose-200 bg-rose-50 p-3">
+                        <p class="text-rose-900">"Delete this plan? Anyone with its link gets \"not found\" from now on; executions made from it keep their records."</p>
+                        <div class="mt-2 flex gap-2">
+                            <button type="button" class=format!("{BUTTON} bg-rose-600 text-white hover:bg-rose-700") data-testid="delete-plan-yes"
+                                disabled=move || delete.pending().get()
+                                on:click=move |_| { delete.dispatch(id.get_value()); }>"Delete"</button>
+                            <button type="button" class=format!("{BUTTON} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100")
+                                on:click=move |_| asking.set(false)>"Cancel"</button>
+                        </div>
+                        {move || delete.value().get().and_then(|r| r.err()).map(|error| view! { <div class="mt-2"><ErrorPanel error/></div> })}
+                    </div>
+                }.into_any(),
+                _ => view! {
+                    <button type="button" class="text-rose-700 hover:underline" data-testid="delete-plan-button"
+                        on:click=move |_| asking.set(true)>"Delete this plan"</button>
+                }.into_any(),
+            }}
+        </div>
     }
     .into_any()
 }
