@@ -11,6 +11,8 @@
 //   OIDC_CLIENT_SECRET  client secret (required; never logged)
 //   OIDC_REDIRECT_URI   the only registered redirect_uri (required)
 //   OIDC_USER_PASSWORD  password accepted for every account (default "oidc-test-password")
+//   OIDC_POST_LOGOUT_URI the registered post_logout_redirect_uri (default: /login on the
+//                       origin of OIDC_REDIRECT_URI)
 //
 // Issuer: http://127.0.0.1:${OIDC_PORT}  (discovery at /.well-known/openid-configuration).
 // Prints exactly "oidc provider listening on <issuer>" to stdout once ready.
@@ -60,6 +62,9 @@
 //    (the provider session cookie is remembered) unless prompt=login is sent.
 // 5. "Cancel" link on the login page: GET /interaction/<uid>/abort, which redirects
 //    to the callback with error=access_denied.
+// 6. Sign-out (RP-initiated logout): GET /session/end?client_id=...&post_logout_redirect_uri=...
+//    renders "Do you want to sign-out from 127.0.0.1:<port>?" with a button
+//    "Yes, sign me out"; it ends op_session and redirects to the post-logout URI.
 //
 // Cookies (all on 127.0.0.1, no Secure flag over http, SameSite=Lax, HttpOnly, plus
 // a ".sig" signature companion each): op_session (path /), op_interaction (path
@@ -77,6 +82,8 @@ const CLIENT_ID = process.env.OIDC_CLIENT_ID || 'rewind';
 const CLIENT_SECRET = process.env.OIDC_CLIENT_SECRET;
 const REDIRECT_URI = process.env.OIDC_REDIRECT_URI;
 const USER_PASSWORD = process.env.OIDC_USER_PASSWORD || 'oidc-test-password';
+const POST_LOGOUT_URI = process.env.OIDC_POST_LOGOUT_URI
+  || (REDIRECT_URI ? new URL('/login', REDIRECT_URI).toString() : undefined);
 
 function die(message) {
   console.error(`oidc provider: ${message}`);
@@ -120,6 +127,7 @@ const configuration = {
       client_id: CLIENT_ID,
       client_secret: CLIENT_SECRET,
       redirect_uris: [REDIRECT_URI],
+      post_logout_redirect_uris: [POST_LOGOUT_URI],
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',

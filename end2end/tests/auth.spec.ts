@@ -86,9 +86,14 @@ test('an operator signs in with OpenID Connect, executes, and sees the audit ent
   const href = decodeURIComponent((await csvLink.getAttribute('href'))!);
   expect(href).toContain(',olivia,127.0.0.1,execute,local,e2e-audit,succeeded,');
 
-  // Signing out ends the session: the next page asks to sign in again.
+  // Signing out ends the session, and the identity provider's too (after its confirmation), so
+  // the next person at this browser cannot click straight back in as olivia.
   await page.getByTestId('sign-out').click();
+  await expect(page).toHaveURL(/127\.0\.0\.1:\d+\/session\/end/);
+  await page.getByRole('button', { name: 'Yes, sign me out' }).click();
   await expect(page).toHaveURL(/\/login$/);
   await page.goto('/audit');
   await expect(page).toHaveURL(/\/login\?next=%2Faudit$/);
+  await page.getByRole('link', { name: /Sign in with/ }).click();
+  await expect(page.locator('input[name="login"]')).toBeVisible();
 });

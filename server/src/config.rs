@@ -170,6 +170,16 @@ struct OidcFile {
     name_claim: String,
     #[serde(default = "default_oidc_label")]
     label: String,
+    /// Where the provider sends the browser after signing out there (default: `/login` on the
+    /// origin of `redirect_url`); it must be registered with the provider.
+    post_logout_redirect_url: Option<String>,
+    /// Sign-out also ends the provider's session (RP-initiated logout), when it offers that.
+    #[serde(default = "default_true")]
+    provider_sign_out: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_oidc_scopes() -> String {
@@ -250,6 +260,9 @@ pub struct OidcConfig {
     pub name_claim: String,
     /// The sign-in button's text: "Sign in with {label}".
     pub label: String,
+    /// Where the provider returns the browser after its sign-out.
+    pub post_logout_redirect_url: String,
+    pub provider_sign_out: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -471,7 +484,16 @@ fn resolve_auth(
             if !o.scopes.split_whitespace().any(|s| s == "openid") {
                 return Err(bad("oidc.scopes must include openid".into()));
             }
+            let post_logout_redirect_url = match o.post_logout_redirect_url {
+                Some(u) => u,
+                None => reqwest::Url::parse(&o.redirect_url)
+                    .and_then(|u| u.join("/login"))
+                    .map(String::from)
+                    .map_err(|e| bad(format!("oidc.redirect_url is not a URL: {e}")))?,
+            };
             Some(OidcConfig {
+                post_logout_redirect_url,
+                provider_sign_out: o.provider_sign_out,
                 issuer: o.issuer.trim_end_matches('/').to_owned(),
                 client_id: o.client_id,
                 client_secret: Secret::new(secret),
@@ -612,6 +634,34 @@ mod tests {
             c.clusters[0].sasl_password.as_ref().map(Secret::expose),
             Some("y")
         );
+    }
+
+    #[test]
+    fn oidc_sign_out_returns_to_our_login_page_by_default() {
+        let text = r#"
+            [auth.oidc]
+            issuer = "https://idp.example/"
+            client_id = "rewind"
+            client_secret_env = "OIDC_SECRET"
+            redirect_url = "https://rewind.example:8443/auth/oidc/callback"
+        "#;
+        let c = load(text, &[("OIDC_SECRET", "s3cret-value")]).expect("config");
+        let o = c.auth.oidc.as_ref().expect("oidc");
+        assert_eq!(
+            o.post_logout_redirect_url,
+            "https://rewind.example:8443/login"
+        );
+        assert!(o.provider_sign_out);
+        assert_eq!(o.issuer, "https://idp.example");
+        assert!(!format!("{c:?}").contains("s3cret-value"));
+        let c = load(
+            &format!("{text}provider_sign_out = false\npost_logout_redirect_url = \"https://x.example/bye\"\n"),
+            &[("OIDC_SECRET", "s")],
+        )
+        .expect("config");
+        let o = c.auth.oidc.as_ref().expect("oidc");
+        assert!(!o.provider_sign_out);
+        assert_eq!(o.post_logout_redirect_url, "https://x.example/bye");
     }
 
     #[test]

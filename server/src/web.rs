@@ -5,7 +5,7 @@
 //! `Origin` on a cross-origin POST and `Sec-Fetch-Site` on any fetch, so a POST whose `Origin` differs
 //! from the `Host` it was sent to, or that the browser marks `cross-site`, is refused before any handler
 //! runs. A request with neither header comes from a non-browser client, which has no ambient cookies to
-//! abuse; session cookies (sign-in) are `SameSite=Strict` on top of this.
+//! abuse; session cookies (sign-in) are `SameSite=Lax` on top of this.
 
 use axum::body::Body;
 use axum::extract::Request;

@@ -38,6 +38,8 @@ struct Discovery {
     authorization_endpoint: String,
     token_endpoint: String,
     jwks_uri: String,
+    /// RP-initiated logout, where the provider offers it.
+    end_session_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -133,6 +135,29 @@ impl OidcClient {
 
     pub fn label(&self) -> &str {
         &self.config.label
+    }
+
+    /// Where to send a signed-out browser so the provider's session ends too (RP-initiated logout
+    /// with `client_id`; the provider may ask the user to confirm), if configured and offered.
+    pub async fn sign_out_url(&self) -> Option<String> {
+        if !self.config.provider_sign_out {
+            return None;
+        }
+        let d = match self.discovery().await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot end the identity provider's session");
+                return None;
+            }
+        };
+        let mut url = reqwest::Url::parse(d.end_session_endpoint.as_deref()?).ok()?;
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.config.client_id)
+            .append_pair(
+                "post_logout_redirect_uri",
+                &self.config.post_logout_redirect_url,
+            );
+        Some(url.into())
     }
 
     /// Read once, on first use: the provider may start after Rewind.
@@ -461,6 +486,8 @@ mod tests {
             groups_claim: "groups".into(),
             name_claim: "preferred_username".into(),
             label: "SSO".into(),
+            post_logout_redirect_url: "https://rewind.example/login".into(),
+            provider_sign_out: true,
         })
     }
 

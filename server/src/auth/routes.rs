@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::{cookie, password, Auth, RequestCaller, SESSION_COOKIE};
 use crate::now_ms;
+use app::domain::access::SignInMethod;
 use app::domain::audit::AuditEntry;
 
 const OIDC_STATE_COOKIE: &str = "rewind_oidc_state";
@@ -26,6 +27,7 @@ pub fn routes(auth: Arc<Auth>) -> Router {
         .route("/logout", post(logout))
         .route("/auth/oidc/start", get(oidc_start))
         .route("/auth/oidc/callback", get(oidc_callback))
+        .route("/auth/signed-out", get(provider_sign_out))
         .with_state(auth)
 }
 
@@ -228,21 +230,73 @@ async fn logout(
             tracing::error!(error = %e, "cannot delete a session");
         }
     }
+    let mut to = "/login".to_owned();
     if let Some(c) = rc.caller.as_ref().filter(|_| rc.session.is_some()) {
-        auth.audit(AuditEntry::new(
-            now_ms(),
-            c.name.clone(),
-            rc.source.clone(),
-            "sign-out",
-            "succeeded",
-        ))
+        // Out of Rewind only, the provider's session would sign the next person at this browser
+        // straight back in as this user: end that one too.
+        let provider = match (&auth.oidc, c.method) {
+            (Some(oidc), SignInMethod::Oidc) => oidc.sign_out_url().await,
+            _ => None,
+        };
+        // The pages' `form-action 'self'` also covers where this POST redirects, so the provider
+        // is reached from a page of ours instead.
+        auth.audit(
+            AuditEntry::new(
+                now_ms(),
+                c.name.clone(),
+                rc.source.clone(),
+                "sign-out",
+                "succeeded",
+            )
+            .with_detail(serde_json::json!({ "identity_provider": provider.is_some() })),
+        )
         .await;
+        if provider.is_some() {
+            to = "/auth/signed-out".to_owned();
+        }
     }
-    let mut resp = Redirect::to("/login").into_response();
+    let mut resp = Redirect::to(&to).into_response();
     if let Ok(v) = HeaderValue::from_str(&auth.cookie(SESSION_COOKIE, "", "/", 0)) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     resp
+}
+
+/// Signed out of Rewind; now out of the identity provider too. A new navigation (not the sign-out
+/// form's redirect), so the provider's origin needs no place in our pages' `form-action`. Takes no
+/// parameter: it can only ever send the browser to the configured provider's end-session page.
+async fn provider_sign_out(State(auth): State<Arc<Auth>>) -> Response {
+    let url = match auth.oidc.as_ref() {
+        Some(oidc) => oidc.sign_out_url().await,
+        None => None,
+    };
+    let Some(url) = url else {
+        return Redirect::to("/login").into_response();
+    };
+    let label = auth.oidc.as_ref().map_or("", |o| o.label());
+    let html = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url={url}">
+<title>Signed out · Rewind</title><link rel="stylesheet" href="{css}"></head>
+<body class="min-h-screen bg-slate-50 text-slate-900">
+<main class="mx-auto mt-16 max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+<h1 class="text-lg font-semibold">Signed out of Rewind</h1>
+<p class="mt-2 text-sm text-slate-600">Now signing you out of {label} as well. <a class="text-indigo-700 underline" href="{url}">Continue</a> if nothing happens.</p>
+</main></body></html>"#,
+        url = html_escape(&url),
+        css = html_escape(&auth.stylesheet),
+        label = html_escape(label),
+    );
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, LOGIN_CSP),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        html,
+    )
+        .into_response()
 }
 
 async fn oidc_start(State(auth): State<Arc<Auth>>, Query(q): Query<NextQuery>) -> Response {
