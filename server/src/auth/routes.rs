@@ -88,13 +88,8 @@ fn page(auth: &Auth, status: StatusCode, next: &str, error: Option<&str>, name: 
             )
         })
         .unwrap_or_default();
-    let html = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · Rewind</title><link rel="stylesheet" href="{css}"><link rel="icon" href="/favicon.svg"></head>
-<body class="min-h-screen bg-slate-50 text-slate-900">
-<main class="mx-auto mt-16 max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-<h1 class="text-lg font-semibold">Sign in to Rewind</h1>
+    let main = format!(
+        r#"<h1 class="text-lg font-semibold">Sign in to Rewind</h1>
 <p class="mt-1 text-sm text-slate-600">Kafka consumer-group replay. Every change is recorded under your name.</p>
 <div class="mt-4 space-y-4">{error}
 <form method="post" action="/login" class="space-y-3">
@@ -102,10 +97,25 @@ fn page(auth: &Auth, status: StatusCode, next: &str, error: Option<&str>, name: 
 <label class="block text-sm font-medium">User name<input name="name" autocomplete="username" required value="{name}" class="mt-1 block w-full rounded border border-slate-300 px-2 py-1.5"></label>
 <label class="block text-sm font-medium">Password<input name="password" type="password" autocomplete="current-password" required class="mt-1 block w-full rounded border border-slate-300 px-2 py-1.5"></label>
 <button type="submit" class="w-full rounded bg-slate-900 px-3 py-2 text-sm font-medium text-white hover:bg-slate-700">Sign in</button>
-</form>{oidc}</div></main></body></html>"#,
-        css = esc(&auth.stylesheet),
+</form>{oidc}</div>"#,
         next = esc(next),
         name = esc(name),
+    );
+    html_page(auth, status, "Sign in", "", &main)
+}
+
+/// A page of the sign-in flow: our stylesheet, a policy that allows nothing else, never cached.
+/// `head` and `main` are HTML the caller has escaped.
+fn html_page(auth: &Auth, status: StatusCode, title: &str, head: &str, main: &str) -> Response {
+    let html = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">{head}
+<title>{title} · Rewind</title><link rel="stylesheet" href="{css}"><link rel="icon" href="/favicon.svg"></head>
+<body class="min-h-screen bg-slate-50 text-slate-900">
+<main class="mx-auto mt-16 max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+{main}</main></body></html>"#,
+        title = html_escape(title),
+        css = html_escape(&auth.stylesheet),
     );
     (
         status,
@@ -274,29 +284,14 @@ async fn provider_sign_out(State(auth): State<Arc<Auth>>) -> Response {
         return Redirect::to("/login").into_response();
     };
     let label = auth.oidc.as_ref().map_or("", |o| o.label());
-    let html = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0; url={url}">
-<title>Signed out · Rewind</title><link rel="stylesheet" href="{css}"></head>
-<body class="min-h-screen bg-slate-50 text-slate-900">
-<main class="mx-auto mt-16 max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-<h1 class="text-lg font-semibold">Signed out of Rewind</h1>
-<p class="mt-2 text-sm text-slate-600">Now signing you out of {label} as well. <a class="text-indigo-700 underline" href="{url}">Continue</a> if nothing happens.</p>
-</main></body></html>"#,
-        url = html_escape(&url),
-        css = html_escape(&auth.stylesheet),
+    let url = html_escape(&url);
+    let head = format!(r#"<meta http-equiv="refresh" content="0; url={url}">"#);
+    let main = format!(
+        r#"<h1 class="text-lg font-semibold">Signed out of Rewind</h1>
+<p class="mt-2 text-sm text-slate-600">Now signing you out of {label} as well. <a class="text-indigo-700 underline" href="{url}">Continue</a> if nothing happens.</p>"#,
         label = html_escape(label),
     );
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CONTENT_SECURITY_POLICY, LOGIN_CSP),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        html,
-    )
-        .into_response()
+    html_page(&auth, StatusCode::OK, "Signed out", &head, &main)
 }
 
 async fn oidc_start(State(auth): State<Arc<Auth>>, Query(q): Query<NextQuery>) -> Response {
