@@ -58,7 +58,7 @@ export REWIND_TEST_SCRAM_PASSWORD=${KAFKA_SCRAM_PASSWORD:-rewind-scram-test}
 export REWIND_TEST_SCRAM_WRONG_PASSWORD=not-the-scram-password
 # Its SSL listener (client certificate required) and the throwaway certificates kafka.sh made for it.
 export REWIND_TEST_TLS_BOOTSTRAP=127.0.0.1:$((TEST_KAFKA_PORT + 3))
-export REWIND_TEST_TLS_DIR=$HOME/.cache/rewind/broker-$TEST_KAFKA_PORT/tls
+export REWIND_TEST_TLS_DIR=$REWIND_CACHE/broker-$TEST_KAFKA_PORT/tls
 export REWIND_TEST_TLS_KEY_PASSWORD=${KAFKA_TLS_KEY_PASSWORD:-rewind-tls-test}
 
 phase "unit and integration tests (real broker)"

@@ -3,25 +3,22 @@
 // executes, and finds the audit entry under their name with the offsets before and after.
 import { expect, test } from '@playwright/test';
 import { commitOffsets } from './kafka';
-import { executeWithConfirmation, waitForSnapshot } from './helpers';
+import { executeWithConfirmation, submitSignIn, USER_PASSWORD, waitForSnapshot } from './helpers';
 
 // Every test here starts signed out.
 test.use({ storageState: { cookies: [], origins: [] } });
 
-const password = process.env.REWIND_E2E_PASSWORD ?? '';
+const password = USER_PASSWORD;
 
 test('a viewer sees no execute button and the execute endpoint refuses them', async ({ page, baseURL }, testInfo) => {
   commitOffsets('e2e-viewer', 'orders', 100);
   // A page behind sign-in sends the visitor to the sign-in page, and back afterwards.
   await page.goto('/group?cluster=local&id=e2e-viewer');
   await expect(page).toHaveURL(/\/login\?next=/);
-  await page.getByLabel('Password').fill('wrong password here');
-  await page.getByLabel('User name').fill('vera');
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await submitSignIn(page, 'vera', 'wrong password here');
   await expect(page.getByTestId('login-error')).toHaveText('Wrong user name or password.');
   await page.screenshot({ path: testInfo.outputPath('login-error-1280.png'), fullPage: true });
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await submitSignIn(page, 'vera', password);
   await expect(page).toHaveURL(/\/group\?cluster=local&id=e2e-viewer$/);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await expect(page.getByTestId('user')).toContainText('vera');

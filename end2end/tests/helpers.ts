@@ -32,3 +32,22 @@ export async function executeWithConfirmation(page: Page, group: string): Promis
   await dialog.getByTestId('confirm-group').fill(group);
   await dialog.getByTestId('confirm-execute').click();
 }
+
+/** The local users test.sh creates: the admin, and the password every one of them has. */
+export const ADMIN_NAME = process.env.REWIND_E2E_ADMIN ?? 'ada';
+export const USER_PASSWORD = process.env.REWIND_E2E_PASSWORD ?? '';
+
+/** Fills and submits Rewind's sign-in form on the page already open. */
+export async function submitSignIn(page: Page, name: string, password: string): Promise<void> {
+  await page.getByLabel('User name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+/** Signs in with a password and waits until `next` is open and hydrated, with the user named. */
+export async function signIn(page: Page, name: string, password: string, next = '/'): Promise<void> {
+  await page.goto(`/login?next=${encodeURIComponent(next)}`);
+  await submitSignIn(page, name, password);
+  await expect(page.getByTestId('user')).toContainText(name);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}

@@ -2,7 +2,7 @@
 import { expect, test } from '@playwright/test';
 import { ADMIN_STATE } from '../global-setup';
 import { describeOffsets } from './kafka';
-import { executeWithConfirmation, openGroup, waitForSnapshot } from './helpers';
+import { ADMIN_NAME, executeWithConfirmation, openGroup, waitForSnapshot } from './helpers';
 
 const committed = (page, partition: string) =>
   page.locator(`tr[data-partition="${partition}"] [data-col="committed"]`);
@@ -50,7 +50,7 @@ test('execute a shift-by after confirming, verify it, and undo to the exact prev
 
   // History shows who, what, and the before / after of each partition.
   const row = page.getByTestId('history-row').first();
-  await expect(row).toContainText(process.env.REWIND_E2E_ADMIN ?? 'ada');
+  await expect(row).toContainText(ADMIN_NAME);
   await expect(row).toContainText('shift-by');
   await row.getByTestId('history-details').click();
   await expect(page.getByTestId('execution-details')).toContainText('shift-by -100 on all topics');

@@ -3,20 +3,11 @@
 // user ends their session at once. A viewer never sees the page.
 import { Browser, expect, Page, test } from '@playwright/test';
 import { commitOffsets } from './kafka';
+import { ADMIN_NAME, signIn, USER_PASSWORD } from './helpers';
 
 test.use({ storageState: { cookies: [], origins: [] } });
 
-const adminPassword = process.env.REWIND_E2E_PASSWORD ?? '';
 const newPassword = process.env.REWIND_E2E_NEW_USER_PASSWORD ?? 'e2e-new-user-password';
-
-async function signIn(page: Page, name: string, password: string, next = '/'): Promise<void> {
-  await page.goto(`/login?next=${encodeURIComponent(next)}`);
-  await page.getByLabel('User name').fill(name);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await expect(page.getByTestId('user')).toContainText(name);
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-}
 
 async function freshPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
@@ -26,7 +17,7 @@ async function freshPage(browser: Browser): Promise<Page> {
 test('an admin adds a user with their own grant, and removing them ends their session', async ({ page, browser }, testInfo) => {
   commitOffsets('e2e-grace-orders', 'orders', 100);
   commitOffsets('e2e-users-other', 'orders', 100);
-  await signIn(page, process.env.REWIND_E2E_ADMIN ?? 'ada', adminPassword);
+  await signIn(page, ADMIN_NAME, USER_PASSWORD);
   await page.getByTestId('nav-users').click();
   await expect(page).toHaveURL(/\/users$/);
   await expect(page.getByTestId('user-row').filter({ hasText: 'vera' }).locator('[data-col="effective"]'))
@@ -78,13 +69,13 @@ test('an admin adds a user with their own grant, and removing them ends their se
   // The audit names who did it, and what changed.
   await page.goto('/audit?action=user-create');
   const entry = page.getByTestId('audit-row').filter({ hasText: 'e2e-grace' }).first();
-  await expect(entry.locator('[data-col="actor"]')).toHaveText(process.env.REWIND_E2E_ADMIN ?? 'ada');
+  await expect(entry.locator('[data-col="actor"]')).toHaveText(ADMIN_NAME);
   await expect(entry.getByTestId('audit-user-change'))
     .toHaveText('e2e-grace: teams kafka-viewers; grants operator on local/e2e-grace-*; password set');
 });
 
 test('a viewer has no users page', async ({ page }) => {
-  await signIn(page, 'vera', adminPassword);
+  await signIn(page, 'vera', USER_PASSWORD);
   await expect(page.getByTestId('nav-users')).toHaveCount(0);
   await page.goto('/users');
   await expect(page.getByTestId('users-forbidden')).toContainText('admin role on every cluster and group');

@@ -236,6 +236,11 @@ pub struct AuthConfig {
 }
 
 impl AuthConfig {
+    /// The `[[auth.users]]` entry named `name`: it wins over a store user of that name everywhere.
+    pub fn user(&self, name: &str) -> Option<&ConfigUser> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
     /// Whether any way to sign in is configured.
     pub fn has_sign_in(&self) -> bool {
         !self.users.is_empty() || self.oidc.is_some() || self.proxy.is_some()

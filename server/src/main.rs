@@ -96,15 +96,13 @@ fn read_new_password() -> Result<String, String> {
 }
 
 async fn users(config: &Config, command: UsersCommand) -> Result<(), String> {
-    use rewind_server::auth::password;
-    use rewind_server::store::{LocalUser, SqliteStore, Store};
+    use app::api::ports::{Actor, Users};
+    use rewind_server::auth::{password, Auth};
+    use rewind_server::store::{SqliteStore, Store};
     let pw = read_new_password()?;
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(|e| e.to_string())??;
     match command {
         UsersCommand::Hash => {
-            println!("{hash}");
+            println!("{}", password::hash_blocking(pw).await?);
             Ok(())
         }
         UsersCommand::Add {
@@ -117,43 +115,34 @@ async fn users(config: &Config, command: UsersCommand) -> Result<(), String> {
                 .map(|g| app::domain::users::parse_grant(g))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| e.to_string())?;
+            let db = config.data_dir.join("rewind.db");
+            let store: std::sync::Arc<dyn Store> =
+                std::sync::Arc::new(SqliteStore::open(&db).map_err(|e| e.to_string())?);
+            let creating = store
+                .user(name.trim().to_owned())
+                .await
+                .map_err(|e| e.to_string())?
+                .is_none();
             let change = app::domain::users::UserChange {
                 name,
-                password: None,
+                password: Some(pw),
                 teams,
                 grants,
             }
-            .normalised(false)
+            .normalised(creating)
             .map_err(|e| e.to_string())?;
-            let name = change.name;
-            let store =
-                SqliteStore::open(&config.data_dir.join("rewind.db")).map_err(|e| e.to_string())?;
-            let now = rewind_server::now_ms();
-            let created_at_ms = store
-                .user(name.clone())
-                .await
-                .map_err(|e| e.to_string())?
-                .map_or(now, |u| u.created_at_ms);
-            store
-                .put_user(LocalUser {
-                    name: name.clone(),
-                    password_hash: hash,
-                    teams: change.teams,
-                    grants: change.grants,
-                    created_at_ms,
-                    updated_at_ms: now,
-                })
+            // The console's own save: the same rules (no config user's name), a new password
+            // ending the user's sessions, and an audit entry naming where it came from.
+            let auth = Auth::new(config.auth.clone(), store, String::new());
+            let actor = Actor {
+                name: "rewind users add".into(),
+                source: "command line".into(),
+            };
+            let saved = auth
+                .save(change, creating, actor)
                 .await
                 .map_err(|e| e.to_string())?;
-            // The old password no longer works anywhere.
-            store
-                .end_password_sessions(name.clone(), None)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!(
-                "user '{name}' saved in {}",
-                config.data_dir.join("rewind.db").display()
-            );
+            println!("user '{}' saved in {}", saved.name, db.display());
             Ok(())
         }
     }

@@ -41,12 +41,10 @@ impl app::api::ports::AuditLog for StoreAudit {
     ) -> app::api::ports::BoxFuture<'_, app::error::AppResult<Vec<app::domain::audit::AuditEntry>>>
     {
         Box::pin(async move {
-            self.0.audit_entries(filter).await.map_err(|e| {
-                tracing::error!(error = %e, "cannot read the audit trail");
-                app::error::AppError::Internal {
-                    reference: "audit-read".into(),
-                }
-            })
+            self.0
+                .audit_entries(filter)
+                .await
+                .map_err(crate::store::store_error("audit-read"))
         })
     }
 }

@@ -14,8 +14,8 @@ use support::{commit_offsets, create_topic, produce_timestamped, spec, unique, T
 
 const PW: &str = "a-long-test-password";
 
-/// Three local users: vera (viewer everywhere, by team), olivia (operator on `<prefix>-*` groups),
-/// ada (admin). A proxy header trusted only from 10.9.9.9.
+/// Four local users: vera (viewer everywhere, by team), olivia (operator on `<prefix>-*` groups),
+/// ada (admin), pat (operator on `<prefix>-pat-*` only). A proxy header trusted only from 10.9.9.9.
 fn config(prefix: &str) -> String {
     let hash = password::hash(PW).unwrap();
     format!(
@@ -33,6 +33,13 @@ password_hash = "{hash}"
 [[auth.users]]
 name = "ada"
 password_hash = "{hash}"
+[[auth.users]]
+name = "pat"
+password_hash = "{hash}"
+[[auth.grants]]
+role = "operator"
+subjects = ["user:pat"]
+groups = "{prefix}-pat-*"
 [[auth.grants]]
 role = "viewer"
 subjects = ["team:viewers", "user:olivia"]
@@ -48,6 +55,15 @@ user_header = "X-Forwarded-User"
 trusted_addresses = ["10.9.9.9"]
 "#
     )
+}
+
+/// The audit entries `cookie`'s user may see that match `filter`.
+async fn audit(server: &TestServer, cookie: &str, filter: serde_json::Value) -> Vec<AuditEntry> {
+    let (status, body) = server
+        .call_as(cookie, "audit/list", json!({ "filter": filter }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_value(body).unwrap()
 }
 
 fn kind(body: &serde_json::Value) -> &str {
@@ -161,6 +177,46 @@ async fn each_role_may_do_exactly_its_part() {
         .await;
     assert_eq!((status, kind(&body)), (403, "forbidden"), "{body}");
     assert_eq!(body["group"], other.as_str());
+    // Pat sees neither olivia's group in the cluster's history, nor its offsets by copying them
+    // into a plan of a group pat may change.
+    let pat = server.sign_in("pat", PW).await.unwrap();
+    let (status, body) = server
+        .call_as(
+            &pat.cookie,
+            "executions/list",
+            json!({ "cluster": "local" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let olivias = server
+        .call_as(
+            &olivia.cookie,
+            "executions/list",
+            json!({ "cluster": "local" }),
+        )
+        .await
+        .1;
+    assert!(olivias.to_string().contains(&group), "{olivias}");
+    assert!(!body.to_string().contains(&group), "{body}");
+    let copy = spec(
+        &format!("{prefix}-pat-g"),
+        Scope::AllTopics,
+        Strategy::CopyFromGroup {
+            group: group.clone(),
+        },
+    );
+    for endpoint in ["plans/preview", "plans/save"] {
+        let (status, body) = server
+            .call_as(&pat.cookie, endpoint, json!({ "spec": copy }))
+            .await;
+        assert_eq!(
+            (status, kind(&body)),
+            (403, "forbidden"),
+            "{endpoint}: {body}"
+        );
+        assert_eq!(body["group"], group.as_str(), "{endpoint}: {body}");
+        assert_eq!(body["needs"], "viewer", "{endpoint}: {body}");
+    }
     let delete = json!({ "cluster": "local", "group": group, "topics": [{ "topic": topic, "partitions": [1] }] });
     let (status, body) = server
         .call_as(&olivia.cookie, "executions/delete-offsets", delete.clone())
@@ -188,15 +244,7 @@ async fn each_role_may_do_exactly_its_part() {
     );
 
     // The audit: the execute under olivia's name, from the client's address, with before and after.
-    let (status, body) = server
-        .call_as(
-            &olivia.cookie,
-            "audit/list",
-            json!({ "filter": { "group": group } }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let entries: Vec<AuditEntry> = serde_json::from_value(body).unwrap();
+    let entries = audit(&server, &olivia.cookie, json!({ "group": group })).await;
     let exec = entries
         .iter()
         .find(|e| e.action == "execute" && e.result == "succeeded")
@@ -232,23 +280,12 @@ async fn each_role_may_do_exactly_its_part() {
         );
     }
     // Sign-ins belong to no cluster: admins see them, operators do not.
-    let signins = |cookie: String| {
-        let server = &server;
-        async move {
-            let (_, body) = server
-                .call_as(
-                    &cookie,
-                    "audit/list",
-                    json!({ "filter": { "action": "sign-in" } }),
-                )
-                .await;
-            serde_json::from_value::<Vec<AuditEntry>>(body)
-                .unwrap()
-                .len()
-        }
-    };
-    assert_eq!(signins(olivia.cookie.clone()).await, 0);
-    assert!(signins(ada.cookie.clone()).await >= 3);
+    let signins = json!({ "action": "sign-in" });
+    assert_eq!(
+        audit(&server, &olivia.cookie, signins.clone()).await.len(),
+        0
+    );
+    assert!(audit(&server, &ada.cookie, signins).await.len() >= 3);
     let (status, body) = server
         .call_as(
             &ada.cookie,
@@ -308,14 +345,12 @@ async fn failed_sign_ins_trip_the_rate_limit_and_are_audited() {
     assert_eq!(status, 401);
 
     let ada = server.sign_in("ada", PW).await.unwrap();
-    let (_, body) = server
-        .call_as(
-            &ada.cookie,
-            "audit/list",
-            json!({ "filter": { "action": "sign-in", "actor": "vera" } }),
-        )
-        .await;
-    let entries: Vec<AuditEntry> = serde_json::from_value(body).unwrap();
+    let entries = audit(
+        &server,
+        &ada.cookie,
+        json!({ "action": "sign-in", "actor": "vera" }),
+    )
+    .await;
     let results: Vec<&str> = entries.iter().map(|e| e.result.as_str()).collect();
     assert_eq!(
         results.iter().filter(|r| r.starts_with("failed")).count(),
@@ -634,6 +669,7 @@ async fn admins_manage_users_and_changes_apply_at_once() {
         vec![
             ("ada", "config"),
             ("olivia", "config"),
+            ("pat", "config"),
             ("root2", "store"),
             ("sam", "store"),
             ("vera", "config")
@@ -642,14 +678,11 @@ async fn admins_manage_users_and_changes_apply_at_once() {
     assert!(!body.to_string().contains("argon2"), "{body}");
 
     // Every change is audited with who, from where and what, never the password.
-    let (_, body) = server
-        .call_as(&ada.cookie, "audit/list", json!({ "filter": {} }))
-        .await;
-    let text = body.to_string();
+    let entries = audit(&server, &ada.cookie, json!({})).await;
+    let text = serde_json::to_string(&entries).unwrap();
     for pw in [new_pw, "grace-second-password", "root2-password-1"] {
         assert!(!text.contains(pw), "a password is in the audit: {text}");
     }
-    let entries: Vec<AuditEntry> = serde_json::from_value(body).unwrap();
     let summary: Vec<(String, String, String)> = entries
         .iter()
         .filter(|e| e.action.starts_with("user-") && e.detail["user"] == "grace")

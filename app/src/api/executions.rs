@@ -61,9 +61,14 @@ pub async fn list_executions(
     use crate::api::ports::{services, Action};
     let s = services()?;
     s.auth.authorize(Action::View, &cluster, group.as_deref())?;
-    s.resets
-        .executions(cluster, group, limit.unwrap_or(100).min(1000))
-        .await
+    let caller = s.auth.caller()?;
+    let mut list = s
+        .resets
+        .executions(cluster.clone(), group, limit.unwrap_or(100).min(1000))
+        .await?;
+    // A cluster's history lists only the groups the caller may see.
+    list.retain(|e| caller.sees_group(&cluster, &e.group));
+    Ok(list)
 }
 
 /// Deletes `group`'s committed offsets for `topics` (whole topics or some partitions). Kafka refuses

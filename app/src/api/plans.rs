@@ -13,13 +13,7 @@ use crate::error::AppError;
 pub async fn preview_plan(spec: ResetSpec) -> Result<Preview, AppError> {
     use crate::api::ports::{services, Action};
     let s = services()?;
-    for g in &spec.groups {
-        s.auth.authorize(Action::Preview, &spec.cluster, Some(g))?;
-    }
-    // The plan shows the source's offsets: reading them needs the right to see that group.
-    if let crate::domain::reset::Strategy::CopyFromGroup { group } = &spec.strategy {
-        s.auth.authorize(Action::View, &spec.cluster, Some(group))?;
-    }
+    authorize_groups(&s, Action::Preview, &spec)?;
     s.resets.preview(spec).await
 }
 
@@ -88,23 +82,24 @@ pub async fn delete_plan(id: String) -> Result<(), AppError> {
     s.resets.delete_plan(id, actor).await
 }
 
-/// The caller if they may do `action` on every group of `spec` (on the cluster when it names none).
+/// The caller if they may do `action` on every group of `spec` (on the cluster when it names none),
+/// and may view the group a copy-from plan reads: its plan, saved or refused, shows that group's
+/// offsets.
 #[cfg(feature = "ssr")]
 pub(crate) fn authorize_groups(
     s: &crate::api::ports::Services,
     action: crate::api::ports::Action,
     spec: &ResetSpec,
 ) -> Result<crate::api::ports::Actor, AppError> {
-    match spec.groups.as_slice() {
-        [] => s.auth.authorize(action, &spec.cluster, None),
-        groups => {
-            let mut actor = None;
-            for g in groups {
-                actor = Some(s.auth.authorize(action, &spec.cluster, Some(g))?);
-            }
-            actor.ok_or(AppError::Internal {
-                reference: "no-group".into(),
-            })
-        }
+    if let crate::domain::reset::Strategy::CopyFromGroup { group } = &spec.strategy {
+        s.auth
+            .authorize(crate::api::ports::Action::View, &spec.cluster, Some(group))?;
     }
+    let Some((last, others)) = spec.groups.split_last() else {
+        return s.auth.authorize(action, &spec.cluster, None);
+    };
+    for g in others {
+        s.auth.authorize(action, &spec.cluster, Some(g))?;
+    }
+    s.auth.authorize(action, &spec.cluster, Some(last))
 }

@@ -275,7 +275,7 @@ pub fn ResetPanel(
             data-snapshot-at=move || fetched.with(|f| f.as_ref().map(|p| p.snapshot.taken_at_ms.to_string()))>
             <h2 id="reset-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-500">"Plan a reset"</h2>
             <PlanForm form
-                topics=Signal::derive(move || fetched.with(|f| f.as_ref().map(|p| known_topics(p)).unwrap_or_default()))
+                topics=Signal::from(Memo::new(move |_| fetched.with(|f| f.as_ref().map(|p| known_topics(p)).unwrap_or_default())))
                 on_submit=run_preview
                 on_edit=Callback::new(move |()| touched.set(true))
                 previewing=preview.pending()/>

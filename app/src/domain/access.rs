@@ -14,8 +14,6 @@ pub enum Action {
     Execute,
     DeletePlan,
     DeleteOffsets,
-    /// Read sign-in records and other entries that belong to no cluster.
-    Administer,
     /// Create, change and remove local users and their grants. Only an admin on every cluster and
     /// every group may: anyone less could grant themselves (or a friend) more than they have.
     ManageUsers,
@@ -26,7 +24,7 @@ impl Action {
         match self {
             Self::View => Role::Viewer,
             Self::Preview | Self::SavePlan | Self::Execute | Self::DeletePlan => Role::Operator,
-            Self::DeleteOffsets | Self::Administer | Self::ManageUsers => Role::Admin,
+            Self::DeleteOffsets | Self::ManageUsers => Role::Admin,
         }
     }
 
@@ -39,7 +37,6 @@ impl Action {
             Self::Execute => "execute",
             Self::DeletePlan => "delete-plan",
             Self::DeleteOffsets => "delete-offsets",
-            Self::Administer => "administer",
             Self::ManageUsers => "manage-users",
         }
     }
@@ -52,7 +49,6 @@ impl Action {
             Self::Execute => "execute a reset",
             Self::DeletePlan => "delete a plan",
             Self::DeleteOffsets => "delete committed offsets",
-            Self::Administer => "administer Rewind",
             Self::ManageUsers => "manage users",
         }
     }

@@ -10,7 +10,8 @@ pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 pub const PER_ADDRESS: usize = 20;
 /// Failures against one user name in the window, from anywhere.
 pub const PER_USER: usize = 5;
-/// Keys remembered at most; beyond it the oldest quiet ones go, so a flood cannot exhaust memory.
+/// Keys remembered at most, so a flood of distinct names or addresses cannot exhaust memory: quiet
+/// keys go first, then those whose last failure is oldest.
 const MAX_KEYS: usize = 100_000;
 
 #[derive(Default)]
@@ -47,6 +48,15 @@ impl LoginLimiter {
         if map.len() >= MAX_KEYS {
             map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) <= WINDOW));
         }
+        if map.len() >= MAX_KEYS {
+            // Still full inside the window: forget the stalest tenth at once, so the next failures
+            // do not each pay for a scan.
+            let mut last: Vec<Instant> = map.values().filter_map(|q| q.back().copied()).collect();
+            let cut = MAX_KEYS / 10;
+            last.select_nth_unstable(cut);
+            let threshold = last[cut];
+            map.retain(|_, q| q.back().is_some_and(|t| *t > threshold));
+        }
         for key in [format!("a:{address}"), format!("u:{}", user.to_lowercase())] {
             let q = map.entry(key).or_default();
             q.push_back(now);
@@ -66,6 +76,7 @@ impl LoginLimiter {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
 
@@ -86,5 +97,22 @@ mod tests {
         assert!(l.blocked("3.3.3.3", "fresh").is_some());
         l.succeeded("vera");
         assert!(l.blocked("2.2.2.2", "vera").is_none());
+    }
+
+    #[test]
+    fn a_flood_of_fresh_keys_stays_bounded() {
+        let l = LoginLimiter::default();
+        for i in 0..MAX_KEYS {
+            l.failed(
+                &format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
+                "x",
+            );
+        }
+        assert!(l.failures.lock().unwrap().len() <= MAX_KEYS);
+        l.failed("9.9.9.9", "y");
+        let len = l.failures.lock().unwrap().len();
+        assert!(len < MAX_KEYS, "{len}");
+        // The newest failures survive the cut.
+        assert!(l.failures.lock().unwrap().contains_key("a:9.9.9.9"));
     }
 }

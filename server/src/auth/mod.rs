@@ -183,7 +183,7 @@ impl Auth {
                 };
                 // A config user wins over a store user of the same name, as at sign-in.
                 let config_user = (method == SignInMethod::Password)
-                    .then(|| self.config.users.iter().find(|u| u.name == s.user))
+                    .then(|| self.config.user(&s.user))
                     .flatten();
                 match config_user {
                     Some(u) => self.caller_for(&s.user, method, u.teams.clone(), Vec::new()),
@@ -223,12 +223,7 @@ impl Auth {
                 last_seen_ms: now,
             })
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "cannot store a session");
-                AppError::Internal {
-                    reference: "session-store".into(),
-                }
-            })?;
+            .map_err(crate::store::store_error("session"))?;
         Ok(self.cookie(
             SESSION_COOKIE,
             &token,
@@ -251,20 +246,19 @@ impl Auth {
     }
 
     async fn audit(&self, entry: AuditEntry) {
-        if let Err(e) = self.store.audit(entry).await {
-            tracing::error!(error = %e, "cannot write an audit entry");
-        }
+        crate::store::record(&*self.store, entry).await;
     }
 }
 
-/// Paths anyone may load: the sign-in flow itself and static assets (which hold no data or secret).
+/// Paths anyone may load: the sign-in flow itself and static assets.
 fn public_path(path: &str) -> bool {
-    path == "/login"
-        || path == "/logout"
-        || path.starts_with("/auth/")
-        || path.starts_with("/pkg/")
-        || path == "/favicon.svg"
-        || path == "/favicon.ico"
+    path == "/login" || path == "/logout" || path.starts_with("/auth/") || static_asset(path)
+}
+
+/// Files that hold no data or secret and never need to know who asks: served without reading a
+/// session, so the wasm, stylesheet and icons of every page load cost no store lookup.
+fn static_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
 }
 
 /// Resolves the caller of every request; pages without one go to the sign-in page, API calls get 401.
@@ -273,6 +267,9 @@ pub async fn middleware(
     mut request: Request,
     next: Next,
 ) -> Response {
+    if static_asset(request.uri().path()) {
+        return next.run(request).await;
+    }
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -297,19 +294,11 @@ pub async fn middleware(
 /// The server side of `Authorizer`: reads the caller the middleware put on this request.
 impl Authorizer for Auth {
     fn caller(&self) -> AppResult<Caller> {
-        let rc = request_caller();
-        match rc.and_then(|rc| rc.caller) {
-            Some(c) => Ok(c),
-            None => {
-                set_status(StatusCode::UNAUTHORIZED);
-                Err(AppError::NotSignedIn)
-            }
-        }
+        signed_in().map(|(caller, _)| caller)
     }
 
     fn authorize(&self, action: Action, cluster: &str, group: Option<&str>) -> AppResult<Actor> {
-        let caller = self.caller()?;
-        let source = request_caller().map(|rc| rc.source).unwrap_or_default();
+        let (caller, source) = signed_in()?;
         if let Err(e) = caller.check(action, cluster, group) {
             set_status(StatusCode::FORBIDDEN);
             if action != Action::View && action != Action::Preview {
@@ -324,11 +313,7 @@ impl Authorizer for Auth {
                 )
                 .about(cluster.to_owned(), group.map(str::to_owned))
                 .with_detail(serde_json::json!({ "error": e.to_string() }));
-                tokio::spawn(async move {
-                    if let Err(e) = store.audit(entry).await {
-                        tracing::error!(error = %e, "cannot write an audit entry");
-                    }
-                });
+                tokio::spawn(async move { crate::store::record(&*store, entry).await });
             }
             return Err(e);
         }
@@ -336,6 +321,21 @@ impl Authorizer for Auth {
             name: caller.name,
             source,
         })
+    }
+}
+
+/// This request's caller and client address; `NotSignedIn` (and a 401) without one.
+fn signed_in() -> AppResult<(Caller, String)> {
+    match request_caller() {
+        Some(RequestCaller {
+            caller: Some(caller),
+            source,
+            ..
+        }) => Ok((caller, source)),
+        _ => {
+            set_status(StatusCode::UNAUTHORIZED);
+            Err(AppError::NotSignedIn)
+        }
     }
 }
 

@@ -46,8 +46,14 @@ struct LoginForm {
 }
 
 /// Only a local path: never another site (`//evil`, `https://evil`), so sign-in is no open redirect.
+/// Browsers drop tabs and newlines from a URL and read `\` as `/`, so `/\t/evil` is `//evil` to
+/// them: a path with either is refused outright.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    if next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.contains(char::is_control)
+    {
         next.to_owned()
     } else {
         "/".to_owned()
@@ -129,6 +135,13 @@ fn html_page(auth: &Auth, status: StatusCode, title: &str, head: &str, main: &st
         .into_response()
 }
 
+/// Adds a `Set-Cookie` (built by `Auth::cookie`, so always a valid header value).
+fn set_cookie(resp: &mut Response, cookie: &str) {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -170,10 +183,10 @@ async fn login(
         return resp;
     }
     // Config users first, then those `rewind users add` put in the store.
-    let (hash, teams) = match auth.config.users.iter().find(|u| u.name == name) {
+    let (hash, teams) = match auth.config.user(&name) {
         Some(u) => (Some(u.password_hash.clone()), u.teams.clone()),
         None => match auth.store.user(name.clone()).await {
-            Ok(Some(u)) => (Some(u.password_hash), u.teams),
+            Ok(Some((u, _))) => (Some(u.password_hash), u.teams),
             Ok(None) => (None, Vec::new()),
             Err(e) => {
                 tracing::error!(error = %e, "cannot read a user");
@@ -225,9 +238,7 @@ async fn signed_in(
     )
     .await;
     let mut resp = Redirect::to(next).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
+    set_cookie(&mut resp, &cookie);
     resp
 }
 
@@ -266,9 +277,7 @@ async fn logout(
         }
     }
     let mut resp = Redirect::to(&to).into_response();
-    if let Ok(v) = HeaderValue::from_str(&auth.cookie(SESSION_COOKIE, "", "/", 0)) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
+    set_cookie(&mut resp, &auth.cookie(SESSION_COOKIE, "", "/", 0));
     resp
 }
 
@@ -303,11 +312,10 @@ async fn oidc_start(State(auth): State<Arc<Auth>>, Query(q): Query<NextQuery>) -
         Ok((url, state)) => {
             let mut resp = Redirect::to(&url).into_response();
             // Binds the attempt to this browser: a callback link sent to someone else fails.
-            if let Ok(v) =
-                HeaderValue::from_str(&auth.cookie(OIDC_STATE_COOKIE, &state, "/auth/oidc", 600))
-            {
-                resp.headers_mut().append(header::SET_COOKIE, v);
-            }
+            set_cookie(
+                &mut resp,
+                &auth.cookie(OIDC_STATE_COOKIE, &state, "/auth/oidc", 600),
+            );
             resp
         }
         Err(e) => {
@@ -388,9 +396,10 @@ async fn oidc_callback(
             )
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&auth.cookie(OIDC_STATE_COOKIE, "", "/auth/oidc", 0)) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
+    set_cookie(
+        &mut resp,
+        &auth.cookie(OIDC_STATE_COOKIE, "", "/auth/oidc", 0),
+    );
     resp
 }
 
@@ -404,6 +413,9 @@ mod tests {
         assert_eq!(safe_next("//evil.example/x"), "/");
         assert_eq!(safe_next("https://evil.example"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next("/\t/evil.example"), "/");
+        assert_eq!(safe_next("/\n/evil.example"), "/");
+        assert_eq!(safe_next("/a\\/evil.example"), "/");
         assert_eq!(safe_next(""), "/");
         assert_eq!(
             html_escape("<a href=\"x\">"),

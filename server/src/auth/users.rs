@@ -34,7 +34,7 @@ impl Auth {
     }
 
     fn in_config(&self, name: &str) -> Result<(), AppError> {
-        if self.config.users.iter().any(|u| u.name == name) {
+        if self.config.user(name).is_some() {
             return Err(AppError::invalid_input(format!(
                 "User '{name}' is defined in the config file ([[auth.users]]); change or remove them there."
             )));
@@ -101,11 +101,15 @@ impl Users for Auth {
         Box::pin(async move {
             let name = change.name.clone();
             self.in_config(&name)?;
-            let existing = self
+            let (existing, sessions) = match self
                 .store
                 .user(name.clone())
                 .await
-                .map_err(store_error("user"))?;
+                .map_err(store_error("user"))?
+            {
+                Some((u, n)) => (Some(u), n),
+                None => (None, 0),
+            };
             match (&existing, creating) {
                 (Some(_), true) => {
                     return Err(AppError::invalid_input(format!(
@@ -133,16 +137,12 @@ impl Users for Auth {
                 }
             }
             let password_hash = match (change.password.clone(), &existing) {
-                (Some(pw), _) => tokio::task::spawn_blocking(move || password::hash(&pw))
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r)
-                    .map_err(|e| {
-                        tracing::error!(error = %e, "cannot hash a password");
-                        AppError::Internal {
-                            reference: "password-hash".into(),
-                        }
-                    })?,
+                (Some(pw), _) => password::hash_blocking(pw).await.map_err(|e| {
+                    tracing::error!(error = %e, "cannot hash a password");
+                    AppError::Internal {
+                        reference: "password-hash".into(),
+                    }
+                })?,
                 (None, Some(u)) => u.password_hash.clone(),
                 (None, None) => {
                     return Err(AppError::invalid_input(
@@ -188,16 +188,9 @@ impl Users for Auth {
                 }),
             )
             .await;
-            let sessions = self
-                .store
-                .users()
-                .await
-                .map_err(store_error("users"))?
-                .into_iter()
-                .find_map(|(u, n)| (u.name == name).then_some(n))
-                .unwrap_or(0);
-            let summary = self.summary(user, sessions);
-            Ok(summary)
+            // The sessions the new password ended are all that changed.
+            let sessions = sessions.saturating_sub(u32::try_from(ended).unwrap_or(u32::MAX));
+            Ok(self.summary(user, sessions))
         })
     }
 

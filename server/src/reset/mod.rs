@@ -625,9 +625,7 @@ impl ResetService {
     }
 
     async fn audit(&self, entry: AuditEntry) {
-        if let Err(e) = self.store.audit(entry).await {
-            tracing::error!(error = %e, "cannot write an audit entry");
-        }
+        crate::store::record(&*self.store, entry).await;
     }
 
     /// Resolves executions a crash left pending by reading Kafka: the commit carries the execution's

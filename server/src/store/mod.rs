@@ -23,6 +23,13 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Writes an audit entry. A failure is logged, not returned: the act it records has happened.
+pub async fn record(store: &dyn Store, entry: AuditEntry) {
+    if let Err(e) = store.audit(entry).await {
+        tracing::error!(error = %e, "cannot write an audit entry");
+    }
+}
+
 /// Logs a store failure and gives the browser a reference to find it by.
 pub fn store_error(what: &'static str) -> impl Fn(StoreError) -> app::error::AppError {
     move |e| {
@@ -163,7 +170,8 @@ pub trait Store: Send + Sync + 'static {
     fn delete_session(&self, token_hash: String) -> BoxFuture<'_, StoreResult<()>>;
     /// Creates the user or replaces their password, teams and grants (keeping `created_at_ms`).
     fn put_user(&self, user: LocalUser) -> BoxFuture<'_, StoreResult<()>>;
-    fn user(&self, name: String) -> BoxFuture<'_, StoreResult<Option<LocalUser>>>;
+    /// The user, with how many unexpired password sessions they have.
+    fn user(&self, name: String) -> BoxFuture<'_, StoreResult<Option<(LocalUser, u32)>>>;
     /// Every store user by name, with how many unexpired password sessions each has.
     fn users(&self) -> BoxFuture<'_, StoreResult<Vec<(LocalUser, u32)>>>;
     /// Removes the user and their password sessions in one transaction; whether there was one.

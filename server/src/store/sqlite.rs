@@ -708,11 +708,8 @@ impl Store for SqliteStore {
         })
     }
 
-    fn user(&self, name: String) -> BoxFuture<'_, StoreResult<Option<LocalUser>>> {
-        self.run(move |conn| {
-            let mut rows = select_users(conn, Some(&name))?;
-            Ok(rows.pop().map(|(u, _)| u))
-        })
+    fn user(&self, name: String) -> BoxFuture<'_, StoreResult<Option<(LocalUser, u32)>>> {
+        self.run(move |conn| Ok(select_users(conn, Some(&name))?.pop()))
     }
 
     fn users(&self) -> BoxFuture<'_, StoreResult<Vec<(LocalUser, u32)>>> {

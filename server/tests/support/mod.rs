@@ -122,14 +122,7 @@ impl TestServer {
     /// Calls a server function by its endpoint (`/api/<endpoint>`) with form-encoded arguments,
     /// as the browser does, and returns the status and the JSON body.
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> (u16, serde_json::Value) {
-        let resp = self
-            .http
-            .post(format!("http://{}/api/{endpoint}", self.addr))
-            .form(form)
-            .send()
-            .await
-            .expect("server function request");
-        Self::read(resp).await
+        self.form_as("", endpoint, form).await
     }
 
     /// Calls a server function whose input encoding is JSON.
@@ -138,14 +131,7 @@ impl TestServer {
         endpoint: &str,
         body: serde_json::Value,
     ) -> (u16, serde_json::Value) {
-        let resp = self
-            .http
-            .post(format!("http://{}/api/{endpoint}", self.addr))
-            .json(&body)
-            .send()
-            .await
-            .expect("server function request");
-        Self::read(resp).await
+        self.call_as("", endpoint, body).await
     }
 
     /// Signs in with the password form as the browser does: `Ok(session cookie header)`, or the
@@ -186,14 +172,7 @@ impl TestServer {
         endpoint: &str,
         body: serde_json::Value,
     ) -> (u16, serde_json::Value) {
-        let mut req = self
-            .http
-            .post(format!("http://{}/api/{endpoint}", self.addr))
-            .json(&body);
-        if !cookie.is_empty() {
-            req = req.header("cookie", cookie);
-        }
-        Self::read(req.send().await.expect("server function request")).await
+        self.send_as(cookie, endpoint, |r| r.json(&body)).await
     }
 
     /// Calls a form-encoded server function with a session cookie (`""`: none).
@@ -203,10 +182,19 @@ impl TestServer {
         endpoint: &str,
         form: &[(&str, &str)],
     ) -> (u16, serde_json::Value) {
-        let mut req = self
-            .http
-            .post(format!("http://{}/api/{endpoint}", self.addr))
-            .form(form);
+        self.send_as(cookie, endpoint, |r| r.form(form)).await
+    }
+
+    async fn send_as(
+        &self,
+        cookie: &str,
+        endpoint: &str,
+        body: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> (u16, serde_json::Value) {
+        let mut req = body(
+            self.http
+                .post(format!("http://{}/api/{endpoint}", self.addr)),
+        );
         if !cookie.is_empty() {
             req = req.header("cookie", cookie);
         }
