@@ -20,20 +20,58 @@ struct Cli {
     /// TOML config file (clusters, data directory). Without one: cluster `local` at 127.0.0.1:9092.
     #[arg(long, env = "REWIND_CONFIG", global = true)]
     config: Option<PathBuf>,
+    /// With no subcommand, `rewind` serves: these are exactly `rewind serve`'s flags and variables.
+    #[command(flatten)]
+    serve: ServeArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
-#[derive(Subcommand)]
+/// One definition of how to serve, parsed alike for `rewind` and `rewind serve` (cargo-leptos and
+/// process managers run the binary without a subcommand).
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+struct ServeArgs {
+    /// Listen address; else LEPTOS_SITE_ADDR, else 127.0.0.1:3000.
+    #[arg(long)]
+    addr: Option<SocketAddr>,
+    /// No sign-in: anyone who reaches the console is admin, and every page says so. Local demos only.
+    #[arg(long, env = "REWIND_INSECURE_NO_AUTH")]
+    insecure_no_auth: bool,
+}
+
+impl Cli {
+    /// Parses the arguments into the command to run. `rewind` alone serves with the flags it was given;
+    /// serve flags typed before a subcommand are refused rather than silently ignored. (clap's
+    /// `args_conflicts_with_subcommands` would also refuse the global `--config`.)
+    /// Returns the config file and the command.
+    fn command_from<I, T>(args: I) -> Result<(Option<PathBuf>, Command), clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{parser::ValueSource, CommandFactory, FromArgMatches};
+        let mut cmd = Cli::command();
+        let matches = cmd.try_get_matches_from_mut(args)?;
+        let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+        let cli = Cli::from_arg_matches(&matches)?;
+        let command = match cli.command {
+            None => Command::Serve(cli.serve),
+            Some(_) if typed("addr") || typed("insecure_no_auth") => {
+                return Err(cmd.error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "serve flags go after `serve`, or with no subcommand at all",
+                ))
+            }
+            Some(command) => command,
+        };
+        Ok((cli.config, command))
+    }
+}
+
+#[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve the console (the default). Address from --addr, else LEPTOS_SITE_ADDR, else 127.0.0.1:3000.
-    Serve {
-        #[arg(long)]
-        addr: Option<SocketAddr>,
-        /// No sign-in: anyone who reaches the console is admin, and every page says so. Local demos only.
-        #[arg(long, env = "REWIND_INSECURE_NO_AUTH")]
-        insecure_no_auth: bool,
-    },
+    /// Serve the console (the default).
+    Serve(ServeArgs),
     /// Local users who sign in with a password.
     Users {
         #[command(subcommand)]
@@ -46,7 +84,7 @@ enum Command {
     },
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Debug)]
 enum DemoCommand {
     /// Create demo topics, records over the last 48 h and consumer groups in typical states.
     Seed {
@@ -60,7 +98,7 @@ enum DemoCommand {
     },
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Debug)]
 enum UsersCommand {
     /// Create a user in the store (or replace their password, teams and grants). The password is read
     /// from REWIND_NEW_PASSWORD if set, else from the first line of standard input.
@@ -155,25 +193,21 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let cli = Cli::parse();
-    let mut config = match Config::load(cli.config.as_deref()) {
+    let (config_path, command) = match Cli::command_from(std::env::args_os()) {
+        Ok(parsed) => parsed,
+        Err(e) => e.exit(),
+    };
+    let mut config = match Config::load(config_path.as_deref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("rewind: {e}");
             return ExitCode::from(2);
         }
     };
-    let default = Command::Serve {
-        addr: None,
-        insecure_no_auth: false,
-    };
-    let result = match cli.command.unwrap_or(default) {
-        Command::Serve {
-            addr,
-            insecure_no_auth,
-        } => {
-            config.auth.insecure_no_auth = insecure_no_auth;
-            serve(config, addr).await
+    let result = match command {
+        Command::Serve(args) => {
+            config.auth.insecure_no_auth = args.insecure_no_auth;
+            serve(config, args.addr).await
         }
         Command::Users { command } => users(&config, command).await,
         Command::Demo {
@@ -240,4 +274,95 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        Cli::command_from(std::iter::once("rewind").chain(args.iter().copied())).map(|(_, c)| c)
+    }
+
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        match parse(args) {
+            Ok(Command::Serve(a)) => a,
+            other => panic!("{args:?} should serve, got {other:?}"),
+        }
+    }
+
+    // One test, because it sets a process-wide variable that the other cases must see unset.
+    #[test]
+    fn no_subcommand_parses_exactly_what_serve_parses_flags_and_environment() {
+        std::env::remove_var("REWIND_INSECURE_NO_AUTH");
+        let addr: SocketAddr = "127.0.0.1:4000".parse().expect("address");
+        for (bare, sub) in [
+            (vec![], vec!["serve"]),
+            (
+                vec!["--insecure-no-auth"],
+                vec!["serve", "--insecure-no-auth"],
+            ),
+            (
+                vec!["--addr", "127.0.0.1:4000"],
+                vec!["serve", "--addr", "127.0.0.1:4000"],
+            ),
+        ] {
+            assert_eq!(serve_args(&bare), serve_args(&sub), "{bare:?} vs {sub:?}");
+        }
+        assert_eq!(
+            serve_args(&["--addr", "127.0.0.1:4000"]),
+            ServeArgs {
+                addr: Some(addr),
+                insecure_no_auth: false
+            }
+        );
+        assert!(serve_args(&["--insecure-no-auth"]).insecure_no_auth);
+
+        // What `cargo leptos serve` and scripts/dev.sh do: no subcommand, the variable set.
+        std::env::set_var("REWIND_INSECURE_NO_AUTH", "true");
+        let bare = serve_args(&[]);
+        std::env::remove_var("REWIND_INSECURE_NO_AUTH");
+        assert!(
+            bare.insecure_no_auth,
+            "REWIND_INSECURE_NO_AUTH must be read without `serve`"
+        );
+        std::env::set_var("REWIND_INSECURE_NO_AUTH", "true");
+        let sub = serve_args(&["serve"]);
+        // The variable must not make other subcommands fail as if the flag had been typed.
+        let users = parse(&["users", "hash"]);
+        std::env::remove_var("REWIND_INSECURE_NO_AUTH");
+        assert!(sub.insecure_no_auth);
+        assert!(matches!(users, Ok(Command::Users { .. })), "{users:?}");
+    }
+
+    #[test]
+    fn serve_flags_with_another_subcommand_are_refused_and_config_goes_anywhere() {
+        assert!(parse(&["--addr", "127.0.0.1:4000", "users", "hash"]).is_err());
+        assert!(parse(&["--insecure-no-auth", "serve"]).is_err());
+        assert!(parse(&["--config", "x.toml", "users", "hash"]).is_ok());
+        // How the tests and operators start it: the config before `serve`, serve's flags after.
+        let parsed = Cli::command_from([
+            "rewind",
+            "--config",
+            "x.toml",
+            "serve",
+            "--insecure-no-auth",
+            "--addr",
+            "127.0.0.1:4000",
+        ]);
+        let (config, command) = parsed.expect("parses");
+        assert_eq!(config, Some(PathBuf::from("x.toml")));
+        assert!(matches!(
+            command,
+            Command::Serve(ServeArgs {
+                insecure_no_auth: true,
+                addr: Some(_)
+            })
+        ));
+        assert!(parse(&["serve", "--config", "x.toml"]).is_ok());
+        assert!(matches!(
+            parse(&["demo", "seed", "--live"]),
+            Ok(Command::Demo { .. })
+        ));
+    }
 }
