@@ -2,6 +2,10 @@
 // scripts/test.sh has started on REWIND_URL, over a real Kafka broker seeded with the demo data, with
 // sign-in on (local users and the test OpenID Connect provider in oidc/provider.mjs).
 import { defineConfig } from '@playwright/test';
+import path from 'node:path';
+
+// One font set on every machine (see fonts.conf), so layout checks do not depend on installed fonts.
+const fontconfig = path.join(__dirname, 'fonts.conf');
 
 export default defineConfig({
   testDir: './tests',
@@ -22,6 +26,7 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      env: { ...process.env, FONTCONFIG_FILE: fontconfig } as Record<string, string>,
       args: [
         '--headless',
         '--no-sandbox',

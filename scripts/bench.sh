@@ -22,10 +22,10 @@ cargo build --release -p server --bin rewind-bench
   --oracle "$REWIND_ROOT/scripts/kafka-consumer-groups" "$@"
 
 if $browser; then
-  cargo leptos build --release
+  cargo xtask build
   run_dir=$(mktemp -d "${TMPDIR:-/tmp}/rewind-bench.XXXXXX")
   printf '[[clusters]]\nname = "local"\nbootstrap_servers = "127.0.0.1:%s"\n' "$BENCH_KAFKA_PORT" >"$run_dir/rewind.toml"
-  REWIND_DATA_DIR="$run_dir/data" LEPTOS_OUTPUT_NAME=rewind LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD \
+  REWIND_DATA_DIR="$run_dir/data" LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD \
     "$CARGO_TARGET_DIR/release/rewind" --config "$run_dir/rewind.toml" serve --insecure-no-auth --addr "127.0.0.1:$BENCH_HTTP_PORT" >"$run_dir/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 60); do curl -fsS -o /dev/null "http://127.0.0.1:$BENCH_HTTP_PORT/" && break; sleep 0.5; done

@@ -1,29 +1,112 @@
 #!/usr/bin/env bash
-# The README's run command: installs what is needed, starts the local Kafka broker (127.0.0.1:9092) with
-# demo data and a live consumer, and serves the console on http://127.0.0.1:3000. Ctrl-C stops what it started.
+# The README's run command: installs what is needed, builds the server and the site, starts the local Kafka
+# broker with demo data and a live consumer, and serves the console. Ctrl-C stops what it started.
+#
+#   bash scripts/dev.sh           serve on http://127.0.0.1:3000 until Ctrl-C
+#   bash scripts/dev.sh --check   every step the same, then fetch `/`, a seeded group's page and the site's
+#                                 wasm, check them, and stop everything it started (the test command runs this,
+#                                 so a change that breaks the first command turns CI red)
+#
+# Environment: KAFKA_PORT (default 9092), DEV_ADDR (default 127.0.0.1:3000), REWIND_DATA_DIR (default
+# ./.rewind), REWIND_CONFIG (a config file instead of the one local cluster).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REWIND_ROOT"
 
-bash scripts/install.sh
+check=0
+case "${1:-}" in
+  --check) check=1 ;;
+  "") ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
+export KAFKA_PORT=${KAFKA_PORT:-9092}
+DEV_ADDR=${DEV_ADDR:-127.0.0.1:3000}
+export REWIND_DATA_DIR=${REWIND_DATA_DIR:-$REWIND_ROOT/.rewind}
+export REWIND_LOCAL_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT
+mkdir -p "$REWIND_DATA_DIR"
+t_start=$SECONDS
 
 started_broker=0
-if ! scripts/kafka.sh status >/dev/null 2>&1; then
-  scripts/kafka.sh start
-  started_broker=1
-fi
 demo_pid=""
+server_pid=""
 cleanup() {
-  [[ -n $demo_pid ]] && { kill -TERM "$demo_pid" 2>/dev/null || true; wait "$demo_pid" 2>/dev/null || true; }
-  if ((started_broker)); then scripts/kafka.sh stop; fi
+  local rc=$?
+  for pid in $server_pid $demo_pid; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $server_pid $demo_pid; do wait "$pid" 2>/dev/null || true; done
+  if ((started_broker)); then scripts/kafka.sh stop || true; fi
+  exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cargo leptos build --release
+bash scripts/install.sh
+
+step "build the server and the site (cargo xtask build)" "10 to 15 minutes the first time on 2 cores, seconds after" \
+  cargo xtask build
+
+if scripts/kafka.sh status >/dev/null 2>&1; then
+  done_step "Kafka broker on 127.0.0.1:$KAFKA_PORT (already running, left running)"
+else
+  step "Kafka broker on 127.0.0.1:$KAFKA_PORT" "10 to 30 s" scripts/kafka.sh start
+  started_broker=1
+fi
+
 # The demo's live member keeps `payments-processor` Stable while the console runs.
-"$CARGO_TARGET_DIR/release/rewind" demo seed --live &
-demo_pid=$!
-echo "dev.sh: serving Rewind on http://127.0.0.1:3000 (Ctrl-C to stop), sign-in OFF for this local demo"
-# A local demo: no sign-in (every page shows a banner saying so). See the README to run with sign-in.
-REWIND_INSECURE_NO_AUTH=true cargo leptos serve --release
+demo_log="$REWIND_DATA_DIR/demo.log"
+wait_for_demo() {
+  "$CARGO_TARGET_DIR/release/rewind" demo seed --live >"$demo_log" 2>&1 &
+  demo_pid=$!
+  for _ in $(seq 1 240); do
+    grep -q "has a live member" "$demo_log" && { grep '^demo:' "$demo_log" >&2; return 0; }
+    kill -0 "$demo_pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  echo "dev.sh: the demo did not get its live member:" >&2; cat "$demo_log" >&2; return 1
+}
+step "demo data and a live member (log: $demo_log)" "under a minute" wait_for_demo
+
+# No subcommand, and sign-in off through the environment: exactly how `cargo leptos serve` and process
+# managers start the binary. A local demo: every page shows a banner saying sign-in is off.
+server_log="$REWIND_DATA_DIR/server.log"
+wait_for_server() {
+  REWIND_INSECURE_NO_AUTH=true LEPTOS_SITE_ADDR=$DEV_ADDR LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
+    LEPTOS_ENV=PROD "$CARGO_TARGET_DIR/release/rewind" > >(tee "$server_log") 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 120); do
+    curl -fsS -o /dev/null "http://$DEV_ADDR/" 2>/dev/null && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  echo "dev.sh: the console did not start (log: $server_log)" >&2; return 1
+}
+step "start the console on http://$DEV_ADDR" "a few seconds" wait_for_server
+echo "dev.sh: Rewind is serving on http://$DEV_ADDR, $((SECONDS - t_start)) s after start (sign-in OFF for this local demo; Ctrl-C to stop)" >&2
+
+if ((check == 0)); then
+  wait "$server_pid"
+  exit $?
+fi
+
+# --check: what a new user's browser would fetch first.
+fetch() { # URL OUT -> prints the HTTP status
+  curl -sS -o "$2" -w '%{http_code}' "$1"
+}
+fail() { echo "dev.sh --check: FAILED: $*" >&2; exit 1; }
+out=$(mktemp -d)
+status=$(fetch "http://$DEV_ADDR/" "$out/home.html")
+[[ $status == 200 ]] || fail "/ answered $status"
+for g in payments-processor billing-archiver analytics-backfill fraud-detector; do
+  grep -q "$g" "$out/home.html" || fail "/ does not list the seeded group $g"
+done
+status=$(fetch "http://$DEV_ADDR/group?cluster=local&id=payments-processor" "$out/group.html")
+[[ $status == 200 ]] || fail "the group page answered $status"
+grep -q "payments-processor" "$out/group.html" || fail "the group page does not name payments-processor"
+grep -q "payments" "$out/group.html" || fail "the group page does not show its topic payments"
+for asset in rewind.wasm rewind.js rewind.css; do
+  status=$(fetch "http://$DEV_ADDR/pkg/$asset" "$out/$asset")
+  [[ $status == 200 ]] || fail "/pkg/$asset answered $status"
+  [[ -s "$out/$asset" ]] || fail "/pkg/$asset is empty"
+done
+head -c 4 "$out/rewind.wasm" | od -An -c | grep -q 'a   s   m' || fail "/pkg/rewind.wasm is not WebAssembly"
+rm -rf "$out"
+echo "dev.sh --check: ok: /, the group page and the site's wasm, js and css answered 200 with the seeded groups ($((SECONDS - t_start)) s)"

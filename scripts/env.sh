@@ -1,12 +1,22 @@
-# Sourced by the other scripts: one place for paths and tool versions.
+# Sourced by the other scripts: one place for paths, tool versions and the step reporter.
 # Caches live outside the clone so a fresh clone (CI) reuses a warm build; override any of them.
 REWIND_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export REWIND_CACHE=${REWIND_CACHE:-$HOME/.cache/rewind}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REWIND_CACHE/target}
-export CARGO_LEPTOS_VERSION=0.3.11
 export PATH="$REWIND_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
-# The wasm-bindgen CLI must be exactly the library version Cargo.lock resolved.
-wasm_bindgen_version() {
-  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$REWIND_ROOT/Cargo.lock"
+# Leptos reads the site's output name at compile time; every build (tests, clippy, the site) sets the same
+# value so switching between them never recompiles Leptos.
+export LEPTOS_OUTPUT_NAME=rewind
+
+# `step NAME HINT CMD...` runs one step of a long first run: says what it is and how long it may take
+# before, and how long it took after, so a newcomer never wonders whether it hung.
+# `done_step NAME` says in one line that a step has nothing to do.
+step() {
+  local name=$1 hint=$2 t0=$SECONDS
+  shift 2
+  echo "==> $name${hint:+ ($hint)}" >&2
+  "$@"
+  echo "<== $name: done in $((SECONDS - t0)) s" >&2
 }
+done_step() { echo "==> $1: already done" >&2; }

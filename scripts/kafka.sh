@@ -2,6 +2,7 @@
 # Runs a real single-node Apache Kafka broker (KRaft) for development and tests, from Maven Central jars.
 #
 #   scripts/kafka.sh fetch            resolve the jars into the cache (idempotent)
+#   scripts/kafka.sh fetched          exit 0 when the jars are already in the cache
 #   scripts/kafka.sh start [--fresh]  format if needed, start, wait until it answers (--fresh: wipe data first)
 #   scripts/kafka.sh stop             stop it cleanly (SIGTERM, then SIGKILL after 30 s)
 #   scripts/kafka.sh status           exit 0 when it is running
@@ -210,9 +211,10 @@ stop() {
 
 case "${1:-}" in
   fetch) fetch ;;
+  fetched) [[ -f "$KAFKA_HOME/.complete" ]] ;;
   start) shift; start "$@" ;;
   stop) stop ;;
   status) if running; then echo "running on 127.0.0.1:$KAFKA_PORT (pid $(cat "$PID_FILE"))"; else echo "not running"; exit 1; fi ;;
   classpath) fetch; echo "$KAFKA_HOME/libs/*" ;;
-  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -35,11 +35,20 @@ phase() { echo; echo "=== $* ($((SECONDS - t0)) s)"; }
 bash scripts/install.sh
 
 phase "cargo fmt --check"
-cargo fmt --all --check
+cargo fmt --check
+
+# First, so that a broken first command fails fast; on a cold machine this phase is the cold first run.
+phase "the README's run command, end to end: scripts/dev.sh --check (its own broker, demo and server)"
+KAFKA_PORT=${TEST_DEV_KAFKA_PORT:-39092} DEV_ADDR=127.0.0.1:${TEST_DEV_HTTP_PORT:-33000} \
+  REWIND_DATA_DIR="$RUN_DIR/dev-check" bash scripts/dev.sh --check \
+  > >(tee "$RUN_DIR/dev-check.log" | grep --line-buffered -E '^(==>|<==|dev.sh|xtask)') 2>&1 \
+  || { sleep 1; echo "dev.sh --check failed; its log:" >&2; tail -n 80 "$RUN_DIR/dev-check.log" >&2; exit 1; }
+echo "smoke: dev.sh --check passed" | tee -a "$RESULTS"
 
 phase "clippy, per crate and target (ssr and hydrate are exclusive)"
 cargo clippy -p app --features ssr --all-targets -- -D warnings
 cargo clippy -p server --all-targets -- -D warnings
+cargo clippy -p xtask --all-targets -- -D warnings
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
@@ -65,10 +74,9 @@ phase "unit and integration tests (real broker)"
 cargo test -p app --features ssr 2>&1 | tee -a "$RESULTS"
 cargo test -p server 2>&1 | tee -a "$RESULTS"
 
-phase "release build (server + hydrated wasm + Tailwind)"
-cargo leptos build --release
+phase "release build (server + hydrated wasm + Tailwind; dev.sh --check built it, so this is quick)"
+cargo xtask build
 wasm="target/site/pkg/rewind.wasm"
-[[ -f $wasm ]] || wasm=$(ls target/site/pkg/*.wasm | head -n 1)
 echo "wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9c "$wasm" | wc -c) bytes gzip ($wasm)"
 
 phase "demo data and a live member"
@@ -131,7 +139,7 @@ TOML
 # Local users, made with the command an operator would use.
 REWIND_NEW_PASSWORD=$REWIND_E2E_PASSWORD "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" users add ada --team kafka-admins
 REWIND_NEW_PASSWORD=$REWIND_E2E_PASSWORD "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" users add vera --grant viewer
-LEPTOS_OUTPUT_NAME=rewind LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD RUST_LOG=info,rewind_server=debug \
+LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD RUST_LOG=info,rewind_server=debug \
   "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" serve --addr "127.0.0.1:$TEST_HTTP_PORT" \
   >"$RUN_DIR/server.log" 2>&1 &
 pids+=($!)
@@ -152,6 +160,7 @@ pw_passed=$(grep -oE '^ *[0-9]+ passed' "$RESULTS" | awk '{s+=$1} END {print s+0
 # (grep finds nothing on a clean run; `|| true` keeps pipefail from ending the script there.)
 rust_failed=$({ grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed' "$RESULTS" || true; } | awk '{s+=$6} END {print s+0}')
 pw_failed=$({ grep -oE '^ *[0-9]+ failed' "$RESULTS" || true; } | awk '{s+=$1} END {print s+0}')
+smoke_passed=$(grep -c '^smoke: .* passed$' "$RESULTS" || true)
 failed=$((rust_failed + pw_failed))
-echo "rust: $passed passed; playwright: $pw_passed passed; took $((SECONDS - t0)) s"
-echo "rewind: $((passed + pw_passed)) passed, $failed failed"
+echo "rust: $passed passed; playwright: $pw_passed passed; smoke: $smoke_passed passed; took $((SECONDS - t0)) s"
+echo "rewind: $((passed + pw_passed + smoke_passed)) passed, $failed failed"

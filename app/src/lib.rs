@@ -66,10 +66,12 @@ pub fn App() -> impl IntoView {
         <Router>
             <components::session::InsecureBanner/>
             <header class="border-b border-slate-200 bg-white">
-                <div class="mx-auto flex max-w-6xl items-center gap-3 px-4 py-3">
+                // Wraps rather than overflows: at phone width, with wide fonts or a long user name, the nav
+                // drops to its own line instead of widening the page.
+                <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-x-3 gap-y-2 px-4 py-3">
                     <a href="/" class="text-lg font-semibold tracking-tight text-slate-900">"Rewind"</a>
                     <span class="hidden text-sm text-slate-500 sm:inline">"Kafka consumer-group replay"</span>
-                    <nav class="ml-auto flex items-center gap-4 text-sm" aria-label="Main">
+                    <nav class="ml-auto flex min-w-0 flex-wrap items-center justify-end gap-x-4 gap-y-1 text-sm" aria-label="Main">
                         <a class="text-slate-700 hover:text-indigo-700" href="/">"Groups"</a>
                         <a class="text-slate-700 hover:text-indigo-700" href="/history" data-testid="nav-history">"History"</a>
                         <a class="text-slate-700 hover:text-indigo-700" href="/audit" data-testid="nav-audit">"Audit"</a>

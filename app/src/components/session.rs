@@ -34,7 +34,7 @@ pub fn UserBar() -> impl IntoView {
                     Ok(c) => {
                         let roles = grants_summary(&c.grants);
                         view! {
-                            <span class="text-sm text-slate-700" data-testid="user" title=roles.clone()>
+                            <span class="min-w-0 max-w-[14rem] truncate text-sm text-slate-700" data-testid="user" title=roles.clone()>
                                 <span class="font-medium">{c.name.clone()}</span>
                                 <span class="hidden text-slate-500 sm:inline">{format!(" ({roles})")}</span>
                             </span>

@@ -1,0 +1,296 @@
+//! `cargo xtask`: builds the server binary and the site it serves (hydrated wasm, CSS, static assets).
+//!
+//! Why hand-written rather than `cargo leptos build`: installing cargo-leptos compiles binaryen's C++ and a
+//! JavaScript toolchain from source, about 30 minutes on a 2-core machine before the first page is served, and
+//! wasm-bindgen-cli another 4. The site build itself is five steps, each done here by the library or tool made
+//! for it: cargo for both targets, the `wasm-bindgen-cli-support` library (pinned to the app's wasm-bindgen, so
+//! the glue always matches), npm's `wasm-opt` (binaryen) and npm's Tailwind CLI. The output layout is
+//! cargo-leptos's (`target/site/pkg/rewind.{js,wasm,css}`), so `cargo leptos watch` still works for developers
+//! who install it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+/// The name Leptos's hydration script loads (`/pkg/<name>.js`, `/pkg/<name>.wasm`, `/pkg/<name>.css`).
+const OUTPUT_NAME: &str = "rewind";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+const USAGE: &str = "usage: cargo xtask <build|site> [--dev]
+  build   the `rewind` server binary (release) and the site under target/site
+  site    the site only: hydrated wasm, CSS and static assets
+  --dev   unoptimised wasm, no wasm-opt, unminified CSS (quicker while iterating)";
+
+fn main() {
+    if let Err(e) = run(std::env::args().skip(1).collect()) {
+        eprintln!("xtask: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: Vec<String>) -> Result<()> {
+    let dev = args.iter().any(|a| a == "--dev");
+    let command = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .map(String::as_str);
+    let paths = Paths::discover()?;
+    let with_server = match command {
+        Some("build") => true,
+        Some("site") => false,
+        _ => bail!("{USAGE}"),
+    };
+    build(&paths, dev, with_server)
+}
+
+struct Paths {
+    root: PathBuf,
+    target: PathBuf,
+    site: PathBuf,
+    cargo: String,
+}
+
+impl Paths {
+    fn discover() -> Result<Self> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .context("xtask sits inside the workspace")?
+            .to_path_buf();
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"));
+        let site = std::env::var_os("LEPTOS_SITE_ROOT")
+            .map(|s| root.join(s))
+            .unwrap_or_else(|| root.join("target/site"));
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        Ok(Self {
+            root,
+            target,
+            site,
+            cargo,
+        })
+    }
+
+    fn node_bin(&self, name: &str) -> Result<PathBuf> {
+        let bin = self.root.join("node_modules/.bin").join(name);
+        if !bin.exists() {
+            bail!(
+                "{} is missing: run `bash scripts/install.sh` (it runs `npm ci` for the build tools)",
+                bin.display()
+            );
+        }
+        Ok(bin)
+    }
+}
+
+/// Runs one named step, saying what it is before (so a long step never looks hung) and how long it took.
+fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    eprintln!("xtask: {name} ...");
+    let started = Instant::now();
+    let out = f().with_context(|| format!("{name} failed"))?;
+    eprintln!(
+        "xtask: {name}: done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(out)
+}
+
+fn run_command(cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
+    if !status.success() {
+        bail!("{:?} exited with {status}", cmd.get_program());
+    }
+    Ok(())
+}
+
+fn cargo(paths: &Paths) -> Command {
+    let mut cmd = Command::new(&paths.cargo);
+    cmd.current_dir(&paths.root)
+        // Read at compile time by Leptos to name the files its hydration script loads.
+        .env("LEPTOS_OUTPUT_NAME", OUTPUT_NAME);
+    cmd
+}
+
+fn build_server(paths: &Paths) -> Result<()> {
+    step(
+        "server binary (cargo build --release; several minutes the first time)",
+        || {
+            run_command(cargo(paths).args([
+                "build",
+                "--release",
+                "-p",
+                "server",
+                "--bin",
+                "rewind",
+            ]))
+        },
+    )
+}
+
+/// The wasm first, so that wasm-opt (single-threaded, about 100 s on the full bundle) runs beside the
+/// server's compilation instead of after it: on a 2-core machine that hides most of it on a cold build.
+fn build(paths: &Paths, dev: bool, with_server: bool) -> Result<()> {
+    let profile = if dev { "dev" } else { "wasm-release" };
+    let profile_dir = if dev { "debug" } else { "wasm-release" };
+    step(
+        &format!("hydrated wasm (cargo build --target {WASM_TARGET} --profile {profile}; several minutes the first time)"),
+        || {
+            run_command(cargo(paths).args([
+                "build",
+                "-p",
+                "frontend",
+                "--lib",
+                "--target",
+                WASM_TARGET,
+                "--profile",
+                profile,
+            ]))
+        },
+    )?;
+    let pkg = paths.site.join("pkg");
+    std::fs::create_dir_all(&pkg).with_context(|| format!("cannot create {}", pkg.display()))?;
+    let input = paths
+        .target
+        .join(WASM_TARGET)
+        .join(profile_dir)
+        .join("frontend.wasm");
+    let wasm = pkg.join(format!("{OUTPUT_NAME}.wasm"));
+    let unoptimised = pkg.join(".bindgen.wasm");
+    // What the site's wasm was made from: an unchanged cargo output needs neither wasm-bindgen nor the
+    // 100 s of wasm-opt again, which keeps a warm `scripts/dev.sh` within seconds.
+    let stamp_file = pkg.join(format!(".{OUTPUT_NAME}.wasm.from"));
+    let stamp = format!(
+        "{} {}",
+        input_stamp(&input)?,
+        if dev { "dev" } else { "-Oz" }
+    );
+    let up_to_date =
+        wasm.exists() && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(&stamp);
+    if up_to_date {
+        eprintln!("xtask: wasm-bindgen and wasm-opt: already done for this wasm");
+    } else {
+        let _ = std::fs::remove_file(&stamp_file);
+        step("wasm-bindgen (JS glue for the wasm)", || {
+            bindgen(&input, &pkg, if dev { &wasm } else { &unoptimised })
+        })?;
+    }
+    let optimising = if dev || up_to_date {
+        None
+    } else {
+        eprintln!("xtask: wasm-opt -Oz (binaryen from npm) started in the background ...");
+        // The target_features section wasm-bindgen keeps tells wasm-opt which features it may use.
+        let child = Command::new(paths.node_bin("wasm-opt")?)
+            .arg("-Oz")
+            .arg(&unoptimised)
+            .arg("-o")
+            .arg(&wasm)
+            .spawn()
+            .context("cannot start wasm-opt")?;
+        Some((child, Instant::now()))
+    };
+    let server = if with_server {
+        build_server(paths)
+    } else {
+        Ok(())
+    };
+    if let Some((mut child, started)) = optimising {
+        let status = child.wait().context("wasm-opt")?;
+        if !status.success() {
+            bail!("wasm-opt exited with {status}");
+        }
+        std::fs::remove_file(&unoptimised)?;
+        eprintln!(
+            "xtask: wasm-opt -Oz: done in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    server?;
+    std::fs::write(&stamp_file, &stamp)?;
+    let tailwind = paths.node_bin("tailwindcss")?;
+    step("Tailwind CSS", || {
+        let mut cmd = Command::new(&tailwind);
+        cmd.current_dir(&paths.root)
+            .args(["--input", "style/tailwind.css", "--output"])
+            .arg(pkg.join(format!("{OUTPUT_NAME}.css")));
+        if !dev {
+            cmd.arg("--minify");
+        }
+        run_command(&mut cmd)
+    })?;
+    step("static assets (public/)", || {
+        copy_dir(&paths.root.join("public"), &paths.site)
+    })?;
+    let size = std::fs::metadata(&wasm)
+        .with_context(|| format!("cannot read {}", wasm.display()))?
+        .len();
+    eprintln!(
+        "xtask: site ready in {} ({OUTPUT_NAME}.wasm {size} bytes)",
+        paths.site.display()
+    );
+    Ok(())
+}
+
+/// wasm-bindgen writes `<name>.js` and `<name>_bg.wasm`; the JS goes into `pkg`, the wasm to `wasm_out`
+/// (Leptos loads `<name>.wasm`, as cargo-leptos names it).
+fn bindgen(input: &Path, pkg: &Path, wasm_out: &Path) -> Result<()> {
+    let out = pkg.join(".bindgen");
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(input)
+        .web(true)?
+        .out_name(OUTPUT_NAME)
+        .typescript(false)
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .generate(&out)?;
+    std::fs::rename(out.join(format!("{OUTPUT_NAME}_bg.wasm")), wasm_out)?;
+    std::fs::rename(
+        out.join(format!("{OUTPUT_NAME}.js")),
+        pkg.join(format!("{OUTPUT_NAME}.js")),
+    )?;
+    // Inline JS snippets (`#[wasm_bindgen(inline_js)]`), if any crate has them, sit beside the glue.
+    let snippets = out.join("snippets");
+    if snippets.exists() {
+        let dest = pkg.join("snippets");
+        if dest.exists() {
+            std::fs::remove_dir_all(&dest)?;
+        }
+        std::fs::rename(&snippets, &dest)?;
+    }
+    std::fs::remove_dir_all(&out)?;
+    Ok(())
+}
+
+/// Size and modification time of cargo's wasm output: cargo rewrites the file whenever it relinks it.
+fn input_stamp(input: &Path) -> Result<String> {
+    let meta =
+        std::fs::metadata(input).with_context(|| format!("cannot read {}", input.display()))?;
+    let modified = meta
+        .modified()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Ok(format!("{} {}", meta.len(), modified.as_nanos()))
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
+        let entry = entry?;
+        let dest = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &dest)?;
+        } else {
+            std::fs::copy(entry.path(), &dest)
+                .with_context(|| format!("cannot copy to {}", dest.display()))?;
+        }
+    }
+    Ok(())
+}
