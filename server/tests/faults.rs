@@ -1,6 +1,7 @@
 //! Fault tests with the real `rewind` binary as a child process: SIGKILL between backup and commit and
 //! between commit and record (resolved on restart by reading Kafka), two executes racing on one group,
-//! and a broker stopped during execute (recorded as failed, backup kept, never reported as success).
+//! a broker stopped during execute (recorded as failed, backup kept, never reported as success), and broker
+//! restarts with requests in flight (the server survives them).
 
 mod support;
 
@@ -321,50 +322,54 @@ fn kafka_sh(port: u16, args: &[&str]) {
     assert!(status.success(), "kafka.sh {args:?} failed");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn broker_stopped_during_execute_is_recorded_as_failed_with_the_backup_kept() {
-    // A private broker, because this test stops it.
-    let port = 29_392;
+/// A private broker on `port` (the tests that stop it must not stop the shared one), with a topic and a
+/// group that committed offset 0 on it. Returns (bootstrap, topic, group).
+async fn private_broker_with_group(port: u16, prefix: &str) -> (String, String, String) {
     kafka_sh(port, &["start", "--fresh"]);
     let private = format!("127.0.0.1:{port}");
-    let (topic, group) = (unique("faults-down"), unique("faults-down-g"));
-    {
-        use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-        use rdkafka::client::DefaultClientContext;
-        let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
-            .set("bootstrap.servers", &private)
-            .create()
-            .expect("admin");
-        admin
-            .create_topics(
-                &[NewTopic::new(&topic, 1, TopicReplication::Fixed(1))],
-                &AdminOptions::new(),
-            )
-            .await
-            .expect("create")
-            .into_iter()
-            .for_each(|r| {
-                r.expect("topic");
-            });
-        use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-        let c: BaseConsumer = rdkafka::ClientConfig::new()
-            .set("bootstrap.servers", &private)
-            .set("group.id", &group)
-            .create()
-            .expect("consumer");
-        let mut tpl = rdkafka::TopicPartitionList::new();
-        tpl.add_partition_offset(&topic, 0, rdkafka::Offset::Offset(0))
-            .expect("tpl");
-        // The first commit on a fresh broker waits for __consumer_offsets to load.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while c.commit(&tpl, CommitMode::Sync).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "cannot commit on the private broker"
-            );
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+    let (topic, group) = (unique(prefix), unique(&format!("{prefix}-g")));
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &private)
+        .create()
+        .expect("admin");
+    admin
+        .create_topics(
+            &[NewTopic::new(&topic, 1, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
+        .await
+        .expect("create")
+        .into_iter()
+        .for_each(|r| {
+            r.expect("topic");
+        });
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+    let c: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &private)
+        .set("group.id", &group)
+        .create()
+        .expect("consumer");
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    tpl.add_partition_offset(&topic, 0, rdkafka::Offset::Offset(0))
+        .expect("tpl");
+    // The first commit on a fresh broker waits for __consumer_offsets to load.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while c.commit(&tpl, CommitMode::Sync).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "cannot commit on the private broker"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    (private, topic, group)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_stopped_during_execute_is_recorded_as_failed_with_the_backup_kept() {
+    let port = 29_392;
+    let (private, topic, group) = private_broker_with_group(port, "faults-down").await;
     let data = std::env::temp_dir().join(unique("faults-data"));
     let child = Child::start(
         &data,
@@ -396,5 +401,85 @@ async fn broker_stopped_during_execute_is_recorded_as_failed_with_the_backup_kep
     assert!(e.message.is_some());
     assert_eq!(e.partitions[0].before, Some(0), "backup kept");
     child.kill().await;
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// librdkafka 2.12.1 aborted the process (`rd_kafka_enq_once_del_source_return: Assertion
+/// eonce->refcnt > 0 failed`, confluentinc/librdkafka#4605) when a broker came back after coordinator
+/// requests had timed out while it was down. vendor/README.md has the patch; this is its proof.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_restarts_with_requests_in_flight_do_not_crash_the_server() {
+    let port = 29_492;
+    let (private, topic, group) = private_broker_with_group(port, "faults-restart").await;
+    let data = std::env::temp_dir().join(unique("faults-restart-data"));
+    let mut child = Child::start(&data, &private, &[]).await;
+    let s = spec(&group, &topic, Strategy::ToEarliest);
+    let describe = |http: reqwest::Client, base: String, group: String| async move {
+        http.post(format!("{base}/api/groups/describe"))
+            .form(&[("cluster", "local"), ("group", group.as_str())])
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    };
+    for cycle in 1..=10 {
+        // Viewers keep asking while the broker goes away, long enough for their admin requests to time
+        // out inside librdkafka, and while it comes back.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut load = Vec::new();
+        for i in 0..4 {
+            let (http, base, group, stop) = (
+                child.http.clone(),
+                child.base.clone(),
+                group.clone(),
+                stop.clone(),
+            );
+            let body = json!({ "spec": s });
+            load.push(tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if i % 2 == 0 {
+                        describe(http.clone(), base.clone(), group.clone()).await;
+                    } else {
+                        let _ = call(&http, &base, "plans/preview", body.clone()).await;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        kafka_sh(port, &["stop"]);
+        tokio::time::sleep(Duration::from_secs(7)).await;
+        kafka_sh(port, &["start"]);
+        // Back up: answers again, from the same process.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            assert!(
+                child.process.try_wait().expect("process status").is_none(),
+                "the server died in cycle {cycle} when the broker came back"
+            );
+            if describe(child.http.clone(), child.base.clone(), group.clone()).await == 200 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no answer in cycle {cycle} after the broker came back"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        // Let requests that timed out during the outage meet the reconnected broker.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for task in load {
+            task.await.expect("load task");
+        }
+        assert!(
+            child.process.try_wait().expect("process status").is_none(),
+            "the server died in cycle {cycle} after the broker came back"
+        );
+    }
+    let p = preview(&child, &s).await;
+    assert_eq!(p.plan.groups.len(), 1, "{p:?}");
+    child.kill().await;
+    kafka_sh(port, &["stop"]);
     let _ = std::fs::remove_dir_all(&data);
 }
