@@ -125,9 +125,64 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport {
-            message: value.to_string(),
+        match value {
+            // On the server these mean the caller's request could not be decoded: the caller's
+            // mistake (400), not the network's. (In the browser they are about answers, below.)
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => {
+                Self::invalid_input(request_decoding_message(&m))
+            }
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::MissingArg(field) => {
+                Self::invalid_input(format!("the request lacks the field `{field}`"))
+            }
+            other => AppError::Transport {
+                message: other.to_string(),
+            },
         }
+    }
+}
+
+/// A request-decoding failure in words for the caller: the field (when the codec knows it) and what
+/// was wrong, without Rust type names.
+#[cfg(any(feature = "ssr", test))]
+fn request_decoding_message(raw: &str) -> String {
+    // serde quotes the offending value, which can be the whole request body: keep the answer short
+    // (and the rewriting below linear) whatever the caller sent.
+    const MAX_CHARS: usize = 300;
+    let mut clipped: String = raw.trim().chars().take(MAX_CHARS).collect();
+    if raw.trim().chars().nth(MAX_CHARS).is_some() {
+        clipped.push_str(" ...");
+    }
+    // serde names the Rust type it wanted ("expected struct ResetSpec"); the caller needs the shape.
+    const RUST_TYPES: [(&str, &str); 3] = [
+        ("expected tuple struct ", "expected an array"),
+        ("expected struct ", "expected an object"),
+        ("expected enum ", "expected one of the documented values"),
+    ];
+    let mut text = String::with_capacity(clipped.len());
+    let mut rest = clipped.as_str();
+    'scan: while !rest.is_empty() {
+        for (needle, plain) in RUST_TYPES {
+            if let Some(after) = rest.strip_prefix(needle) {
+                text.push_str(plain);
+                let name = after
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                rest = &after[name..];
+                continue 'scan;
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            text.push(c);
+        }
+        rest = chars.as_str();
+    }
+    if text.is_empty() {
+        "the request could not be read".into()
+    } else {
+        format!("the request could not be read: {text}")
     }
 }
 
@@ -135,6 +190,26 @@ impl AppError {
     pub fn invalid_input(message: impl Into<String>) -> Self {
         Self::InvalidInput {
             message: message.into(),
+        }
+    }
+
+    /// The HTTP status this error answers with: 4xx for what the caller can change, 502/504 when
+    /// Kafka refused or did not answer, 500 only for Rewind's own faults.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidInput { .. } => 400,
+            Self::Plan { error } => error.status(),
+            Self::NotSignedIn => 401,
+            Self::Forbidden { .. } | Self::Refused { .. } => 403,
+            Self::UnknownCluster { .. } | Self::UnknownGroup { .. } | Self::NotFound { .. } => 404,
+            Self::GroupActive { .. } | Self::Drift { .. } | Self::ExecutionInProgress { .. } => 409,
+            Self::NotAuthorised { .. }
+            | Self::KafkaAuthentication { .. }
+            | Self::KafkaTls { .. }
+            | Self::Kafka { .. }
+            | Self::ExecutionFailed { .. } => 502,
+            Self::BrokerUnreachable { .. } => 504,
+            Self::Internal { .. } | Self::Transport { .. } => 500,
         }
     }
 }
@@ -229,6 +304,63 @@ mod tests {
             // `ser` panics when a variant cannot be serialised; `de` must give the same value back.
             let back = AppError::de(e.ser());
             assert_eq!(back, e);
+            // 500 is for Rewind's own faults only.
+            let internal = matches!(e, AppError::Internal { .. } | AppError::Transport { .. });
+            assert_eq!(e.status() == 500, internal, "{e:?} answers {}", e.status());
+            assert!((400..600).contains(&e.status()));
         }
+    }
+
+    #[test]
+    fn statuses_follow_who_can_fix_it() {
+        let plan = |error| AppError::Plan { error };
+        assert_eq!(AppError::invalid_input("x").status(), 400);
+        assert_eq!(
+            plan(PlanError::UnknownTopic { topic: "t".into() }).status(),
+            400
+        );
+        assert_eq!(
+            plan(PlanError::PartitionsWithoutLeader {
+                partitions: "t-0".into()
+            })
+            .status(),
+            502
+        );
+        assert_eq!(AppError::NotSignedIn.status(), 401);
+        assert_eq!(AppError::NotFound { what: "w".into() }.status(), 404);
+        let active = AppError::GroupActive {
+            group: "g".into(),
+            state: GroupState::Stable,
+            members: vec![],
+        };
+        assert_eq!(active.status(), 409);
+        let down = AppError::BrokerUnreachable {
+            cluster: "c".into(),
+            bootstrap: "b".into(),
+            timeout_secs: 5,
+        };
+        assert_eq!(down.status(), 504);
+    }
+
+    #[test]
+    fn request_decoding_messages_name_no_rust_types() {
+        assert_eq!(
+            request_decoding_message(
+                "spec: invalid type: string \"x\", expected struct ResetSpec at line 1 column 12"
+            ),
+            "the request could not be read: spec: invalid type: string \"x\", expected an object at line 1 column 12"
+        );
+        assert_eq!(
+            request_decoding_message("strategy: expected enum Strategy"),
+            "the request could not be read: strategy: expected one of the documented values"
+        );
+        assert_eq!(
+            request_decoding_message("spec.strategy.shift: invalid type: floating point `1.5`, expected i64"),
+            "the request could not be read: spec.strategy.shift: invalid type: floating point `1.5`, expected i64"
+        );
+        assert_eq!(
+            request_decoding_message(""),
+            "the request could not be read"
+        );
     }
 }

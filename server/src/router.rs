@@ -100,6 +100,7 @@ pub fn build(leptos_options: LeptosOptions, wired: Wired) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         .merge(crate::auth::routes(auth.clone()))
+        .layer(axum::middleware::from_fn(crate::web::api_status))
         .layer(axum::middleware::from_fn_with_state(
             auth,
             crate::auth::middleware,

@@ -26,6 +26,30 @@ pub fn body_limit() -> tower_http::limit::RequestBodyLimitLayer {
     tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES)
 }
 
+/// Gives each server-function error its own HTTP status (`AppError::status`): server_fn answers every
+/// error with 500, which blamed Rewind for the caller's mistakes and hid Kafka's refusals.
+pub async fn api_status(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !api || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Our own answer, already in memory (a drift error carries a whole plan): no limit needed.
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read a server function's error answer");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 /// Adds the security headers a response lacks; a page's own CSP (with its nonce) is kept.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;

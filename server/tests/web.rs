@@ -1,5 +1,6 @@
 //! The hardened web surface over HTTP: security headers and a CSP whose nonce matches the page's
-//! scripts, cross-site POSTs refused before any work, and oversized bodies refused.
+//! scripts, cross-site POSTs refused before any work, oversized bodies refused, and every error answered
+//! with its own status.
 #![allow(clippy::unwrap_used)] // a panic is how a test reports
 
 mod support;
@@ -126,4 +127,154 @@ async fn an_oversized_body_is_refused() {
         .unwrap_or_default()
         .to_string();
     assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
+}
+
+/// Each refusal answers with its own status (server_fn's fixed 500 before), and a malformed request is
+/// a 400 `invalid_input` naming the field, never a "transport" error or a Rust type name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_answer_with_their_status_and_malformed_requests_name_the_field() {
+    use serde_json::json;
+    use support::{commit_offsets, create_topic, produce_timestamped, unique, LiveMember};
+    let server = TestServer::start(&format!(
+        "{LOCAL}[[clusters]]\nname = \"offline\"\nbootstrap_servers = \"127.0.0.1:1\"\n"
+    ))
+    .await;
+    let (topic, group) = (unique("status"), unique("status-g"));
+    create_topic(&topic, 2).await;
+    produce_timestamped(&topic, 0, 10, 1_700_000_000_000, 1_000);
+    commit_offsets(&group, &topic, &[(0, 5), (1, 0)]);
+    let spec = |strategy: serde_json::Value| json!({ "spec": { "cluster": "local", "groups": [group], "scope": { "kind": "all-topics" }, "strategy": strategy } });
+    let kind = |body: &serde_json::Value| body["kind"].as_str().unwrap_or_default().to_owned();
+
+    // The caller's mistakes: 400, with the field named and no Rust type in the message.
+    let raw = |body: String| {
+        let request = server
+            .http
+            .post(format!("http://{}/api/plans/preview", server.addr))
+            .header("content-type", "application/json")
+            .body(body);
+        async move {
+            let resp = request.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let with_strategy = |strategy: &str| {
+        format!(
+            r#"{{"spec":{{"cluster":"local","groups":["{group}"],"scope":{{"kind":"all-topics"}},"strategy":{strategy}}}}}"#
+        )
+    };
+    for strategy in [
+        r#"{"kind":"shift-by","shift":1.5}"#,
+        r#"{"kind":"to-offset","offset":"12abc"}"#,
+        r#"{"kind":"to-offset","offset":99999999999999999999}"#,
+        r#"{"kind":"rewind-everything"}"#,
+    ] {
+        let (status, body) = raw(with_strategy(strategy)).await;
+        assert_eq!(status, 400, "{strategy}: {body}");
+        assert_eq!(kind(&body), "invalid_input", "{body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains("field `spec"), "{strategy}: {message}");
+        assert!(
+            !message.contains("ResetSpec")
+                && !message.contains("struct")
+                && !message.contains("transport"),
+            "{message}"
+        );
+    }
+    let (status, body) = raw("{\"spec\": {".into()).await;
+    assert_eq!(
+        (status, kind(&body)),
+        (400, "invalid_input".into()),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("not valid JSON"),
+        "{body}"
+    );
+    let (status, body) = server
+        .call("groups/describe", &[("cluster", "local")])
+        .await;
+    assert_eq!(
+        (status, kind(&body)),
+        (400, "invalid_input".into()),
+        "{body}"
+    );
+
+    // Plans Kafka's tool would refuse: 400 too.
+    let (status, body) = server
+        .call_json(
+            "plans/preview",
+            json!({ "spec": { "cluster": "local", "groups": [group], "scope": { "kind": "topics", "topics": [{ "topic": unique("missing"), "partitions": null }] }, "strategy": { "kind": "to-earliest" } } }),
+        )
+        .await;
+    assert_eq!((status, kind(&body)), (400, "plan".into()), "{body}");
+
+    // What does not exist: 404.
+    let (status, body) = server
+        .call("groups/describe", &[("cluster", "nowhere"), ("group", "g")])
+        .await;
+    assert_eq!(
+        (status, kind(&body)),
+        (404, "unknown_cluster".into()),
+        "{body}"
+    );
+    let (status, body) = server
+        .call_json("executions/get", json!({ "id": 987_654_321 }))
+        .await;
+    assert_eq!((status, kind(&body)), (404, "not_found".into()), "{body}");
+
+    // Conflicts with the group's state: 409 (drift, then an active member).
+    let (status, preview) = server
+        .call_json("plans/preview", spec(json!({ "kind": "to-earliest" })))
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    commit_offsets(&group, &topic, &[(0, 7)]);
+    let (status, body) = server
+        .call_json(
+            "executions/execute",
+            json!({ "spec": spec(json!({ "kind": "to-earliest" }))["spec"], "fingerprint": preview["plan"]["fingerprint"], "at_ms": null }),
+        )
+        .await;
+    assert_eq!((status, kind(&body)), (409, "drift".into()), "{body}");
+    let member = LiveMember::join(&group, &topic, "status-member", 2, &[]);
+    let (_, fresh) = server
+        .call_json("plans/preview", spec(json!({ "kind": "to-earliest" })))
+        .await;
+    let (status, body) = server
+        .call_json(
+            "executions/execute",
+            json!({ "spec": spec(json!({ "kind": "to-earliest" }))["spec"], "fingerprint": fresh["plan"]["fingerprint"], "at_ms": null }),
+        )
+        .await;
+    assert_eq!(
+        (status, kind(&body)),
+        (409, "group_active".into()),
+        "{body}"
+    );
+    drop(member);
+
+    // Kafka did not answer: 504, for a list, a describe and a preview alike (each within one budget,
+    // kafka::budget, where describe and preview used to spend one timeout per call).
+    let (status, body) = server.call("groups/list", &[("cluster", "offline")]).await;
+    assert_eq!(
+        (status, kind(&body)),
+        (504, "broker_unreachable".into()),
+        "{body}"
+    );
+    let (status, body) = server
+        .call("groups/describe", &[("cluster", "offline"), ("group", "g")])
+        .await;
+    assert_eq!(
+        (status, kind(&body)),
+        (504, "broker_unreachable".into()),
+        "{body}"
+    );
+    let offline = json!({ "spec": { "cluster": "offline", "groups": ["g"], "scope": { "kind": "all-topics" }, "strategy": { "kind": "to-earliest" } } });
+    let (status, body) = server.call_json("plans/preview", offline).await;
+    assert_eq!(
+        (status, kind(&body)),
+        (504, "broker_unreachable".into()),
+        "{body}"
+    );
 }

@@ -1,7 +1,7 @@
 //! Server functions about the caller and the audit trail.
 
+use crate::api::codec::Json;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::domain::access::Caller;
 use crate::domain::audit::{AuditEntry, AuditFilter};

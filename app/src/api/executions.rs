@@ -1,7 +1,7 @@
 //! Server functions about executions: execute a previewed plan, undo, history, delete offsets.
 
+use crate::api::codec::Json;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::domain::execution::{DeleteOffsetsReport, ExecuteReport, Execution, ExecutionSummary};
 use crate::domain::reset::{ResetSpec, TopicScope};

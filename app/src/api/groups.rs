@@ -51,7 +51,7 @@ pub async fn describe_group(cluster: String, group: String) -> Result<GroupDetai
 
 /// Total lag and topics of `groups` on `cluster` (at most one page of them), in the order given: one
 /// committed-offsets request per group (pipelined) and one ListOffsets for all their partitions.
-#[server(endpoint = "groups/lag", input = leptos::server_fn::codec::Json)]
+#[server(endpoint = "groups/lag", input = crate::api::codec::Json)]
 pub async fn group_lags(cluster: String, groups: Vec<String>) -> Result<Vec<GroupLag>, AppError> {
     use crate::domain::GroupQuery;
     if groups.len() > GroupQuery::MAX_PAGE_SIZE as usize {

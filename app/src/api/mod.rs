@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod clusters;
+pub mod codec;
 pub mod executions;
 pub mod groups;
 pub mod plans;

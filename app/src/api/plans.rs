@@ -1,7 +1,7 @@
 //! Server functions about reset plans: preview, save, open a saved one, export offsets as CSV.
 
+use crate::api::codec::Json;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::domain::execution::{Preview, SavedPlan};
 use crate::domain::reset::ResetSpec;

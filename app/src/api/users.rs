@@ -1,7 +1,7 @@
 //! Server functions for managing local users; every one needs `Action::ManageUsers` (admin on `*`/`*`).
 
+use crate::api::codec::Json;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
 
 use crate::domain::users::{UserChange, UserSummary};
 use crate::error::AppError;

@@ -505,3 +505,14 @@ pub enum PlanError {
     #[error("The snapshot lacks {what}; preview again")]
     IncompleteSnapshot { what: String },
 }
+
+impl PlanError {
+    /// 400: the spec is the caller's to fix; 502 where Kafka's state (no leader, a snapshot Kafka
+    /// could not complete) is what stands in the way.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::PartitionsWithoutLeader { .. } | Self::IncompleteSnapshot { .. } => 502,
+            _ => 400,
+        }
+    }
+}
