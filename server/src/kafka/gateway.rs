@@ -21,7 +21,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::client::client_config;
-use super::errors::{map_native_error, REQUEST_TIMEOUT_SECS};
+use super::errors::map_native_error;
 use super::native::{self, NativeError, OffsetSpec};
 use crate::config::{ClusterConfig, Config};
 use crate::now_ms;
@@ -180,8 +180,9 @@ pub struct GatewayError {
     source: KafkaError,
 }
 
+/// The librdkafka timeout for the next call: the whole budget, or what a retry loop has left of it.
 fn timeout() -> Duration {
-    Duration::from_secs(REQUEST_TIMEOUT_SECS)
+    super::budget::timeout()
 }
 
 /// Errors a coordinator gives while it moves or loads (after a broker start or a leader change):
@@ -197,21 +198,25 @@ fn is_transient(code: RDKafkaErrorCode) -> bool {
 }
 
 /// Runs `call` again while it fails with a transient coordinator error, backing off from 100 ms up to
-/// 1 s, for at most the request timeout; any other outcome is returned as it is. Blocking: only for
-/// closures already running on the blocking pool.
+/// 1 s; any other outcome is returned as it is. All attempts share one request budget
+/// (`kafka::budget`): a retry no longer gets a fresh timeout of its own near the end, which made a
+/// dead cluster answer after 10 s while saying "within 5 s". Blocking: only for closures already
+/// running on the blocking pool.
 fn retry_transient<T>(mut call: impl FnMut() -> Result<T, NativeError>) -> Result<T, NativeError> {
-    let deadline = Instant::now() + timeout();
-    let mut pause = Duration::from_millis(100);
-    loop {
-        match call() {
-            Err(e) if is_transient(e.code) && Instant::now() + pause < deadline => {
-                tracing::debug!(error = %e, "transient coordinator error; retrying");
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_secs(1));
+    super::budget::within(super::budget::total(), || {
+        let deadline = Instant::now() + timeout();
+        let mut pause = Duration::from_millis(100);
+        loop {
+            match call() {
+                Err(e) if is_transient(e.code) && Instant::now() + pause < deadline => {
+                    tracing::debug!(error = %e, "transient coordinator error; retrying");
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                other => return other,
             }
-            other => return other,
         }
-    }
+    })
 }
 
 fn group_type(t: native::GroupType) -> GroupType {

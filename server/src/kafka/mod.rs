@@ -1,5 +1,6 @@
 //! The Kafka gateway: owns every librdkafka call, one reused client per configured cluster.
 
+mod budget;
 mod client;
 mod errors;
 mod gateway;
