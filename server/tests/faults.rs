@@ -59,6 +59,8 @@ impl Child {
             ])
             .env("REWIND_DATA_DIR", data_dir)
             .env("RUST_LOG", "warn")
+            // Kept beside its data, so a test can show how the process ended (`death`).
+            .stderr(std::fs::File::create(data_dir.join("server.log")).expect("server log"))
             .kill_on_drop(true);
         for (k, v) in faults {
             cmd.env(k, v);
@@ -90,6 +92,18 @@ impl Child {
 
     async fn call(&self, endpoint: &str, body: Value) -> (u16, Value) {
         call(&self.http, &self.base, endpoint, body).await
+    }
+
+    /// None while the process runs; else how it ended and the last lines it wrote.
+    fn death(&mut self, data_dir: &Path) -> Option<String> {
+        let status = self.process.try_wait().expect("process status")?;
+        let log = std::fs::read_to_string(data_dir.join("server.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(15).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        Some(format!(
+            "{status}; its last log lines:\n{}",
+            tail.join("\n")
+        ))
     }
 
     async fn kill(mut self) {
@@ -322,10 +336,36 @@ fn kafka_sh(port: u16, args: &[&str]) {
     assert!(status.success(), "kafka.sh {args:?} failed");
 }
 
+/// A private broker, stopped when dropped, also when the test fails (a JVM of 1 GB must not outlive it).
+/// The tests that have one run one at a time: two brokers at once on 2 cores make both flaky.
+struct PrivateBroker {
+    port: u16,
+    _one_at_a_time: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl Drop for PrivateBroker {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(workspace().join("scripts/kafka.sh"))
+            .arg("stop")
+            .env("KAFKA_PORT", self.port.to_string())
+            .status();
+    }
+}
+
 /// A private broker on `port` (the tests that stop it must not stop the shared one), with a topic and a
-/// group that committed offset 0 on it. Returns (bootstrap, topic, group).
-async fn private_broker_with_group(port: u16, prefix: &str) -> (String, String, String) {
+/// group that committed offset 0 on it. Returns the broker, its bootstrap, the topic and the group.
+async fn private_broker_with_group(
+    port: u16,
+    prefix: &str,
+) -> (PrivateBroker, String, String, String) {
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let guard = ONE_AT_A_TIME.lock().await;
     kafka_sh(port, &["start", "--fresh"]);
+    let broker = PrivateBroker {
+        port,
+        _one_at_a_time: guard,
+    };
     let private = format!("127.0.0.1:{port}");
     let (topic, group) = (unique(prefix), unique(&format!("{prefix}-g")));
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -363,13 +403,13 @@ async fn private_broker_with_group(port: u16, prefix: &str) -> (String, String, 
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    (private, topic, group)
+    (broker, private, topic, group)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_stopped_during_execute_is_recorded_as_failed_with_the_backup_kept() {
     let port = 29_392;
-    let (private, topic, group) = private_broker_with_group(port, "faults-down").await;
+    let (_broker, private, topic, group) = private_broker_with_group(port, "faults-down").await;
     let data = std::env::temp_dir().join(unique("faults-data"));
     let child = Child::start(
         &data,
@@ -410,7 +450,7 @@ async fn broker_stopped_during_execute_is_recorded_as_failed_with_the_backup_kep
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_restarts_with_requests_in_flight_do_not_crash_the_server() {
     let port = 29_492;
-    let (private, topic, group) = private_broker_with_group(port, "faults-restart").await;
+    let (_broker, private, topic, group) = private_broker_with_group(port, "faults-restart").await;
     let data = std::env::temp_dir().join(unique("faults-restart-data"));
     let mut child = Child::start(&data, &private, &[]).await;
     let s = spec(&group, &topic, Strategy::ToEarliest);
@@ -440,7 +480,12 @@ async fn broker_restarts_with_requests_in_flight_do_not_crash_the_server() {
                     if i % 2 == 0 {
                         describe(http.clone(), base.clone(), group.clone()).await;
                     } else {
-                        let _ = call(&http, &base, "plans/preview", body.clone()).await;
+                        // A request cut short (the server died) is for the check below to report.
+                        let _ = http
+                            .post(format!("{base}/api/plans/preview"))
+                            .json(&body)
+                            .send()
+                            .await;
                     }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -453,10 +498,9 @@ async fn broker_restarts_with_requests_in_flight_do_not_crash_the_server() {
         // Back up: answers again, from the same process.
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            assert!(
-                child.process.try_wait().expect("process status").is_none(),
-                "the server died in cycle {cycle} when the broker came back"
-            );
+            if let Some(death) = child.death(&data) {
+                panic!("the server died in cycle {cycle} when the broker came back: {death}");
+            }
             if describe(child.http.clone(), child.base.clone(), group.clone()).await == 200 {
                 break;
             }
@@ -472,14 +516,12 @@ async fn broker_restarts_with_requests_in_flight_do_not_crash_the_server() {
         for task in load {
             task.await.expect("load task");
         }
-        assert!(
-            child.process.try_wait().expect("process status").is_none(),
-            "the server died in cycle {cycle} after the broker came back"
-        );
+        if let Some(death) = child.death(&data) {
+            panic!("the server died in cycle {cycle} after the broker came back: {death}");
+        }
     }
     let p = preview(&child, &s).await;
     assert_eq!(p.plan.groups.len(), 1, "{p:?}");
     child.kill().await;
-    kafka_sh(port, &["stop"]);
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -1369,7 +1369,11 @@ err:
 
         actions = rd_kafka_handle_OffsetFetch_err_action(rkb, err, request);
 
-        if (actions & RD_KAFKA_ERR_ACTION_REFRESH) {
+        /* An admin client's ListConsumerGroupOffsets parses its response here
+         * too, and an admin client has no consumer group (rk_cgrp is NULL):
+         * it learns the new coordinator by asking again. (Rewind's patch for
+         * confluentinc/librdkafka#5040: SIGSEGV on NOT_COORDINATOR.) */
+        if ((actions & RD_KAFKA_ERR_ACTION_REFRESH) && rkb->rkb_rk->rk_cgrp) {
                 /* Re-query for coordinator */
                 rd_kafka_cgrp_op(rkb->rkb_rk->rk_cgrp, NULL, RD_KAFKA_NO_REPLYQ,
                                  RD_KAFKA_OP_COORD_QUERY, err);
