@@ -47,8 +47,9 @@ step "build the server and the site (cargo xtask build)" "10 to 15 minutes the f
 if scripts/kafka.sh status >/dev/null 2>&1; then
   done_step "Kafka broker on 127.0.0.1:$KAFKA_PORT (already running, left running)"
 else
-  step "Kafka broker on 127.0.0.1:$KAFKA_PORT" "10 to 30 s" scripts/kafka.sh start
+  # Ours to stop from here on, even if Ctrl-C lands while it starts (stop is a no-op when none runs).
   started_broker=1
+  step "Kafka broker on 127.0.0.1:$KAFKA_PORT" "10 to 30 s" scripts/kafka.sh start
 fi
 
 # The demo's live member keeps `payments-processor` Stable while the console runs.
@@ -69,6 +70,10 @@ step "demo data and a live member (log: $demo_log)" "under a minute" wait_for_de
 # managers start the binary. A local demo: every page shows a banner saying sign-in is off.
 server_log="$REWIND_DATA_DIR/server.log"
 wait_for_server() {
+  # Another process answering there would pass the checks below in our place.
+  if curl -s -o /dev/null "http://$DEV_ADDR/" 2>/dev/null; then
+    echo "dev.sh: something already answers on $DEV_ADDR; stop it or set DEV_ADDR" >&2; return 1
+  fi
   REWIND_INSECURE_NO_AUTH=true LEPTOS_SITE_ADDR=$DEV_ADDR LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
     LEPTOS_ENV=PROD "$CARGO_TARGET_DIR/release/rewind" > >(tee "$server_log") 2>&1 &
   server_pid=$!
@@ -95,6 +100,7 @@ fail() { echo "dev.sh --check: FAILED: $*" >&2; exit 1; }
 out=$(mktemp -d)
 status=$(fetch "http://$DEV_ADDR/" "$out/home.html")
 [[ $status == 200 ]] || fail "/ answered $status"
+grep -q '/pkg/rewind.js' "$out/home.html" || fail "/ does not load the site's script /pkg/rewind.js"
 for g in payments-processor billing-archiver analytics-backfill fraud-detector; do
   grep -q "$g" "$out/home.html" || fail "/ does not list the seeded group $g"
 done

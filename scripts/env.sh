@@ -5,9 +5,6 @@ export REWIND_CACHE=${REWIND_CACHE:-$HOME/.cache/rewind}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REWIND_CACHE/target}
 export PATH="$REWIND_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
-# Leptos reads the site's output name at compile time; every build (tests, clippy, the site) sets the same
-# value so switching between them never recompiles Leptos.
-export LEPTOS_OUTPUT_NAME=rewind
 
 # `step NAME HINT CMD...` runs one step of a long first run: says what it is and how long it may take
 # before, and how long it took after, so a newcomer never wonders whether it hung.

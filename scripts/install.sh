@@ -8,21 +8,35 @@ cd "$REWIND_ROOT"
 # 1. Debian packages: C toolchain and headers for librdkafka (with TLS), JDK + Maven for Kafka, Chromium,
 #    and the one font set the browser tests run with (the layout must not depend on what else is installed).
 apt_pkgs=(build-essential pkg-config libssl-dev openssl zlib1g-dev cmake curl git maven chromium fonts-dejavu-core fontconfig)
-command -v java >/dev/null || apt_pkgs+=(openjdk-17-jre-headless)
+# Kafka 4 needs Java 17+. Which OpenJDK a release offers varies (17 on Debian 12 and Ubuntu 22.04, 21 on
+# Debian 13), so the JRE is chosen once the package lists are fresh (apt_install).
+java_major() { java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}' || true; }
+need_java=0
+(($(java_major | cut -d. -f1 | grep -E '^[0-9]+$' || echo 0) >= 17)) || need_java=1
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 apt_install() {
-  local SUDO=""
+  local SUDO="" jre
   [[ $(id -u) == 0 ]] || SUDO=sudo
   $SUDO apt-get update -qq
+  if ((need_java)); then
+    for jre in openjdk-21-jre-headless openjdk-17-jre-headless; do
+      apt-cache show "$jre" >/dev/null 2>&1 && { set -- "$@" "$jre"; break; }
+    done
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
-if ((${#missing[@]})); then
-  step "apt-get install ${missing[*]}" "a few minutes" apt_install "${missing[@]}"
+if ((${#missing[@]} || need_java)); then
+  label="${missing[*]}"
+  if ((need_java)); then label+=" and a Java 17+ runtime"; fi
+  step "apt-get install $label" "a few minutes" apt_install "${missing[@]}"
 else
   done_step "Debian packages"
+fi
+if ((need_java)) && (($(java_major | cut -d. -f1 | grep -E '^[0-9]+$' || echo 0) < 17)); then
+  echo "install: Kafka 4 needs Java 17 or newer; found '$(java_major)' and no OpenJDK 17 or 21 package to install" >&2; exit 1
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if ((node_major < 20)); then

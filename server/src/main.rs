@@ -35,7 +35,8 @@ struct ServeArgs {
     #[arg(long)]
     addr: Option<SocketAddr>,
     /// No sign-in: anyone who reaches the console is admin, and every page says so. Local demos only.
-    #[arg(long, env = "REWIND_INSECURE_NO_AUTH")]
+    /// (From the environment: true/false, yes/no, on/off or 1/0; anything else is refused.)
+    #[arg(long, env = "REWIND_INSECURE_NO_AUTH", value_parser = clap::builder::BoolishValueParser::new())]
     insecure_no_auth: bool,
 }
 

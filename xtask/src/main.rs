@@ -108,10 +108,9 @@ fn run_command(cmd: &mut Command) -> Result<()> {
 }
 
 fn cargo(paths: &Paths) -> Command {
+    // LEPTOS_OUTPUT_NAME (= OUTPUT_NAME) comes from .cargo/config.toml's [env], for every build alike.
     let mut cmd = Command::new(&paths.cargo);
-    cmd.current_dir(&paths.root)
-        // Read at compile time by Leptos to name the files its hydration script loads.
-        .env("LEPTOS_OUTPUT_NAME", OUTPUT_NAME);
+    cmd.current_dir(&paths.root);
     cmd
 }
 
@@ -159,7 +158,9 @@ fn build(paths: &Paths, dev: bool, with_server: bool) -> Result<()> {
         .join(profile_dir)
         .join("frontend.wasm");
     let wasm = pkg.join(format!("{OUTPUT_NAME}.wasm"));
-    let unoptimised = pkg.join(".bindgen.wasm");
+    // wasm-bindgen's output waits here until the wasm is final, so a running server never serves new
+    // glue with an old wasm.
+    let staging = pkg.join(".bindgen");
     // What the site's wasm was made from: an unchanged cargo output needs neither wasm-bindgen nor the
     // 100 s of wasm-opt again, which keeps a warm `scripts/dev.sh` within seconds.
     let stamp_file = pkg.join(format!(".{OUTPUT_NAME}.wasm.from"));
@@ -170,27 +171,31 @@ fn build(paths: &Paths, dev: bool, with_server: bool) -> Result<()> {
     );
     let up_to_date =
         wasm.exists() && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(&stamp);
-    if up_to_date {
+    let optimising = if up_to_date {
         eprintln!("xtask: wasm-bindgen and wasm-opt: already done for this wasm");
+        None
     } else {
         let _ = std::fs::remove_file(&stamp_file);
         step("wasm-bindgen (JS glue for the wasm)", || {
-            bindgen(&input, &pkg, if dev { &wasm } else { &unoptimised })
+            bindgen(&input, &staging)
         })?;
-    }
-    let optimising = if dev || up_to_date {
-        None
-    } else {
-        eprintln!("xtask: wasm-opt -Oz (binaryen from npm) started in the background ...");
-        // The target_features section wasm-bindgen keeps tells wasm-opt which features it may use.
-        let child = Command::new(paths.node_bin("wasm-opt")?)
-            .arg("-Oz")
-            .arg(&unoptimised)
-            .arg("-o")
-            .arg(&wasm)
-            .spawn()
-            .context("cannot start wasm-opt")?;
-        Some((child, Instant::now()))
+        let bound = staging.join(format!("{OUTPUT_NAME}_bg.wasm"));
+        let optimised = staging.join(format!("{OUTPUT_NAME}.wasm"));
+        if dev {
+            std::fs::rename(&bound, &optimised)?;
+            None
+        } else {
+            eprintln!("xtask: wasm-opt -Oz (binaryen from npm) started in the background ...");
+            // The target_features section wasm-bindgen keeps tells wasm-opt which features it may use.
+            let child = Command::new(paths.node_bin("wasm-opt")?)
+                .arg("-Oz")
+                .arg(&bound)
+                .arg("-o")
+                .arg(&optimised)
+                .spawn()
+                .context("cannot start wasm-opt")?;
+            Some((child, Instant::now()))
+        }
     };
     let server = if with_server {
         build_server(paths)
@@ -202,14 +207,16 @@ fn build(paths: &Paths, dev: bool, with_server: bool) -> Result<()> {
         if !status.success() {
             bail!("wasm-opt exited with {status}");
         }
-        std::fs::remove_file(&unoptimised)?;
         eprintln!(
             "xtask: wasm-opt -Oz: done in {:.1} s",
             started.elapsed().as_secs_f64()
         );
     }
+    if !up_to_date {
+        publish(&staging, &pkg)?;
+        std::fs::write(&stamp_file, &stamp)?;
+    }
     server?;
-    std::fs::write(&stamp_file, &stamp)?;
     let tailwind = paths.node_bin("tailwindcss")?;
     step("Tailwind CSS", || {
         let mut cmd = Command::new(&tailwind);
@@ -234,12 +241,10 @@ fn build(paths: &Paths, dev: bool, with_server: bool) -> Result<()> {
     Ok(())
 }
 
-/// wasm-bindgen writes `<name>.js` and `<name>_bg.wasm`; the JS goes into `pkg`, the wasm to `wasm_out`
-/// (Leptos loads `<name>.wasm`, as cargo-leptos names it).
-fn bindgen(input: &Path, pkg: &Path, wasm_out: &Path) -> Result<()> {
-    let out = pkg.join(".bindgen");
+/// wasm-bindgen writes `<name>.js` and `<name>_bg.wasm` (and any inline JS snippets) into `out`.
+fn bindgen(input: &Path, out: &Path) -> Result<()> {
     if out.exists() {
-        std::fs::remove_dir_all(&out)?;
+        std::fs::remove_dir_all(out)?;
     }
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(input)
@@ -248,14 +253,18 @@ fn bindgen(input: &Path, pkg: &Path, wasm_out: &Path) -> Result<()> {
         .typescript(false)
         .remove_name_section(true)
         .remove_producers_section(true)
-        .generate(&out)?;
-    std::fs::rename(out.join(format!("{OUTPUT_NAME}_bg.wasm")), wasm_out)?;
-    std::fs::rename(
-        out.join(format!("{OUTPUT_NAME}.js")),
-        pkg.join(format!("{OUTPUT_NAME}.js")),
-    )?;
-    // Inline JS snippets (`#[wasm_bindgen(inline_js)]`), if any crate has them, sit beside the glue.
-    let snippets = out.join("snippets");
+        .generate(out)?;
+    Ok(())
+}
+
+/// Moves the final wasm (`<name>.wasm`, as cargo-leptos names it and Leptos loads it), then its glue and
+/// snippets, from `staging` into `pkg`.
+fn publish(staging: &Path, pkg: &Path) -> Result<()> {
+    for file in [format!("{OUTPUT_NAME}.wasm"), format!("{OUTPUT_NAME}.js")] {
+        std::fs::rename(staging.join(&file), pkg.join(&file))
+            .with_context(|| format!("cannot move {file} into {}", pkg.display()))?;
+    }
+    let snippets = staging.join("snippets");
     if snippets.exists() {
         let dest = pkg.join("snippets");
         if dest.exists() {
@@ -263,7 +272,7 @@ fn bindgen(input: &Path, pkg: &Path, wasm_out: &Path) -> Result<()> {
         }
         std::fs::rename(&snippets, &dest)?;
     }
-    std::fs::remove_dir_all(&out)?;
+    std::fs::remove_dir_all(staging)?;
     Ok(())
 }
 
