@@ -130,8 +130,9 @@ fn build_server(paths: &Paths) -> Result<()> {
     )
 }
 
-/// The wasm first, so that wasm-opt (single-threaded, about 100 s on the full bundle) runs beside the
-/// server's compilation instead of after it: on a 2-core machine that hides most of it on a cold build.
+/// The site first, then the server. wasm-opt (single-threaded, about 100 s on the full bundle) once ran
+/// beside the server's compilation: on 2 cores that made the cold build slower (the server's compile
+/// took 878 s instead of 688 s, for 98 s of wasm-opt), so they now run one after the other.
 fn build(paths: &Paths, dev: bool, with_server: bool) -> Result<()> {
     let profile = if dev { "dev" } else { "wasm-release" };
     let profile_dir = if dev { "debug" } else { "wasm-release" };
@@ -185,7 +186,7 @@ fn build(paths: &Paths, dev: bool, with_server: bool) -> Result<()> {
             std::fs::rename(&bound, &optimised)?;
             None
         } else {
-            eprintln!("xtask: wasm-opt -Oz (binaryen from npm) started in the background ...");
+            eprintln!("xtask: wasm-opt -Oz (binaryen from npm; about 100 s) ...");
             // The target_features section wasm-bindgen keeps tells wasm-opt which features it may use.
             let child = Command::new(paths.node_bin("wasm-opt")?)
                 .arg("-Oz")
@@ -196,11 +197,6 @@ fn build(paths: &Paths, dev: bool, with_server: bool) -> Result<()> {
                 .context("cannot start wasm-opt")?;
             Some((child, Instant::now()))
         }
-    };
-    let server = if with_server {
-        build_server(paths)
-    } else {
-        Ok(())
     };
     if let Some((mut child, started)) = optimising {
         let status = child.wait().context("wasm-opt")?;
@@ -216,7 +212,9 @@ fn build(paths: &Paths, dev: bool, with_server: bool) -> Result<()> {
         publish(&staging, &pkg)?;
         std::fs::write(&stamp_file, &stamp)?;
     }
-    server?;
+    if with_server {
+        build_server(paths)?;
+    }
     let tailwind = paths.node_bin("tailwindcss")?;
     step("Tailwind CSS", || {
         let mut cmd = Command::new(&tailwind);
