@@ -129,6 +129,12 @@ async fn an_oversized_body_is_refused() {
     assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
 }
 
+/// Asserts an error answer's HTTP status and `kind`, showing the body when they differ.
+fn expect_error(status: u16, body: &serde_json::Value, want_status: u16, want_kind: &str) {
+    let kind = body["kind"].as_str().unwrap_or_default();
+    assert_eq!((status, kind), (want_status, want_kind), "{body}");
+}
+
 /// Each refusal answers with its own status (server_fn's fixed 500 before), and a malformed request is
 /// a 400 `invalid_input` naming the field, never a "transport" error or a Rust type name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,7 +150,6 @@ async fn errors_answer_with_their_status_and_malformed_requests_name_the_field()
     produce_timestamped(&topic, 0, 10, 1_700_000_000_000, 1_000);
     commit_offsets(&group, &topic, &[(0, 5), (1, 0)]);
     let spec = |strategy: serde_json::Value| json!({ "spec": { "cluster": "local", "groups": [group], "scope": { "kind": "all-topics" }, "strategy": strategy } });
-    let kind = |body: &serde_json::Value| body["kind"].as_str().unwrap_or_default().to_owned();
 
     // The caller's mistakes: 400, with the field named and no Rust type in the message.
     let raw = |body: String| {
@@ -172,7 +177,7 @@ async fn errors_answer_with_their_status_and_malformed_requests_name_the_field()
     ] {
         let (status, body) = raw(with_strategy(strategy)).await;
         assert_eq!(status, 400, "{strategy}: {body}");
-        assert_eq!(kind(&body), "invalid_input", "{body}");
+        expect_error(status, &body, 400, "invalid_input");
         let message = body["message"].as_str().unwrap();
         assert!(message.contains("field `spec"), "{strategy}: {message}");
         assert!(
@@ -183,11 +188,7 @@ async fn errors_answer_with_their_status_and_malformed_requests_name_the_field()
         );
     }
     let (status, body) = raw("{\"spec\": {".into()).await;
-    assert_eq!(
-        (status, kind(&body)),
-        (400, "invalid_input".into()),
-        "{body}"
-    );
+    expect_error(status, &body, 400, "invalid_input");
     assert!(
         body["message"].as_str().unwrap().contains("not valid JSON"),
         "{body}"
@@ -195,11 +196,7 @@ async fn errors_answer_with_their_status_and_malformed_requests_name_the_field()
     let (status, body) = server
         .call("groups/describe", &[("cluster", "local")])
         .await;
-    assert_eq!(
-        (status, kind(&body)),
-        (400, "invalid_input".into()),
-        "{body}"
-    );
+    expect_error(status, &body, 400, "invalid_input");
 
     // Plans Kafka's tool would refuse: 400 too.
     let (status, body) = server
@@ -208,73 +205,45 @@ async fn errors_answer_with_their_status_and_malformed_requests_name_the_field()
             json!({ "spec": { "cluster": "local", "groups": [group], "scope": { "kind": "topics", "topics": [{ "topic": unique("missing"), "partitions": null }] }, "strategy": { "kind": "to-earliest" } } }),
         )
         .await;
-    assert_eq!((status, kind(&body)), (400, "plan".into()), "{body}");
+    expect_error(status, &body, 400, "plan");
 
     // What does not exist: 404.
     let (status, body) = server
         .call("groups/describe", &[("cluster", "nowhere"), ("group", "g")])
         .await;
-    assert_eq!(
-        (status, kind(&body)),
-        (404, "unknown_cluster".into()),
-        "{body}"
-    );
+    expect_error(status, &body, 404, "unknown_cluster");
     let (status, body) = server
         .call_json("executions/get", json!({ "id": 987_654_321 }))
         .await;
-    assert_eq!((status, kind(&body)), (404, "not_found".into()), "{body}");
+    expect_error(status, &body, 404, "not_found");
 
     // Conflicts with the group's state: 409 (drift, then an active member).
-    let (status, preview) = server
-        .call_json("plans/preview", spec(json!({ "kind": "to-earliest" })))
-        .await;
+    let to_earliest = spec(json!({ "kind": "to-earliest" }));
+    let execute = |preview: &serde_json::Value| json!({ "spec": to_earliest["spec"], "fingerprint": preview["plan"]["fingerprint"], "at_ms": null });
+    let (status, preview) = server.call_json("plans/preview", to_earliest.clone()).await;
     assert_eq!(status, 200, "{preview}");
     commit_offsets(&group, &topic, &[(0, 7)]);
     let (status, body) = server
-        .call_json(
-            "executions/execute",
-            json!({ "spec": spec(json!({ "kind": "to-earliest" }))["spec"], "fingerprint": preview["plan"]["fingerprint"], "at_ms": null }),
-        )
+        .call_json("executions/execute", execute(&preview))
         .await;
-    assert_eq!((status, kind(&body)), (409, "drift".into()), "{body}");
+    expect_error(status, &body, 409, "drift");
     let member = LiveMember::join(&group, &topic, "status-member", 2, &[]);
-    let (_, fresh) = server
-        .call_json("plans/preview", spec(json!({ "kind": "to-earliest" })))
-        .await;
+    let (_, fresh) = server.call_json("plans/preview", to_earliest.clone()).await;
     let (status, body) = server
-        .call_json(
-            "executions/execute",
-            json!({ "spec": spec(json!({ "kind": "to-earliest" }))["spec"], "fingerprint": fresh["plan"]["fingerprint"], "at_ms": null }),
-        )
+        .call_json("executions/execute", execute(&fresh))
         .await;
-    assert_eq!(
-        (status, kind(&body)),
-        (409, "group_active".into()),
-        "{body}"
-    );
+    expect_error(status, &body, 409, "group_active");
     drop(member);
 
     // Kafka did not answer: 504, for a list, a describe and a preview alike (each within one budget,
     // kafka::budget, where describe and preview used to spend one timeout per call).
     let (status, body) = server.call("groups/list", &[("cluster", "offline")]).await;
-    assert_eq!(
-        (status, kind(&body)),
-        (504, "broker_unreachable".into()),
-        "{body}"
-    );
+    expect_error(status, &body, 504, "broker_unreachable");
     let (status, body) = server
         .call("groups/describe", &[("cluster", "offline"), ("group", "g")])
         .await;
-    assert_eq!(
-        (status, kind(&body)),
-        (504, "broker_unreachable".into()),
-        "{body}"
-    );
+    expect_error(status, &body, 504, "broker_unreachable");
     let offline = json!({ "spec": { "cluster": "offline", "groups": ["g"], "scope": { "kind": "all-topics" }, "strategy": { "kind": "to-earliest" } } });
     let (status, body) = server.call_json("plans/preview", offline).await;
-    assert_eq!(
-        (status, kind(&body)),
-        (504, "broker_unreachable".into()),
-        "{body}"
-    );
+    expect_error(status, &body, 504, "broker_unreachable");
 }
