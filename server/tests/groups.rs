@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::domain::{GroupPage, GroupState, GroupType};
+use app::domain::{GroupDetail, GroupPage, GroupState, GroupType};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
+use rewind_server::kafka::FRESH_FOR;
 use support::{client_config, create_topic, unique, TestServer, LOCAL};
 
 /// A consumer that stays in its group, polling, until dropped.
@@ -280,5 +281,66 @@ async fn cluster_list_never_carries_credentials() {
     assert!(
         !json.to_string().contains("rewind\""),
         "no usernames either: {json}"
+    );
+}
+
+/// Issue 14.5: viewers of one group share its reads. Fifty concurrent page loads cost the broker one
+/// read of the group (each load used to send its own, and open a new reader), and
+/// a commit made elsewhere shows once the shared answer is older than `FRESH_FOR`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_viewers_of_a_group_share_one_read() {
+    let server = TestServer::start_counting(LOCAL).await;
+    let topic = unique("viewers");
+    create_topic(&topic, 2).await;
+    for p in 0..2 {
+        support::produce_timestamped(&topic, p, 10, rewind_server::now_ms() - 60_000, 1_000);
+    }
+    let group = unique("viewers-g");
+    commit_without_member(&group, &topic, 2, 3);
+    let describe = |server: &TestServer| {
+        let http = server.http.clone();
+        let url = format!("http://{}/api/groups/describe", server.addr);
+        let group = group.clone();
+        async move {
+            let response = http
+                .post(url)
+                .form(&[("cluster", "local"), ("group", group.as_str())])
+                .send()
+                .await
+                .expect("describe answers");
+            assert_eq!(response.status(), 200);
+            response.json::<GroupDetail>().await.expect("GroupDetail")
+        }
+    };
+    // Connections open, then the answer goes stale.
+    describe(&server).await;
+    tokio::time::sleep(FRESH_FOR + Duration::from_millis(200)).await;
+
+    let before = server.gateway.request_counts("local");
+    let mut viewers = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        viewers.spawn(describe(&server));
+    }
+    let mut read_at = std::collections::BTreeSet::new();
+    while let Some(detail) = viewers.join_next().await {
+        let detail = detail.expect("viewer task");
+        assert_eq!(detail.partitions.len(), 2, "{detail:?}");
+        assert!(detail.partitions.iter().all(|p| p.committed == Some(3)));
+        read_at.insert(detail.read_at);
+    }
+    let sent = server.requests_since(&before).await;
+    assert_eq!(read_at.len(), 1, "one read shared by all: {read_at:?}");
+    // One describe (librdkafka asks both group protocols) and one ListOffsets each for log start
+    // and end. librdkafka's statistics do not count the admin client's OffsetFetch.
+    assert_eq!(sent.get("DescribeGroups"), Some(&1), "{sent:?}");
+    assert_eq!(sent.get("ConsumerGroupDescribe"), Some(&1), "{sent:?}");
+    assert_eq!(sent.get("ListOffsets"), Some(&2), "{sent:?}");
+
+    commit_without_member(&group, &topic, 2, 5);
+    tokio::time::sleep(FRESH_FOR + Duration::from_millis(200)).await;
+    let detail = describe(&server).await;
+    assert!(
+        detail.partitions.iter().all(|p| p.committed == Some(5)),
+        "{detail:?}"
     );
 }

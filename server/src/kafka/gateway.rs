@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::api::ports::{BoxFuture, KafkaReader};
-use app::domain::reset::LandingRecord;
 use app::domain::{
     BrokerNode, ClusterSummary, GroupDetail, GroupLag, GroupMember, GroupPage, GroupQuery,
     GroupSort, GroupState, GroupSummary, GroupType, LagIndexInfo, PartitionPosition,
@@ -14,11 +13,8 @@ use app::domain::{
 use app::error::{AppError, AppResult};
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::client::client_config;
 use super::errors::map_native_error;
@@ -26,18 +22,28 @@ use super::native::{self, NativeError, OffsetSpec};
 use crate::config::{ClusterConfig, Config};
 use crate::now_ms;
 
+mod coalesce;
 mod offsets;
+mod records;
+mod stats;
+
+use coalesce::SharedReads;
+pub use coalesce::FRESH_FOR;
+use records::{landing_records, record_timestamps, ReaderPool};
+use stats::{ClientCounts, RequestCounter};
 
 /// One cluster's long-lived clients. `AdminClient` runs its own thread that polls librdkafka's queue,
 /// so events never pile up while the console is idle. Admin calls use private queues of their own.
 struct ClusterClient {
     config: ClusterConfig,
     admin: Arc<AdminClient<DefaultClientContext>>,
-    /// Settings of the consumers that read the record at a committed offset (for lag in time): one
-    /// per read, never joining a group, committing nothing.
-    reader: Arc<ClientConfig>,
-    /// Cumulative requests sent by the admin client, per request type, from librdkafka's statistics.
-    requests: Arc<Mutex<BTreeMap<String, i64>>>,
+    /// The consumers that read the record at a committed offset (for lag in time): reused, never
+    /// joining a group, committing nothing.
+    readers: Arc<ReaderPool>,
+    /// Requests sent by this cluster's clients, per request type, from librdkafka's statistics.
+    requests: Arc<RequestCounter>,
+    /// What pages show, shared by everyone viewing it at once.
+    shared: SharedReads,
     /// The lag of every group, for sorting by lag; rebuilt in the background when asked for and stale.
     lag_index: Arc<Mutex<LagIndex>>,
     /// The last SASL or TLS failure librdkafka reported for this cluster, and when: requests then
@@ -147,25 +153,9 @@ pub struct GatewayOptions {
     pub statistics_interval: Option<Duration>,
 }
 
-/// The part of librdkafka's statistics JSON we read.
-#[derive(serde::Deserialize)]
-struct StatsDoc {
-    #[serde(default)]
-    brokers: HashMap<String, BrokerStats>,
-}
-
-#[derive(serde::Deserialize)]
-struct BrokerStats {
-    #[serde(default)]
-    req: HashMap<String, i64>,
-}
-
 /// Committed-offset requests in flight at once when computing a page's lag (librdkafka takes one group
 /// per request; more in flight would only queue at the coordinator).
 const LAG_IN_FLIGHT: usize = 32;
-
-/// How long a group page may spend reading the records at its committed offsets.
-const TIMESTAMP_BUDGET: Duration = Duration::from_secs(3);
 
 pub struct KafkaGateway {
     clusters: BTreeMap<String, ClusterClient>,
@@ -268,9 +258,11 @@ impl KafkaGateway {
                 .set("max.partition.fetch.bytes", "65536")
                 .set("fetch.max.bytes", "16777216")
                 .set("queued.max.messages.kbytes", "65536");
-            // Fail at start-up, not on the first group page, if the settings are refused.
-            let _: BaseConsumer = reader.create().map_err(err)?;
-            let requests = Arc::new(Mutex::new(BTreeMap::new()));
+            if let Some(i) = options.statistics_interval {
+                reader.set("statistics.interval.ms", i.as_millis().max(1).to_string());
+            }
+            let requests = Arc::new(RequestCounter::default());
+            let readers = ReaderPool::new(reader, Arc::clone(&requests)).map_err(err)?;
             let auth_failure = Arc::new(Mutex::new(None));
             let stop = Arc::new(AtomicBool::new(false));
             spawn_main_queue_server(
@@ -292,8 +284,9 @@ impl KafkaGateway {
                 ClusterClient {
                     config: c.clone(),
                     admin,
-                    reader: Arc::new(reader),
+                    readers: Arc::new(readers),
                     requests,
+                    shared: SharedReads::new(FRESH_FOR),
                     auth_failure,
                     lag_index: Arc::new(Mutex::new(LagIndex::default())),
                     stop,
@@ -308,7 +301,7 @@ impl KafkaGateway {
     pub fn request_counts(&self, cluster: &str) -> BTreeMap<String, i64> {
         self.clusters
             .get(cluster)
-            .and_then(|c| c.requests.lock().ok().map(|r| r.clone()))
+            .map(|c| c.requests.totals())
             .unwrap_or_default()
     }
 
@@ -364,16 +357,22 @@ impl KafkaGateway {
             building: client.lag_index.lock().ok().and_then(|i| i.building),
         });
         let sort_by = snapshot.clone();
-        self.blocking(client, "list-groups", move |admin| {
+        let listing = client
+            .shared
+            .listing(self.blocking(client, "list-groups", |admin| {
+                let rk = native::handle(admin.inner())?;
+                retry_transient(|| {
+                    let listing = native::list_consumer_groups(rk, timeout())?;
+                    // No broker answered at all: that is an error, not an empty cluster.
+                    match listing.errors.first() {
+                        Some(e) if listing.groups.is_empty() => Err(e.clone()),
+                        _ => Ok(listing),
+                    }
+                })
+            }))
+            .await?;
+        self.blocking(client, "describe-page", move |admin| {
             let rk = native::handle(admin.inner())?;
-            let listing = retry_transient(|| {
-                let listing = native::list_consumer_groups(rk, timeout())?;
-                // No broker answered at all: that is an error, not an empty cluster.
-                match listing.errors.first() {
-                    Some(e) if listing.groups.is_empty() => Err(e.clone()),
-                    _ => Ok(listing),
-                }
-            })?;
             let warnings: Vec<String> = listing
                 .errors
                 .iter()
@@ -381,10 +380,10 @@ impl KafkaGateway {
                 .collect();
             let mut all: Vec<(String, GroupState, native::GroupType, bool)> = listing
                 .groups
-                .into_iter()
+                .iter()
                 .map(|g| {
                     (
-                        g.group_id,
+                        g.group_id.clone(),
                         GroupState::parse(&g.state),
                         g.group_type,
                         g.simple,
@@ -495,9 +494,22 @@ impl KafkaGateway {
         });
     }
 
+    /// The group as its page shows it, read at most `FRESH_FOR` ago: viewers of one group share reads.
     async fn describe_group_impl(&self, cluster: &str, group: &str) -> AppResult<GroupDetail> {
-        let started = Instant::now();
         let client = self.cluster(cluster)?;
+        client
+            .shared
+            .detail(group, self.read_group_detail(client, group))
+            .await
+    }
+
+    async fn read_group_detail(
+        &self,
+        client: &ClusterClient,
+        group: &str,
+    ) -> AppResult<GroupDetail> {
+        let started = Instant::now();
+        let cluster = client.config.name.as_str();
         let group_id = group.to_owned();
         let (desc, committed) = self
             .blocking(client, "describe-group", move |admin| {
@@ -615,7 +627,7 @@ impl KafkaGateway {
             })
             .collect();
         if !wanted.is_empty() {
-            for ((t, p), ts) in record_timestamps(client, wanted).await {
+            for ((t, p), ts) in record_timestamps(&client.readers, wanted).await {
                 if let Some(pos) = positions.get_mut(&(t, p)) {
                     pos.committed_timestamp = Some(ts);
                 }
@@ -736,28 +748,20 @@ fn build_lag_index(
 fn spawn_main_queue_server(
     cluster: &str,
     admin: Arc<AdminClient<DefaultClientContext>>,
-    requests: Arc<Mutex<BTreeMap<String, i64>>>,
+    requests: Arc<RequestCounter>,
     auth_failure: LastConnectFailure,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
     let name = cluster.to_owned();
     std::thread::Builder::new().name(format!("kafka-main-{name}")).spawn(move || {
         let Ok(rk) = native::handle(admin.inner()) else { return };
+        let counts = ClientCounts::default();
         native::serve_main_queue(rk, &stop, |ev| match ev {
-            native::MainEvent::Stats(json) => match serde_json::from_str::<StatsDoc>(json) {
-                Ok(doc) => {
-                    let mut sum: BTreeMap<String, i64> = BTreeMap::new();
-                    for b in doc.brokers.into_values() {
-                        for (k, v) in b.req {
-                            *sum.entry(k).or_default() += v;
-                        }
-                    }
-                    if let Ok(mut r) = requests.lock() {
-                        *r = sum;
-                    }
+            native::MainEvent::Stats(json) => {
+                if let Err(e) = requests.observe(&counts, json.as_bytes()) {
+                    tracing::debug!(cluster = %name, error = %e, "unreadable librdkafka statistics");
                 }
-                Err(e) => tracing::debug!(cluster = %name, error = %e, "unreadable librdkafka statistics"),
-            },
+            }
             native::MainEvent::Log { level, facility, message } => {
                 if level <= 3 {
                     tracing::error!(cluster = %name, %facility, "librdkafka: {message}");
@@ -781,155 +785,6 @@ fn spawn_main_queue_server(
         });
     })?;
     Ok(())
-}
-
-/// `read_records` on the blocking pool with the cluster's reader settings, as timestamps; empty on failure.
-/// Only the timestamp is kept: the group page reads 10,000 records this way and needs no previews.
-async fn record_timestamps(
-    client: &ClusterClient,
-    wanted: Vec<(String, i32, i64)>,
-) -> HashMap<(String, i32), i64> {
-    read_on_blocking_pool(client, wanted, |m| m.timestamp().to_millis()).await
-}
-
-/// The landing record of each partition, with key and value previews.
-async fn landing_records(
-    client: &ClusterClient,
-    wanted: Vec<(String, i32, i64)>,
-) -> HashMap<(String, i32), LandingRecord> {
-    read_on_blocking_pool(client, wanted, |m| {
-        Some(LandingRecord {
-            topic: m.topic().to_owned(),
-            partition: m.partition(),
-            offset: m.offset(),
-            timestamp: m.timestamp().to_millis(),
-            key: m.key().map(preview),
-            value: m.payload().map(preview),
-            value_bytes: m.payload().map_or(0, <[u8]>::len),
-        })
-    })
-    .await
-}
-
-/// `read_records` on the blocking pool with the cluster's reader settings; empty on failure.
-async fn read_on_blocking_pool<T: Send + 'static>(
-    client: &ClusterClient,
-    wanted: Vec<(String, i32, i64)>,
-    keep: fn(&BorrowedMessage<'_>) -> Option<T>,
-) -> HashMap<(String, i32), T> {
-    let reader = Arc::clone(&client.reader);
-    tokio::task::spawn_blocking(move || read_records(&reader, &wanted, TIMESTAMP_BUDGET, keep))
-        .await
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "record reader task failed");
-            HashMap::new()
-        })
-}
-
-/// Characters of a key or value preview.
-const PREVIEW_CHARS: usize = 120;
-
-/// A short preview of a key or value: text when it is UTF-8, hex of its first bytes otherwise.
-fn preview(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) if text.chars().count() > PREVIEW_CHARS => {
-            let cut: String = text.chars().take(PREVIEW_CHARS).collect();
-            format!("{cut}...")
-        }
-        Ok(text) => text.to_owned(),
-        Err(_) => {
-            let hex: String = bytes
-                .iter()
-                .take(PREVIEW_CHARS / 2)
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            let more = if bytes.len() > PREVIEW_CHARS / 2 {
-                "..."
-            } else {
-                ""
-            };
-            format!("0x{hex}{more}")
-        }
-    }
-}
-
-/// The first record at or after each given offset, read by a consumer of its own in one assignment
-/// (a reused consumer carried state over assignments: after a few reads of 10,000 partitions it
-/// delivered one record in 3 s; measured with scripts/bench.sh). librdkafka fetches all partitions
-/// led by one broker in one request. Partitions not read within `budget` are missing from the result:
-/// the page shows their lag in time as unknown rather than waiting longer.
-fn read_records<T>(
-    reader: &ClientConfig,
-    wanted: &[(String, i32, i64)],
-    budget: Duration,
-    keep: fn(&BorrowedMessage<'_>) -> Option<T>,
-) -> HashMap<(String, i32), T> {
-    let mut out = HashMap::new();
-    let reader: BaseConsumer = match reader.create() {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot create a record reader");
-            return out;
-        }
-    };
-    let mut tpl = TopicPartitionList::with_capacity(wanted.len());
-    for (t, p, o) in wanted {
-        if let Err(e) = tpl.add_partition_offset(t, *p, Offset::Offset(*o)) {
-            tracing::warn!(error = %e, "cannot add partition to the reader");
-        }
-    }
-    let started = Instant::now();
-    if let Err(e) = reader.assign(&tpl) {
-        tracing::warn!(error = %e, "cannot assign the record reader");
-        return out;
-    }
-    let assigned = started.elapsed();
-    let expected: HashMap<(&str, i32), i64> = wanted
-        .iter()
-        .map(|(t, p, o)| ((t.as_str(), *p), *o))
-        .collect();
-    let deadline = Instant::now() + budget;
-    // librdkafka hands out one partition's fetched records before the next one's, so a partition that
-    // has given its record is paused at once: pausing bumps its version, which drops its queued records
-    // and lets the other partitions through.
-    let mut satisfied = TopicPartitionList::new();
-    while out.len() < wanted.len() && Instant::now() < deadline {
-        match reader.poll(Duration::from_millis(20)) {
-            Some(Ok(m)) => {
-                // The first record at or after the offset (control records and compacted records leave
-                // gaps) is the one a consumer starting there reads first.
-                let key = (m.topic(), m.partition());
-                if expected.get(&key).is_some_and(|o| m.offset() >= *o)
-                    && !out.contains_key(&(m.topic().to_owned(), m.partition()))
-                {
-                    if let Some(kept) = keep(&m) {
-                        out.insert((m.topic().to_owned(), m.partition()), kept);
-                    }
-                    let _ = satisfied.add_partition(m.topic(), m.partition());
-                }
-            }
-            Some(Err(e)) => tracing::debug!(error = %e, "record reader"),
-            None => {}
-        }
-        if satisfied.count() > 0 {
-            if let Err(e) = reader.pause(&satisfied) {
-                tracing::debug!(error = %e, "cannot pause satisfied partitions");
-            }
-            satisfied = TopicPartitionList::new();
-        }
-    }
-    let read = started.elapsed();
-    // Closing a consumer waits for its threads; the answer need not.
-    std::thread::spawn(move || drop(reader));
-    tracing::debug!(
-        wanted = wanted.len(),
-        got = out.len(),
-        ?assigned,
-        ?read,
-        total = ?started.elapsed(),
-        "read records"
-    );
-    out
 }
 
 /// librdkafka fails a whole ListOffsets when no requested partition has a leader (for example a group
@@ -985,20 +840,6 @@ impl KafkaReader for KafkaGateway {
         group: &'a str,
     ) -> BoxFuture<'a, AppResult<GroupDetail>> {
         Box::pin(self.describe_group_impl(cluster, group))
-    }
-}
-
-#[cfg(test)]
-mod preview_tests {
-    use super::{preview, PREVIEW_CHARS};
-
-    #[test]
-    fn previews_are_short_text_or_hex() {
-        assert_eq!(preview(b"{\"id\":1}"), "{\"id\":1}");
-        let long = "é".repeat(PREVIEW_CHARS + 5);
-        assert_eq!(preview(long.as_bytes()).chars().count(), PREVIEW_CHARS + 3);
-        assert_eq!(preview(&[0xff, 0x00, 0x10]), "0xff0010");
-        assert!(preview(&[0xff; 200]).ends_with("..."));
     }
 }
 

@@ -2,8 +2,10 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use app::domain::reset::{ResetSpec, Scope, Strategy};
@@ -12,7 +14,11 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::ClientConfig;
 use rewind_server::config::Config;
+use rewind_server::kafka::{GatewayOptions, KafkaGateway};
 use rewind_server::router;
+
+/// How often a counting server's clients report their requests.
+pub const STATISTICS_INTERVAL: Duration = Duration::from_millis(100);
 
 /// The configuration most tests serve: one cluster, `local`, on the test broker.
 pub const LOCAL: &str = "[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{bootstrap}\"\n";
@@ -72,20 +78,30 @@ pub struct TestServer {
     pub http: reqwest::Client,
     /// Where this server keeps its store (`rewind.db`).
     pub data_dir: std::path::PathBuf,
+    /// The server's Kafka gateway, for its request counts (`start_counting`).
+    pub gateway: Arc<KafkaGateway>,
 }
 
 impl TestServer {
     /// Sign-in off (`--insecure-no-auth`): for tests about everything but sign-in.
     pub async fn start(config_toml: &str) -> Self {
-        Self::start_with(config_toml, true).await
+        Self::start_with(config_toml, true, GatewayOptions::default()).await
     }
 
     /// Sign-in on, as configured in `config_toml`.
     pub async fn start_secure(config_toml: &str) -> Self {
-        Self::start_with(config_toml, false).await
+        Self::start_with(config_toml, false, GatewayOptions::default()).await
     }
 
-    async fn start_with(config_toml: &str, insecure: bool) -> Self {
+    /// As `start`, with librdkafka statistics every 100 ms feeding `gateway.request_counts`.
+    pub async fn start_counting(config_toml: &str) -> Self {
+        let options = GatewayOptions {
+            statistics_interval: Some(STATISTICS_INTERVAL),
+        };
+        Self::start_with(config_toml, true, options).await
+    }
+
+    async fn start_with(config_toml: &str, insecure: bool, options: GatewayOptions) -> Self {
         let dir = std::env::temp_dir().join(unique("rewind-config"));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("rewind.toml");
@@ -98,8 +114,10 @@ impl TestServer {
         std::fs::write(&path, toml).expect("write config");
         let mut config = Config::load(Some(&path)).expect("config loads");
         config.auth.insecure_no_auth = insecure;
+        let gateway = Arc::new(KafkaGateway::with_options(&config, options).expect("gateway"));
+        let services = router::services_with(&config, Arc::clone(&gateway)).expect("services");
         let options = LeptosOptions::builder().output_name("rewind").build();
-        let app = router::build(options, router::services(&config).expect("services"));
+        let app = router::build(options, services);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -116,7 +134,20 @@ impl TestServer {
             addr,
             http: reqwest::Client::new(),
             data_dir: config.data_dir.clone(),
+            gateway,
         }
+    }
+
+    /// Broker requests sent since `before` (both from `gateway.request_counts`), per request type,
+    /// once every client has reported (statistics come every `STATISTICS_INTERVAL`).
+    pub async fn requests_since(&self, before: &BTreeMap<String, i64>) -> BTreeMap<String, i64> {
+        tokio::time::sleep(STATISTICS_INTERVAL * 3).await;
+        self.gateway
+            .request_counts("local")
+            .into_iter()
+            .map(|(k, v)| (k.clone(), v - before.get(&k).copied().unwrap_or(0)))
+            .filter(|(_, v)| *v != 0)
+            .collect()
     }
 
     /// Calls a server function by its endpoint (`/api/<endpoint>`) with form-encoded arguments,

@@ -260,8 +260,10 @@ impl OffsetsGateway for KafkaGateway {
                         .next()
                         .unwrap_or_else(|| Ok(Vec::new()))
                 })
-                .await?;
-            Ok(partition_errors(outcome))
+                .await;
+            // Even a failed commit may have landed: pages read the group again.
+            client.shared.forget(group).await;
+            Ok(partition_errors(outcome?))
         })
     }
 
@@ -284,8 +286,9 @@ impl OffsetsGateway for KafkaGateway {
                         timeout(),
                     ))
                 })
-                .await?;
-            match outcome {
+                .await;
+            client.shared.forget(group).await;
+            match outcome? {
                 Ok(refused) => Ok(partition_errors(refused)),
                 Err(e) if e.code == RDKafkaErrorCode::GroupIdNotFound => {
                     Err(AppError::UnknownGroup {
@@ -310,7 +313,7 @@ impl OffsetsGateway for KafkaGateway {
             if wanted.is_empty() {
                 return HashMap::new();
             }
-            super::record_timestamps(client, wanted).await
+            super::record_timestamps(&client.readers, wanted).await
         })
     }
 
@@ -321,7 +324,7 @@ impl OffsetsGateway for KafkaGateway {
     ) -> BoxFuture<'a, AppResult<Vec<LandingRecord>>> {
         Box::pin(async move {
             let client = self.cluster(cluster)?;
-            let mut records: Vec<LandingRecord> = super::landing_records(client, wanted)
+            let mut records: Vec<LandingRecord> = super::landing_records(&client.readers, wanted)
                 .await
                 .into_values()
                 .collect();

@@ -13,8 +13,10 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 use rewind_server::config::Config;
-use rewind_server::kafka::{client_config, native, GatewayOptions, KafkaGateway};
+use rewind_server::kafka::{client_config, native, GatewayOptions, KafkaGateway, FRESH_FOR};
 use rewind_server::router;
+
+mod viewers;
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +38,9 @@ struct Args {
     /// Also time Kafka's own `kafka-consumer-groups --describe` on the wide group (path to the wrapper).
     #[arg(long)]
     oracle: Option<String>,
+    /// Seconds each round of the many-viewers benchmark (1, 10 and 100 viewers) lasts.
+    #[arg(long, default_value_t = 10)]
+    viewer_seconds: u64,
 }
 
 const WIDE_TOPIC: &str = "rewind-bench-wide";
@@ -201,6 +206,9 @@ async fn main() -> BenchResult<()> {
         "first page sorted by lag (indexed)",
         t.elapsed().as_secs_f64() * 1000.0
     );
+
+    let viewed = format!("{GROUP_PREFIX}{:05}", 0);
+    viewers::bench_viewers(&http, &base, &gateway, &viewed, args.viewer_seconds).await?;
 
     bench_resets(&http, &base, &gateway, &args).await?;
 
@@ -388,9 +396,10 @@ async fn time_oracle(args: &Args, label: &str, tool_args: &[&str]) -> BenchResul
     Ok(())
 }
 
-/// Waits for librdkafka's next statistics so counters before and after an operation are its own.
+/// Waits for librdkafka's next statistics so counters before and after an operation are its own, and
+/// for answers pages share (`FRESH_FOR`) to go stale, so every timed run reads Kafka.
 async fn settle() {
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(FRESH_FOR + Duration::from_millis(350)).await;
 }
 
 fn diff(before: &BTreeMap<String, i64>, after: &BTreeMap<String, i64>) -> BTreeMap<String, i64> {
@@ -421,6 +430,7 @@ fn rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+#[derive(Clone)]
 enum Request {
     Post {
         endpoint: String,

@@ -1,0 +1,162 @@
+//! Reads many viewers share: one load in flight per thing read, its answer kept for about a second,
+//! and a bound on loads at once per cluster, so broker requests follow the clock, not the viewers.
+//!
+//! Only what pages show goes through here. Plans, executions and their verification read Kafka
+//! themselves, every time: a second-old offset is fine on screen and never fine in a commit.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::domain::GroupDetail;
+use app::error::{AppError, AppResult};
+use moka::future::Cache;
+use tokio::sync::Semaphore;
+
+use crate::kafka::native::GroupListings;
+
+/// How long an answer is shown again before Kafka is asked again (pages say when it was read).
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// Loads running at once per cluster; more wait their turn.
+const LOADS_AT_ONCE: usize = 4;
+
+/// Groups whose details are kept at most (a detail can be a 10,000-partition group).
+const DETAILS_KEPT: u64 = 256;
+
+pub(super) struct SharedReads {
+    details: Cache<String, Arc<GroupDetail>>,
+    listing: Cache<(), Arc<GroupListings>>,
+    loads: Semaphore,
+}
+
+impl SharedReads {
+    pub(super) fn new(fresh_for: Duration) -> Self {
+        Self {
+            details: Cache::builder()
+                .max_capacity(DETAILS_KEPT)
+                .time_to_live(fresh_for)
+                .build(),
+            listing: Cache::builder()
+                .max_capacity(1)
+                .time_to_live(fresh_for)
+                .build(),
+            loads: Semaphore::new(LOADS_AT_ONCE),
+        }
+    }
+
+    /// The group's detail as read at most `FRESH_FOR` ago, or by the one `load` every concurrent
+    /// caller waits for. A failure is shared by those waiting, never kept.
+    pub(super) async fn detail(
+        &self,
+        group: &str,
+        load: impl Future<Output = AppResult<GroupDetail>> + Send,
+    ) -> AppResult<GroupDetail> {
+        self.details
+            .try_get_with(group.to_owned(), self.bounded(load))
+            .await
+            .map(|d| GroupDetail::clone(&d))
+            .map_err(|e| AppError::clone(&e))
+    }
+
+    /// Every group of the cluster, shared as `detail` is.
+    pub(super) async fn listing(
+        &self,
+        load: impl Future<Output = AppResult<GroupListings>> + Send,
+    ) -> AppResult<Arc<GroupListings>> {
+        self.listing
+            .try_get_with((), self.bounded(load))
+            .await
+            .map_err(|e| AppError::clone(&e))
+    }
+
+    /// Drops what is kept about `group`: after Rewind commits or deletes its offsets, the next page
+    /// view shows the change at once.
+    pub(super) async fn forget(&self, group: &str) {
+        self.details.invalidate(group).await;
+    }
+
+    async fn bounded<T>(&self, load: impl Future<Output = AppResult<T>>) -> AppResult<Arc<T>> {
+        // The semaphore is never closed, so acquiring only waits.
+        let _permit = self.loads.acquire().await.map_err(|_| AppError::Internal {
+            reference: "shared-reads".into(),
+        })?;
+        load.await.map(Arc::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn detail(id: &str, read_at: i64) -> GroupDetail {
+        GroupDetail {
+            cluster: "c".into(),
+            group_id: id.into(),
+            state: app::domain::GroupState::Empty,
+            group_type: app::domain::GroupType::Classic,
+            simple: false,
+            assignor: String::new(),
+            coordinator: None,
+            members: Vec::new(),
+            partitions: Vec::new(),
+            read_at,
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_readers_share_one_load_and_a_fresh_answer_is_reused() {
+        let shared = Arc::new(SharedReads::new(Duration::from_millis(300)));
+        let loads = Arc::new(AtomicUsize::new(0));
+        let read = |at: i64| {
+            let (shared, loads) = (Arc::clone(&shared), Arc::clone(&loads));
+            async move {
+                shared
+                    .detail("g", async {
+                        loads.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Ok(detail("g", at))
+                    })
+                    .await
+            }
+        };
+        let mut viewers = tokio::task::JoinSet::new();
+        for _ in 0..100 {
+            viewers.spawn(read(0));
+        }
+        while let Some(answer) = viewers.join_next().await {
+            assert_eq!(answer.ok().and_then(|a| a.ok()).map(|d| d.read_at), Some(0));
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+        assert_eq!(read(1).await.map(|d| d.read_at), Ok(0), "still fresh");
+
+        shared.forget("g").await;
+        assert_eq!(
+            read(2).await.map(|d| d.read_at),
+            Ok(2),
+            "forgotten after a commit"
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(
+            read(3).await.map(|d| d.read_at),
+            Ok(3),
+            "stale after its time"
+        );
+        assert_eq!(loads.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn failures_reach_every_waiter_and_are_not_kept() {
+        let shared = SharedReads::new(Duration::from_secs(60));
+        let unreachable = AppError::BrokerUnreachable {
+            cluster: "c".into(),
+            bootstrap: "b".into(),
+            timeout_secs: 5,
+        };
+        let failed = shared.detail("g", async { Err(unreachable.clone()) }).await;
+        assert_eq!(failed, Err(unreachable));
+        let ok = shared.detail("g", async { Ok(detail("g", 7)) }).await;
+        assert_eq!(ok.map(|d| d.read_at), Ok(7));
+    }
+}

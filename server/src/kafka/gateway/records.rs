@@ -1,0 +1,273 @@
+//! Reads the record at given offsets (lag in time, landing records) with a few reused consumers that
+//! never join a group, so a page view costs fetches on open connections, not new connections.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use app::domain::reset::LandingRecord;
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+use super::stats::{ClientCounts, RequestCounter};
+
+/// How long a group page may spend reading the records at its committed offsets.
+const TIMESTAMP_BUDGET: Duration = Duration::from_secs(3);
+
+/// Readers kept open between reads; more run at once when asked, and are closed afterwards.
+const IDLE_READERS: usize = 4;
+
+type Reader = BaseConsumer<ReaderContext>;
+
+/// A cluster's record readers.
+pub(super) struct ReaderPool {
+    config: ClientConfig,
+    counter: Arc<RequestCounter>,
+    idle: Mutex<Vec<Reader>>,
+}
+
+/// Feeds a reader's statistics into its cluster's request counts; its logs are only for debugging
+/// (the admin client already reports the cluster's connection problems).
+pub(super) struct ReaderContext {
+    counter: Arc<RequestCounter>,
+    counts: ClientCounts,
+}
+
+impl ClientContext for ReaderContext {
+    fn stats_raw(&self, statistics: &[u8]) {
+        if let Err(e) = self.counter.observe(&self.counts, statistics) {
+            tracing::debug!(error = %e, "unreadable librdkafka statistics");
+        }
+    }
+
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        tracing::debug!(?level, %facility, "record reader: {message}");
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::debug!(%error, "record reader: {reason}");
+    }
+}
+
+impl ConsumerContext for ReaderContext {}
+
+impl ReaderPool {
+    /// Creates one reader at once, so refused settings fail at start-up rather than on a group page.
+    pub(super) fn new(config: ClientConfig, counter: Arc<RequestCounter>) -> KafkaResult<Self> {
+        let pool = Self {
+            config,
+            counter,
+            idle: Mutex::new(Vec::new()),
+        };
+        let first = pool.create()?;
+        if let Ok(mut idle) = pool.idle.lock() {
+            idle.push(first);
+        }
+        Ok(pool)
+    }
+
+    fn create(&self) -> KafkaResult<Reader> {
+        self.config.create_with_context(ReaderContext {
+            counter: Arc::clone(&self.counter),
+            counts: ClientCounts::default(),
+        })
+    }
+
+    fn take(&self) -> KafkaResult<Reader> {
+        match self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+            Some(reader) => Ok(reader),
+            None => self.create(),
+        }
+    }
+
+    /// Returns a reader after a read of `assigned`. Pausing is the application's and outlives an
+    /// assignment, so what the read paused is resumed first: a reused reader otherwise starts its next
+    /// read with those partitions stopped (it then delivered one record in 3 s).
+    fn give_back(&self, reader: Reader, assigned: &TopicPartitionList) {
+        let reset = reader.resume(assigned).and_then(|()| reader.unassign());
+        if let Err(e) = reset {
+            tracing::debug!(error = %e, "cannot reset a record reader; closing it");
+            close(reader);
+            return;
+        }
+        let Ok(mut idle) = self.idle.lock() else {
+            return close(reader);
+        };
+        if idle.len() < IDLE_READERS {
+            idle.push(reader);
+        } else {
+            drop(idle);
+            close(reader);
+        }
+    }
+}
+
+/// Closing a consumer waits for its threads; the caller need not.
+fn close(reader: Reader) {
+    std::thread::spawn(move || drop(reader));
+}
+
+/// `read_records` on the blocking pool with the cluster's reader settings, as timestamps; empty on failure.
+/// Only the timestamp is kept: the group page reads 10,000 records this way and needs no previews.
+pub(super) async fn record_timestamps(
+    readers: &Arc<ReaderPool>,
+    wanted: Vec<(String, i32, i64)>,
+) -> HashMap<(String, i32), i64> {
+    read_on_blocking_pool(readers, wanted, |m| m.timestamp().to_millis()).await
+}
+
+/// The landing record of each partition, with key and value previews.
+pub(super) async fn landing_records(
+    readers: &Arc<ReaderPool>,
+    wanted: Vec<(String, i32, i64)>,
+) -> HashMap<(String, i32), LandingRecord> {
+    read_on_blocking_pool(readers, wanted, |m| {
+        Some(LandingRecord {
+            topic: m.topic().to_owned(),
+            partition: m.partition(),
+            offset: m.offset(),
+            timestamp: m.timestamp().to_millis(),
+            key: m.key().map(preview),
+            value: m.payload().map(preview),
+            value_bytes: m.payload().map_or(0, <[u8]>::len),
+        })
+    })
+    .await
+}
+
+/// `read_records` on the blocking pool with the cluster's reader settings; empty on failure.
+async fn read_on_blocking_pool<T: Send + 'static>(
+    readers: &Arc<ReaderPool>,
+    wanted: Vec<(String, i32, i64)>,
+    keep: fn(&BorrowedMessage<'_>) -> Option<T>,
+) -> HashMap<(String, i32), T> {
+    let readers = Arc::clone(readers);
+    tokio::task::spawn_blocking(move || read_records(&readers, &wanted, TIMESTAMP_BUDGET, keep))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "record reader task failed");
+            HashMap::new()
+        })
+}
+
+/// Characters of a key or value preview.
+const PREVIEW_CHARS: usize = 120;
+
+/// A short preview of a key or value: text when it is UTF-8, hex of its first bytes otherwise.
+fn preview(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if text.chars().count() > PREVIEW_CHARS => {
+            let cut: String = text.chars().take(PREVIEW_CHARS).collect();
+            format!("{cut}...")
+        }
+        Ok(text) => text.to_owned(),
+        Err(_) => {
+            let hex: String = bytes
+                .iter()
+                .take(PREVIEW_CHARS / 2)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let more = if bytes.len() > PREVIEW_CHARS / 2 {
+                "..."
+            } else {
+                ""
+            };
+            format!("0x{hex}{more}")
+        }
+    }
+}
+
+/// The first record at or after each given offset, read by a pooled consumer in one assignment.
+/// librdkafka fetches all partitions led by one broker in one request. Partitions not read within `budget` are missing from the result:
+/// the page shows their lag in time as unknown rather than waiting longer.
+fn read_records<T>(
+    readers: &ReaderPool,
+    wanted: &[(String, i32, i64)],
+    budget: Duration,
+    keep: fn(&BorrowedMessage<'_>) -> Option<T>,
+) -> HashMap<(String, i32), T> {
+    let mut out = HashMap::new();
+    let reader = match readers.take() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot create a record reader");
+            return out;
+        }
+    };
+    let mut tpl = TopicPartitionList::with_capacity(wanted.len());
+    for (t, p, o) in wanted {
+        if let Err(e) = tpl.add_partition_offset(t, *p, Offset::Offset(*o)) {
+            tracing::warn!(error = %e, "cannot add partition to the reader");
+        }
+    }
+    let started = Instant::now();
+    if let Err(e) = reader.assign(&tpl) {
+        tracing::warn!(error = %e, "cannot assign the record reader");
+        readers.give_back(reader, &tpl);
+        return out;
+    }
+    let assigned = started.elapsed();
+    let expected: HashMap<(&str, i32), i64> = wanted
+        .iter()
+        .map(|(t, p, o)| ((t.as_str(), *p), *o))
+        .collect();
+    let deadline = Instant::now() + budget;
+    // librdkafka hands out one partition's fetched records before the next one's, so a partition that
+    // has given its record is paused at once: pausing bumps its version, which drops its queued records
+    // and lets the other partitions through.
+    let mut satisfied = TopicPartitionList::new();
+    while out.len() < wanted.len() && Instant::now() < deadline {
+        match reader.poll(Duration::from_millis(20)) {
+            Some(Ok(m)) => {
+                // The first record at or after the offset (control records and compacted records leave
+                // gaps) is the one a consumer starting there reads first.
+                let key = (m.topic(), m.partition());
+                if expected.get(&key).is_some_and(|o| m.offset() >= *o)
+                    && !out.contains_key(&(m.topic().to_owned(), m.partition()))
+                {
+                    if let Some(kept) = keep(&m) {
+                        out.insert((m.topic().to_owned(), m.partition()), kept);
+                    }
+                    let _ = satisfied.add_partition(m.topic(), m.partition());
+                }
+            }
+            Some(Err(e)) => tracing::debug!(error = %e, "record reader"),
+            None => {}
+        }
+        if satisfied.count() > 0 {
+            if let Err(e) = reader.pause(&satisfied) {
+                tracing::debug!(error = %e, "cannot pause satisfied partitions");
+            }
+            satisfied = TopicPartitionList::new();
+        }
+    }
+    let read = started.elapsed();
+    readers.give_back(reader, &tpl);
+    tracing::debug!(
+        wanted = wanted.len(),
+        got = out.len(),
+        ?assigned,
+        ?read,
+        total = ?started.elapsed(),
+        "read records"
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{preview, PREVIEW_CHARS};
+
+    #[test]
+    fn previews_are_short_text_or_hex() {
+        assert_eq!(preview(b"{\"id\":1}"), "{\"id\":1}");
+        let long = "é".repeat(PREVIEW_CHARS + 5);
+        assert_eq!(preview(long.as_bytes()).chars().count(), PREVIEW_CHARS + 3);
+        assert_eq!(preview(&[0xff, 0x00, 0x10]), "0xff0010");
+        assert!(preview(&[0xff; 200]).ends_with("..."));
+    }
+}
