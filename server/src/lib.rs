@@ -7,6 +7,8 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod kafka;
+pub mod metrics;
+pub mod ops;
 pub mod reset;
 pub mod router;
 pub mod store;

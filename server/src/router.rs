@@ -11,6 +11,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::kafka::{GatewayError, KafkaGateway};
+use crate::ops::Ops;
 use crate::reset::{FaultPauses, ResetService};
 use crate::store::{SqliteStore, Store, StoreError};
 
@@ -29,6 +30,7 @@ pub enum StartError {
 pub struct Wired {
     pub services: Services,
     pub auth: Arc<Auth>,
+    pub ops: Ops,
 }
 
 /// The audit trail as server functions read it.
@@ -64,6 +66,10 @@ pub fn services_with(config: &Config, gateway: Arc<KafkaGateway>) -> Result<Wire
         return Err(StartError::NoSignIn);
     }
     let store: Arc<dyn Store> = Arc::new(sqlite);
+    let ops = Ops {
+        gateway: gateway.clone(),
+        store: store.clone(),
+    };
     let resets = Arc::new(ResetService::new(
         gateway.clone(),
         store.clone(),
@@ -84,13 +90,18 @@ pub fn services_with(config: &Config, gateway: Arc<KafkaGateway>) -> Result<Wire
             users: auth.clone(),
         },
         auth,
+        ops,
     })
 }
 
 /// The whole HTTP surface. Server functions and pages get `services` through Leptos context.
 pub fn build(leptos_options: LeptosOptions, wired: Wired) -> Router {
     let routes = generate_route_list(App);
-    let Wired { services, auth } = wired;
+    let Wired {
+        services,
+        auth,
+        ops,
+    } = wired;
     let context = move || provide_context(services.clone());
     Router::new()
         .leptos_routes_with_context(&leptos_options, routes, context, {
@@ -100,6 +111,7 @@ pub fn build(leptos_options: LeptosOptions, wired: Wired) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         .merge(crate::auth::routes(auth.clone()))
+        .merge(crate::ops::routes(ops))
         .layer(axum::middleware::from_fn(crate::web::api_status))
         .layer(axum::middleware::from_fn_with_state(
             auth,
@@ -108,4 +120,5 @@ pub fn build(leptos_options: LeptosOptions, wired: Wired) -> Router {
         .layer(axum::middleware::from_fn(crate::web::same_origin))
         .layer(axum::middleware::from_fn(crate::web::security_headers))
         .layer(crate::web::body_limit())
+        .layer(axum::middleware::from_fn(crate::metrics::track))
 }

@@ -247,3 +247,72 @@ async fn errors_answer_with_their_status_and_malformed_requests_name_the_field()
     let (status, body) = server.call_json("plans/preview", offline).await;
     expect_error(status, &body, 504, "broker_unreachable");
 }
+
+/// Issue 14.7: `/healthz`, `/readyz` and `/metrics` answer without a session even with sign-in on;
+/// readiness names each cluster and probes a silent one at most once per 10 s, however often asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_endpoints_answer_without_a_session_and_probe_kafka_sparingly() {
+    let hash = rewind_server::auth::password::hash("a-long-test-password").unwrap();
+    // A second cluster nobody listens on: readiness must say so without failing.
+    let config = format!(
+        "{LOCAL}[[clusters]]\nname = \"silent\"\nbootstrap_servers = \"127.0.0.1:1\"\n\
+         [auth]\n[[auth.users]]\nname = \"ada\"\npassword_hash = \"{hash}\"\n"
+    );
+    let server = TestServer::start_secure(&config).await;
+    let get = |path: &str| {
+        let request = server.http.get(format!("http://{}{path}", server.addr));
+        async move {
+            let resp = request.send().await.unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        }
+    };
+    assert_eq!(get("/healthz").await, (200, "ok\n".into()));
+    // Anything else still needs a session.
+    let (status, _) = server.call("groups/list", &[("cluster", "local")]).await;
+    assert_eq!(status, 401);
+
+    for _ in 0..3 {
+        let (status, body) = get("/readyz").await;
+        assert_eq!(status, 200, "{body}");
+        let ready: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(ready["ready"], true, "{ready}");
+        assert_eq!(ready["store"]["writable"], true, "{ready}");
+        assert_eq!(ready["clusters"][0]["name"], "local", "{ready}");
+        assert_eq!(ready["clusters"][0]["reachable"], true, "{ready}");
+        assert_eq!(ready["clusters"][1]["name"], "silent", "{ready}");
+        assert_eq!(ready["clusters"][1]["reachable"], false, "{ready}");
+        assert!(
+            ready["clusters"][1]["last_answer_seconds_ago"].is_null(),
+            "{ready}"
+        );
+    }
+
+    let (status, text) = get("/metrics").await;
+    assert_eq!(status, 200);
+    // Metrics are process-wide: other tests in this binary add to them, so look for lines, not totals.
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert!(line("rewind_http_requests_total{endpoint=\"/healthz\",status=\"200\"}") >= 1.0);
+    assert!(
+        line("rewind_http_requests_total{endpoint=\"/api/groups/list\",status=\"401\"}") >= 1.0
+    );
+    assert!(line("rewind_http_request_duration_seconds_count{endpoint=\"/readyz\"}") >= 3.0);
+    // Three readiness checks, one probe of each cluster: `local` answered its probe, `silent` not.
+    assert_eq!(
+        line("rewind_kafka_operations_total{cluster=\"silent\",operation=\"probe\"}"),
+        1.0
+    );
+    assert_eq!(line("rewind_kafka_errors_total{cluster=\"silent\",error=\"broker_unreachable\",operation=\"probe\"}"), 1.0);
+    assert_eq!(line("rewind_kafka_reachable{cluster=\"silent\"}"), 0.0);
+    assert_eq!(line("rewind_kafka_reachable{cluster=\"local\"}"), 1.0);
+    assert!(line("rewind_sessions_open ") >= 0.0);
+    assert!(text.contains("# TYPE rewind_kafka_operation_duration_seconds histogram"));
+}

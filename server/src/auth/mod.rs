@@ -267,7 +267,7 @@ pub async fn middleware(
     mut request: Request,
     next: Next,
 ) -> Response {
-    if static_asset(request.uri().path()) {
+    if static_asset(request.uri().path()) || crate::ops::is_ops_path(request.uri().path()) {
         return next.run(request).await;
     }
     let peer = request

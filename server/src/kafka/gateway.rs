@@ -23,12 +23,14 @@ use crate::config::{ClusterConfig, Config};
 use crate::now_ms;
 
 mod coalesce;
+mod health;
 mod offsets;
 mod records;
 mod stats;
 
 use coalesce::SharedReads;
 pub use coalesce::FRESH_FOR;
+pub use health::ANSWERED_WITHIN;
 use records::{landing_records, record_timestamps, ReaderPool};
 use stats::{ClientCounts, RequestCounter};
 
@@ -44,6 +46,10 @@ struct ClusterClient {
     requests: Arc<RequestCounter>,
     /// What pages show, shared by everyone viewing it at once.
     shared: SharedReads,
+    /// When the cluster last answered a request (`/readyz`, `/metrics`).
+    answered: Mutex<Option<Instant>>,
+    /// The readiness probe's last outcome, kept so probes never pile up on a silent cluster.
+    probe: health::Probe,
     /// The lag of every group, for sorting by lag; rebuilt in the background when asked for and stale.
     lag_index: Arc<Mutex<LagIndex>>,
     /// The last SASL or TLS failure librdkafka reported for this cluster, and when: requests then
@@ -287,6 +293,8 @@ impl KafkaGateway {
                     readers: Arc::new(readers),
                     requests,
                     shared: SharedReads::new(FRESH_FOR),
+                    answered: Mutex::new(None),
+                    probe: health::Probe::new(),
                     auth_failure,
                     lag_index: Arc::new(Mutex::new(LagIndex::default())),
                     stop,
@@ -321,7 +329,8 @@ impl KafkaGateway {
         work: impl FnOnce(&AdminClient<DefaultClientContext>) -> Result<T, NativeError> + Send + 'static,
     ) -> AppResult<T> {
         let admin = Arc::clone(&client.admin);
-        tokio::task::spawn_blocking(move || work(&admin))
+        let started = Instant::now();
+        let result = tokio::task::spawn_blocking(move || work(&admin))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, what, "Kafka task failed");
@@ -329,7 +338,9 @@ impl KafkaGateway {
                     reference: what.into(),
                 }
             })?
-            .map_err(|e| client.map_error(&e))
+            .map_err(|e| client.map_error(&e));
+        client.record(what, started.elapsed(), result.as_ref().err());
+        result
     }
 
     async fn list_groups_impl(&self, cluster: &str, query: GroupQuery) -> AppResult<GroupPage> {

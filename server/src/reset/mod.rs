@@ -478,7 +478,10 @@ impl ResetService {
                 )
                 .await
             {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    crate::metrics::get().execution_finished(status.as_str());
+                    return Ok(());
+                }
                 Err(e @ StoreError::NotPending(_)) => {
                     return Err(store_error("finish-execution")(e))
                 }
@@ -660,6 +663,7 @@ impl ResetService {
                 .finish_execution(e.id, status, partitions, Some(message.clone()), now_ms())
                 .await
                 .map_err(|e| e.to_string())?;
+            crate::metrics::get().execution_finished(status.as_str());
             self.audit(
                 AuditEntry::new(
                     now_ms(),

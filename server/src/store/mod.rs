@@ -182,4 +182,8 @@ pub trait Store: Send + Sync + 'static {
         user: String,
         except: Option<String>,
     ) -> BoxFuture<'_, StoreResult<u64>>;
+    /// Sessions not expired at `now_ms`.
+    fn open_sessions(&self, now_ms: i64) -> BoxFuture<'_, StoreResult<u64>>;
+    /// A real write (for `/readyz`): fails when the store cannot take writes.
+    fn write_probe(&self, at_ms: i64) -> BoxFuture<'_, StoreResult<()>>;
 }

@@ -109,6 +109,10 @@ fn migrations() -> Migrations<'static> {
         ),
         // When each session was last used, for the idle timeout.
         M::up("ALTER TABLE sessions ADD COLUMN last_seen_ms INTEGER NOT NULL DEFAULT 0;"),
+        // One row `/readyz` rewrites to prove the store takes writes.
+        M::up(
+            "CREATE TABLE write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at_ms INTEGER NOT NULL);",
+        ),
     ])
 }
 
@@ -662,6 +666,30 @@ impl Store for SqliteStore {
                 },
             )
             .transpose()
+        })
+    }
+
+    fn open_sessions(&self, now_ms: i64) -> BoxFuture<'_, StoreResult<u64>> {
+        self.run(move |conn| {
+            conn.query_row(
+                "SELECT COUNT(*) FROM sessions WHERE expires_at_ms >= ?1",
+                params![now_ms],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| u64::try_from(n).unwrap_or(0))
+            .map_err(db)
+        })
+    }
+
+    fn write_probe(&self, at_ms: i64) -> BoxFuture<'_, StoreResult<()>> {
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO write_probe (id, at_ms) VALUES (1, ?1) \
+                 ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms",
+                params![at_ms],
+            )
+            .map_err(db)?;
+            Ok(())
         })
     }
 

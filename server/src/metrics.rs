@@ -1,0 +1,239 @@
+//! Rewind's Prometheus metrics: one registry, what records into it, and its text exposition.
+//!
+//! Labels are bounded on purpose: endpoints are server-function and page paths (anything unmatched
+//! is `unmatched`), clusters come from the config, error kinds from `AppError`'s tags. Group ids,
+//! users and topics never become labels: they are unbounded and some are other teams' business.
+
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use app::error::AppError;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus::{GaugeVec, IntGaugeVec};
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+
+/// Seconds: from a cached page answer (~1 ms) to a 10,000-partition execute (~10 s).
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+pub struct Metrics {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_seconds: HistogramVec,
+    kafka_operations: IntCounterVec,
+    kafka_errors: IntCounterVec,
+    kafka_seconds: HistogramVec,
+    executions: IntCounterVec,
+    /// Set when scraped.
+    pub lag_index_age: GaugeVec,
+    pub kafka_answer_age: GaugeVec,
+    pub kafka_reachable: IntGaugeVec,
+    pub sessions_open: IntGauge,
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+pub fn get() -> &'static Metrics {
+    &METRICS
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let registry =
+            Registry::new_custom(Some("rewind".into()), None).unwrap_or_else(|_| Registry::new());
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels)
+                .unwrap_or_else(|e| panic!("metric {name}: {e}"));
+            register(&registry, Box::new(c.clone()));
+            c
+        };
+        let histogram = |name: &str, help: &str, labels: &[&str]| {
+            let opts = HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec());
+            let h =
+                HistogramVec::new(opts, labels).unwrap_or_else(|e| panic!("metric {name}: {e}"));
+            register(&registry, Box::new(h.clone()));
+            h
+        };
+        let gauge = |name: &str, help: &str, labels: &[&str]| {
+            let g = GaugeVec::new(Opts::new(name, help), labels)
+                .unwrap_or_else(|e| panic!("metric {name}: {e}"));
+            register(&registry, Box::new(g.clone()));
+            g
+        };
+        let kafka_reachable = IntGaugeVec::new(
+            Opts::new(
+                "kafka_reachable",
+                "1 when the cluster answered within the readiness window, else 0.",
+            ),
+            &["cluster"],
+        )
+        .unwrap_or_else(|e| panic!("metric kafka_reachable: {e}"));
+        register(&registry, Box::new(kafka_reachable.clone()));
+        let sessions_open =
+            IntGauge::new("sessions_open", "Unexpired sign-in sessions in the store.")
+                .unwrap_or_else(|e| panic!("metric sessions_open: {e}"));
+        register(&registry, Box::new(sessions_open.clone()));
+        Self {
+            http_requests: counter(
+                "http_requests_total",
+                "HTTP requests answered, by endpoint and status.",
+                &["endpoint", "status"],
+            ),
+            http_seconds: histogram(
+                "http_request_duration_seconds",
+                "Time to answer an HTTP request, by endpoint.",
+                &["endpoint"],
+            ),
+            kafka_operations: counter(
+                "kafka_operations_total",
+                "Kafka operations (one or more batched broker requests), by cluster and kind.",
+                &["cluster", "operation"],
+            ),
+            kafka_errors: counter(
+                "kafka_errors_total",
+                "Kafka operations that failed, by cluster, kind and error.",
+                &["cluster", "operation", "error"],
+            ),
+            kafka_seconds: histogram(
+                "kafka_operation_duration_seconds",
+                "Time a Kafka operation took, by cluster and kind.",
+                &["cluster", "operation"],
+            ),
+            executions: counter(
+                "executions_total",
+                "Executions and undos that finished, by result.",
+                &["result"],
+            ),
+            lag_index_age: gauge(
+                "lag_index_age_seconds",
+                "Age of the newest complete lag index (sorting by lag), by cluster; absent before the first.",
+                &["cluster"],
+            ),
+            kafka_answer_age: gauge(
+                "kafka_last_answer_age_seconds",
+                "Seconds since the cluster last answered a request; absent before the first answer.",
+                &["cluster"],
+            ),
+            kafka_reachable,
+            sessions_open,
+            registry,
+        }
+    }
+
+    /// One Kafka operation's outcome.
+    pub fn kafka(&self, cluster: &str, operation: &str, took: Duration, error: Option<&AppError>) {
+        self.kafka_operations
+            .with_label_values(&[cluster, operation])
+            .inc();
+        self.kafka_seconds
+            .with_label_values(&[cluster, operation])
+            .observe(took.as_secs_f64());
+        if let Some(e) = error {
+            self.kafka_errors
+                .with_label_values(&[cluster, operation, &error_kind(e)])
+                .inc();
+        }
+    }
+
+    pub fn execution_finished(&self, result: &str) {
+        self.executions.with_label_values(&[result]).inc();
+    }
+
+    /// Everything in Prometheus' text format.
+    pub fn render(&self) -> Result<String, prometheus::Error> {
+        TextEncoder::new().encode_to_string(&self.registry.gather())
+    }
+}
+
+fn register(registry: &Registry, metric: Box<dyn prometheus::core::Collector>) {
+    if let Err(e) = registry.register(metric) {
+        tracing::error!(error = %e, "cannot register a metric");
+    }
+}
+
+/// The `kind` tag `AppError` is serialised with (`broker_unreachable`, ...): one source for names.
+fn error_kind(e: &AppError) -> String {
+    serde_json::to_value(e)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str().map(str::to_owned)))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The endpoint label of a request: its path, with every file under `/pkg/` as one, and anything
+/// that matched nothing (404) as `unmatched` so scanners cannot grow the label set.
+fn endpoint(path: &str, status: StatusCode) -> String {
+    if status == StatusCode::NOT_FOUND {
+        "unmatched".into()
+    } else if path.starts_with("/pkg/") {
+        "/pkg/*".into()
+    } else {
+        path.to_owned()
+    }
+}
+
+/// Counts and times every request (outermost layer: it sees refusals and the final status).
+pub async fn track(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status();
+    let endpoint = endpoint(&path, status);
+    let m = get();
+    m.http_requests
+        .with_label_values(&[endpoint.as_str(), status.as_str()])
+        .inc();
+    m.http_seconds
+        .with_label_values(&[endpoint.as_str()])
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_stay_bounded_and_errors_are_named_by_their_tag() {
+        assert_eq!(
+            endpoint("/api/groups/describe", StatusCode::OK),
+            "/api/groups/describe"
+        );
+        assert_eq!(endpoint("/pkg/rewind.wasm", StatusCode::OK), "/pkg/*");
+        assert_eq!(
+            endpoint("/wp-admin/x.php", StatusCode::NOT_FOUND),
+            "unmatched"
+        );
+        let e = AppError::UnknownCluster {
+            cluster: "x".into(),
+        };
+        assert_eq!(error_kind(&e), "unknown_cluster");
+    }
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = get();
+        m.kafka("local", "describe-group", Duration::from_millis(3), None);
+        m.execution_finished("succeeded");
+        let text = m.render().unwrap_or_default();
+        assert!(
+            text.contains(
+                "rewind_kafka_operations_total{cluster=\"local\",operation=\"describe-group\"}"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE rewind_kafka_operation_duration_seconds histogram"),
+            "{text}"
+        );
+        assert!(
+            text.contains("rewind_executions_total{result=\"succeeded\"}"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! The operator endpoints: `/healthz` (the process answers), `/readyz` (the store takes writes; each
+//! cluster answered recently) and `/metrics` (Prometheus text). None needs a session or shows data.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use crate::kafka::KafkaGateway;
+use crate::metrics;
+use crate::now_ms;
+use crate::store::Store;
+
+/// What the operator endpoints read.
+#[derive(Clone)]
+pub struct Ops {
+    pub gateway: Arc<KafkaGateway>,
+    pub store: Arc<dyn Store>,
+}
+
+/// Paths answered without resolving a session: probes come often and carry no cookie.
+pub fn is_ops_path(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+pub fn routes(ops: Ops) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(render_metrics))
+        .with_state(ops)
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+#[derive(Debug, Serialize)]
+struct Readiness {
+    /// The store takes writes. Kafka does not decide readiness: another instance would reach the
+    /// same clusters, and the console explains an unreachable cluster better than a 503 would.
+    ready: bool,
+    store: StoreCheck,
+    clusters: Vec<ClusterCheck>,
+}
+
+#[derive(Debug, Serialize)]
+struct StoreCheck {
+    writable: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct ClusterCheck {
+    name: String,
+    /// Answered within the last 30 s (a silent cluster is probed at most every 10 s).
+    reachable: bool,
+    /// None: no answer since Rewind started.
+    last_answer_seconds_ago: Option<f64>,
+}
+
+async fn readyz(State(ops): State<Ops>) -> Response {
+    let writable = match ops.store.write_probe(now_ms()).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(error = %e, "readiness: the store cannot take writes");
+            false
+        }
+    };
+    let mut probes = tokio::task::JoinSet::new();
+    for (i, name) in ops.gateway.cluster_names().into_iter().enumerate() {
+        let gateway = Arc::clone(&ops.gateway);
+        probes.spawn(async move {
+            let ago = gateway.probe_if_silent(&name).await;
+            (i, cluster_check(name, ago))
+        });
+    }
+    let mut clusters = Vec::new();
+    while let Some(done) = probes.join_next().await {
+        if let Ok(check) = done {
+            clusters.push(check);
+        }
+    }
+    clusters.sort_by_key(|(i, _)| *i);
+    let body = Readiness {
+        ready: writable,
+        store: StoreCheck { writable },
+        clusters: clusters.into_iter().map(|(_, c)| c).collect(),
+    };
+    let status = if writable {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+fn cluster_check(name: String, ago: Option<Duration>) -> ClusterCheck {
+    ClusterCheck {
+        name,
+        reachable: ago.is_some_and(|a| a < crate::kafka::ANSWERED_WITHIN),
+        last_answer_seconds_ago: ago.map(|a| (a.as_secs_f64() * 10.0).round() / 10.0),
+    }
+}
+
+/// Sets the gauges read at scrape time, then renders every metric.
+async fn render_metrics(State(ops): State<Ops>) -> Response {
+    let m = metrics::get();
+    for name in ops.gateway.cluster_names() {
+        let labels = [name.as_str()];
+        match ops.gateway.lag_index_age(&name) {
+            Some(age) => m
+                .lag_index_age
+                .with_label_values(&labels)
+                .set(age.as_secs_f64()),
+            None => {
+                let _ = m.lag_index_age.remove_label_values(&labels);
+            }
+        }
+        let ago = ops.gateway.answered_ago(&name);
+        match ago {
+            Some(age) => m
+                .kafka_answer_age
+                .with_label_values(&labels)
+                .set(age.as_secs_f64()),
+            None => {
+                let _ = m.kafka_answer_age.remove_label_values(&labels);
+            }
+        }
+        let reachable = ago.is_some_and(|a| a < crate::kafka::ANSWERED_WITHIN);
+        m.kafka_reachable
+            .with_label_values(&labels)
+            .set(i64::from(reachable));
+    }
+    match ops.store.open_sessions(now_ms()).await {
+        Ok(n) => m.sessions_open.set(i64::try_from(n).unwrap_or(i64::MAX)),
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot count sessions"),
+    }
+    match m.render() {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render metrics");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
