@@ -72,6 +72,16 @@ pub enum AppError {
         members: Vec<MemberRef>,
     },
 
+    /// Execute refused: the group has no members, yet someone other than Rewind keeps committing its
+    /// offsets (a consumer using assign()), and would overwrite the reset within seconds.
+    #[error("Group '{group}' has no members, but its offsets were committed at {commits} different moments in the last {window_secs} s by something other than Rewind (last: {last}). A consumer that commits without joining the group (assign()) is probably running and would overwrite this reset: stop it, then execute again. Nothing was committed.")]
+    HiddenCommitter {
+        group: String,
+        commits: usize,
+        window_secs: u64,
+        last: String,
+    },
+
     /// Execute refused: Kafka changed since the preview; `plan` is the plan on the fresh snapshot.
     #[error("The offsets of group '{group}' changed since the preview; nothing was committed. Review the new plan.")]
     Drift { group: String, plan: Box<Plan> },
@@ -202,7 +212,10 @@ impl AppError {
             Self::NotSignedIn => 401,
             Self::Forbidden { .. } | Self::Refused { .. } => 403,
             Self::UnknownCluster { .. } | Self::UnknownGroup { .. } | Self::NotFound { .. } => 404,
-            Self::GroupActive { .. } | Self::Drift { .. } | Self::ExecutionInProgress { .. } => 409,
+            Self::GroupActive { .. }
+            | Self::HiddenCommitter { .. }
+            | Self::Drift { .. }
+            | Self::ExecutionInProgress { .. } => 409,
             Self::NotAuthorised { .. }
             | Self::KafkaAuthentication { .. }
             | Self::KafkaTls { .. }
@@ -279,6 +292,12 @@ mod tests {
                 group: "g".into(),
                 state: GroupState::Stable,
                 members: vec![],
+            },
+            AppError::HiddenCommitter {
+                group: "g".into(),
+                commits: 3,
+                window_secs: 30,
+                last: "t-0 at 5 1 s ago".into(),
             },
             AppError::ExecutionInProgress {
                 group: "g".into(),

@@ -8,7 +8,12 @@ use app::domain::execution::{
 };
 use app::domain::reset::{ResetSpec, Scope, Strategy, TopicScope};
 use app::error::AppError;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 use support::{
     commit_offsets, committed_offsets, create_topic, produce_timestamped, spec, unique, LiveMember,
     TestServer, LOCAL,
@@ -476,4 +481,113 @@ async fn a_saved_plan_keeps_its_inputs_and_preview() {
         .await;
     let e: AppError = serde_json::from_value(missing).expect("error");
     assert_eq!(e.to_string(), "Plan no-such-plan was not found.");
+}
+
+/// A consumer that never joins its group: assign() and a commit of its position every 300 ms, as
+/// hand-rolled consumers and some stream processors do. Its group looks Empty.
+struct AssignCommitter {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AssignCommitter {
+    fn start(group: &str, topic: &str, partition: i32, offset: i64) -> Self {
+        let consumer: BaseConsumer = support::client_config()
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .create()
+            .expect("consumer");
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(topic, partition, Offset::Offset(offset))
+            .expect("tpl");
+        consumer.assign(&tpl).expect("assign");
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                let _ = consumer.poll(Duration::from_millis(300));
+                let _ = consumer.commit(&tpl, CommitMode::Sync);
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for AssignCommitter {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Issue 14.4: a consumer using assign() and committing looks Empty, and a reset "succeeded" only to
+/// be overwritten within seconds. Execute is refused while someone other than Rewind keeps
+/// committing (read from `__consumer_offsets`), naming what was seen; and when a consumer overwrites
+/// a reset anyway, Rewind's second look marks the execution overwritten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_committing_without_membership_is_refused_and_an_overwrite_is_marked() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = topic_with_records(1).await;
+    let shift = |group: &str| spec(group, topic_scope(&topic), Strategy::ShiftBy { shift: -10 });
+
+    let hidden = unique("resets-assign");
+    let committer = AssignCommitter::start(&hidden, &topic, 0, 50);
+    while committed_offsets(&hidden, &topic, 1).get(&0) != Some(&50) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let s = shift(&hidden);
+    let p = preview(&server, &s).await.expect("preview");
+    assert!(p.plan.groups[0].refusal.is_none(), "it looks Empty");
+    match execute(&server, &s, &p).await {
+        Err(e @ AppError::HiddenCommitter { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains("assign()"), "{text}");
+            assert!(text.contains(&format!("{topic}-0 at 50")), "{text}");
+        }
+        other => panic!("expected HiddenCommitter, got {other:?}"),
+    }
+    drop(committer);
+    assert_eq!(committed_offsets(&hidden, &topic, 1).get(&0), Some(&50));
+    assert!(
+        history(&server, &hidden).await.is_empty(),
+        "nothing executed"
+    );
+
+    // A group committed once (a tool, a seed) is reset; then a consumer starts and puts its own
+    // position back.
+    let overwritten = unique("resets-overwritten");
+    commit_offsets(&overwritten, &topic, &[(0, 50)]);
+    let s = shift(&overwritten);
+    let p = preview(&server, &s).await.expect("preview");
+    let report = execute(&server, &s, &p)
+        .await
+        .expect("one commit is not a consumer");
+    let id = report.executions[0].id;
+    assert_eq!(report.executions[0].status, ExecutionStatus::Succeeded);
+    let _late = AssignCommitter::start(&overwritten, &topic, 0, 50);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let marked = loop {
+        let h = history(&server, &overwritten).await;
+        if let Some(e) = h
+            .iter()
+            .find(|e| e.id == id && e.overwritten_at_ms.is_some())
+        {
+            break e.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "not marked: {h:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(marked.status, ExecutionStatus::Succeeded);
+    let message = marked.message.unwrap_or_default();
+    assert!(message.contains("Overwritten by a consumer"), "{message}");
+    assert!(
+        message.contains(&format!("{topic}-0 at 50, not 40")),
+        "{message}"
+    );
 }

@@ -18,6 +18,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::Refused { .. } => "Refused",
         AppError::Plan { .. } => "Cannot plan this reset",
         AppError::GroupActive { .. } => "Group is active",
+        AppError::HiddenCommitter { .. } => "A consumer outside the group is committing",
         AppError::Drift { .. } => "Offsets changed since the preview",
         AppError::ExecutionInProgress { .. } => "Another reset is running",
         AppError::ExecutionFailed { .. } => "Execution failed",

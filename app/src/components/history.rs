@@ -65,9 +65,18 @@ fn HistoryRow(e: ExecutionSummary, undo: UndoBy, with_group: bool) -> impl IntoV
     let open = RwSignal::new(false);
     let details = Action::new(move |id: &i64| get_execution(*id));
     let status_class = match e.status {
+        // It committed, then a consumer moved the offsets: the reset did not hold.
+        ExecutionStatus::Succeeded if e.overwritten_at_ms.is_some() => {
+            "font-semibold text-amber-800"
+        }
         ExecutionStatus::Succeeded => "text-emerald-800",
         ExecutionStatus::Failed => "font-semibold text-rose-800",
         ExecutionStatus::Pending => "text-amber-800",
+    };
+    let status_text = if e.overwritten_at_ms.is_some() {
+        "succeeded, then overwritten by a consumer"
+    } else {
+        e.status.as_str()
     };
     let undo_control = match undo {
         UndoBy::Callback(cb) => view! {
@@ -96,7 +105,7 @@ fn HistoryRow(e: ExecutionSummary, undo: UndoBy, with_group: bool) -> impl IntoV
                 {group_cell}
                 <td class="px-3 py-1">{what}</td>
                 <td class="px-3 py-1 text-right tabular-nums">{e.partitions}</td>
-                <td class=format!("px-3 py-1 {status_class}") title=e.message.clone().unwrap_or_default()>{e.status.as_str()}</td>
+                <td class=format!("px-3 py-1 {status_class}") title=e.message.clone().unwrap_or_default() data-testid="history-status">{status_text}</td>
                 <td class="whitespace-nowrap px-3 py-1">
                     <button type="button" class="mr-3 text-indigo-700 hover:underline focus:outline-none focus:ring-2 focus:ring-indigo-500"
                         aria-expanded=move || open.get().to_string() data-testid="history-details"

@@ -76,8 +76,11 @@ pub struct Execution {
     /// Set when this execution undid another one.
     pub undo_of: Option<i64>,
     pub partitions: Vec<PartitionOutcome>,
-    /// Why it failed, or how a pending one was resolved.
+    /// Why it failed, how a pending one was resolved, or what a consumer overwrote.
     pub message: Option<String>,
+    /// When Rewind, looking again after success, found a consumer had moved the offsets.
+    #[serde(default)]
+    pub overwritten_at_ms: Option<i64>,
 }
 
 /// An execution in a history list.
@@ -93,6 +96,8 @@ pub struct ExecutionSummary {
     pub partitions: usize,
     pub undo_of: Option<i64>,
     pub message: Option<String>,
+    #[serde(default)]
+    pub overwritten_at_ms: Option<i64>,
 }
 
 impl From<&Execution> for ExecutionSummary {
@@ -108,6 +113,7 @@ impl From<&Execution> for ExecutionSummary {
             partitions: e.partitions.len(),
             undo_of: e.undo_of,
             message: e.message.clone(),
+            overwritten_at_ms: e.overwritten_at_ms,
         }
     }
 }

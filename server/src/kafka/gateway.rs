@@ -23,6 +23,7 @@ use crate::config::{ClusterConfig, Config};
 use crate::now_ms;
 
 mod coalesce;
+mod commit_log;
 mod health;
 mod offsets;
 mod records;

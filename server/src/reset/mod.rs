@@ -1,6 +1,7 @@
 //! The reset service: snapshots, preview, the execute protocol (drift and state checks, durable backup,
 //! one commit per group, read-back verification, record), undo, recovery after a crash, interop.
 
+mod committers;
 pub mod port;
 
 use std::collections::BTreeMap;
@@ -261,6 +262,10 @@ impl ResetService {
                 plan: Box::new(plan),
             });
         }
+        // An Empty group whose offsets someone keeps committing would be overwritten in seconds.
+        let groups: Vec<&GroupPlan> = plan.groups.iter().collect();
+        self.refuse_hidden_committers(&plan.spec.cluster, &groups)
+            .await?;
         let undo_of = match spec.strategy {
             Strategy::RestoreBackup { execution } => Some(execution),
             _ => None,
@@ -421,6 +426,9 @@ impl ResetService {
         let finished_at_ms = now_ms();
         self.finish_with_retries(id, status, &partitions, &message, finished_at_ms)
             .await?;
+        if status == ExecutionStatus::Succeeded {
+            self.spawn_second_looks(cluster.clone(), id, g.group.clone(), partitions.clone());
+        }
         self.audit(
             AuditEntry::new(
                 finished_at_ms,
@@ -1151,6 +1159,7 @@ mod tests {
                 })
                 .collect(),
             message: None,
+            overwritten_at_ms: None,
         }
     }
 

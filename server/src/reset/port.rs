@@ -14,6 +14,24 @@ pub struct PartitionError {
     pub code: String,
 }
 
+/// One offset commit of a group as Kafka logged it in `__consumer_offsets`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenCommit {
+    pub topic: String,
+    pub partition: i32,
+    /// None: the offset was deleted.
+    pub offset: Option<i64>,
+    /// When the coordinator wrote it (ms since the epoch).
+    pub at_ms: i64,
+}
+
+/// A group's recent commits; `complete` is false when the read ran out of time before the end.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecentCommits {
+    pub commits: Vec<SeenCommit>,
+    pub complete: bool,
+}
+
 pub trait OffsetsGateway: Send + Sync + 'static {
     /// The cluster's bootstrap servers, for the equivalent CLI command.
     fn bootstrap(&self, cluster: &str) -> AppResult<String>;
@@ -54,6 +72,14 @@ pub trait OffsetsGateway: Send + Sync + 'static {
         group: &'a str,
         partitions: Vec<(String, i32)>,
     ) -> BoxFuture<'a, AppResult<Vec<PartitionError>>>;
+    /// `group`'s offset commits logged at or after `since_ms` (its `__consumer_offsets` partition,
+    /// read for at most a couple of seconds).
+    fn recent_commits<'a>(
+        &'a self,
+        cluster: &'a str,
+        group: &'a str,
+        since_ms: i64,
+    ) -> BoxFuture<'a, AppResult<RecentCommits>>;
     /// Timestamps of the records at the given offsets, best effort within a short budget.
     fn record_timestamps<'a>(
         &'a self,

@@ -182,6 +182,14 @@ pub trait Store: Send + Sync + 'static {
         user: String,
         except: Option<String>,
     ) -> BoxFuture<'_, StoreResult<u64>>;
+    /// Marks a succeeded execution as overwritten by a consumer at `at_ms`, with `message` saying
+    /// what moved; false when it was not a succeeded, unmarked execution.
+    fn mark_overwritten(
+        &self,
+        id: i64,
+        message: String,
+        at_ms: i64,
+    ) -> BoxFuture<'_, StoreResult<bool>>;
     /// Sessions not expired at `now_ms`.
     fn open_sessions(&self, now_ms: i64) -> BoxFuture<'_, StoreResult<u64>>;
     /// A real write (for `/readyz`): fails when the store cannot take writes.

@@ -113,6 +113,8 @@ fn migrations() -> Migrations<'static> {
         M::up(
             "CREATE TABLE write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at_ms INTEGER NOT NULL);",
         ),
+        // When a second look found a succeeded execution overwritten by a consumer.
+        M::up("ALTER TABLE executions ADD COLUMN overwritten_at_ms INTEGER;"),
     ])
 }
 
@@ -199,7 +201,7 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
 
 const EXECUTION_COLUMNS: &str =
     "id, cluster, group_id, actor, started_at_ms, finished_at_ms, status, \
-     spec_json, plan_json, commit_metadata, undo_of, partitions_json, message";
+     spec_json, plan_json, commit_metadata, undo_of, partitions_json, message, overwritten_at_ms";
 
 fn read_execution(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawExecution> {
     Ok(RawExecution {
@@ -216,6 +218,7 @@ fn read_execution(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawExecution> {
         undo_of: row.get(10)?,
         partitions_json: row.get(11)?,
         message: row.get(12)?,
+        overwritten_at_ms: row.get(13)?,
     })
 }
 
@@ -233,6 +236,7 @@ struct RawExecution {
     undo_of: Option<i64>,
     partitions_json: String,
     message: Option<String>,
+    overwritten_at_ms: Option<i64>,
 }
 
 impl RawExecution {
@@ -252,6 +256,7 @@ impl RawExecution {
             undo_of: self.undo_of,
             partitions: from_json(&self.partitions_json)?,
             message: self.message,
+            overwritten_at_ms: self.overwritten_at_ms,
         })
     }
 }
@@ -395,7 +400,7 @@ impl Store for SqliteStore {
             let mut stmt = conn
                 .prepare(
                     "SELECT id, cluster, group_id, actor, started_at_ms, status, strategy, \
-                     partition_count, undo_of, message FROM executions \
+                     partition_count, undo_of, message, overwritten_at_ms FROM executions \
                      WHERE (?1 IS NULL OR cluster = ?1) AND (?2 IS NULL OR group_id = ?2) \
                      ORDER BY id DESC LIMIT ?3",
                 )
@@ -415,14 +420,26 @@ impl Store for SqliteStore {
                             r.get::<_, i64>(7)?,
                             r.get::<_, Option<i64>>(8)?,
                             r.get::<_, Option<String>>(9)?,
+                            r.get::<_, Option<i64>>(10)?,
                         ))
                     },
                 )
                 .map_err(db)?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, cluster, group, actor, started, status, strategy, count, undo_of, message) =
-                    row.map_err(db)?;
+                let (
+                    id,
+                    cluster,
+                    group,
+                    actor,
+                    started,
+                    status,
+                    strategy,
+                    count,
+                    undo_of,
+                    message,
+                    overwritten_at_ms,
+                ) = row.map_err(db)?;
                 out.push(ExecutionSummary {
                     id,
                     cluster,
@@ -435,6 +452,7 @@ impl Store for SqliteStore {
                     partitions: usize::try_from(count).unwrap_or(0),
                     undo_of,
                     message,
+                    overwritten_at_ms,
                 });
             }
             Ok(out)
@@ -666,6 +684,24 @@ impl Store for SqliteStore {
                 },
             )
             .transpose()
+        })
+    }
+
+    fn mark_overwritten(
+        &self,
+        id: i64,
+        message: String,
+        at_ms: i64,
+    ) -> BoxFuture<'_, StoreResult<bool>> {
+        self.run(move |conn| {
+            let changed = conn
+                .execute(
+                    "UPDATE executions SET overwritten_at_ms = ?3, message = ?2 \
+                     WHERE id = ?1 AND status = 'succeeded' AND overwritten_at_ms IS NULL",
+                    params![id, message, at_ms],
+                )
+                .map_err(db)?;
+            Ok(changed == 1)
         })
     }
 

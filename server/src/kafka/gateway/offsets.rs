@@ -301,6 +301,15 @@ impl OffsetsGateway for KafkaGateway {
         })
     }
 
+    fn recent_commits<'a>(
+        &'a self,
+        cluster: &'a str,
+        group: &'a str,
+        since_ms: i64,
+    ) -> BoxFuture<'a, AppResult<crate::reset::port::RecentCommits>> {
+        Box::pin(self.recent_commits_impl(cluster, group, since_ms))
+    }
+
     fn record_timestamps<'a>(
         &'a self,
         cluster: &'a str,

@@ -106,6 +106,58 @@ impl ReaderPool {
     }
 }
 
+impl ReaderPool {
+    /// Hands every record of `partition` from offset `from` up to `to` (exclusive) to `each`, for
+    /// at most `budget`; whether it got to `to`.
+    pub(super) fn scan(
+        &self,
+        topic: &str,
+        partition: i32,
+        from: i64,
+        to: i64,
+        budget: Duration,
+        mut each: impl FnMut(&BorrowedMessage<'_>),
+    ) -> bool {
+        let reader = match self.take() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot create a record reader");
+                return false;
+            }
+        };
+        let mut tpl = TopicPartitionList::new();
+        let assigned = tpl
+            .add_partition_offset(topic, partition, Offset::Offset(from))
+            .and_then(|()| reader.assign(&tpl));
+        if let Err(e) = assigned {
+            tracing::warn!(error = %e, "cannot assign the record reader");
+            self.give_back(reader, &tpl);
+            return false;
+        }
+        let deadline = Instant::now() + budget;
+        let mut done = false;
+        while !done && Instant::now() < deadline {
+            match reader.poll(Duration::from_millis(20)) {
+                Some(Ok(m)) => {
+                    done = m.offset() >= to - 1;
+                    each(&m);
+                }
+                Some(Err(e)) => tracing::debug!(error = %e, "record reader"),
+                // Control records (transaction markers) are never handed out: the position says
+                // when the range is behind us.
+                None => {
+                    done = reader.position().ok().is_some_and(|p| {
+                        p.find_partition(topic, partition)
+                            .is_some_and(|e| matches!(e.offset(), Offset::Offset(o) if o >= to))
+                    });
+                }
+            }
+        }
+        self.give_back(reader, &tpl);
+        done
+    }
+}
+
 /// Closing a consumer waits for its threads; the caller need not.
 fn close(reader: Reader) {
     std::thread::spawn(move || drop(reader));
