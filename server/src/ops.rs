@@ -107,30 +107,24 @@ fn cluster_check(name: String, ago: Option<Duration>) -> ClusterCheck {
     }
 }
 
+/// An age in seconds, or no series at all when there is nothing to be old (never 0, which would lie).
+fn set_age(gauge: &prometheus::GaugeVec, labels: &[&str], age: Option<Duration>) {
+    match age {
+        Some(age) => gauge.with_label_values(labels).set(age.as_secs_f64()),
+        None => {
+            let _ = gauge.remove_label_values(labels);
+        }
+    }
+}
+
 /// Sets the gauges read at scrape time, then renders every metric.
 async fn render_metrics(State(ops): State<Ops>) -> Response {
     let m = metrics::get();
     for name in ops.gateway.cluster_names() {
         let labels = [name.as_str()];
-        match ops.gateway.lag_index_age(&name) {
-            Some(age) => m
-                .lag_index_age
-                .with_label_values(&labels)
-                .set(age.as_secs_f64()),
-            None => {
-                let _ = m.lag_index_age.remove_label_values(&labels);
-            }
-        }
+        set_age(&m.lag_index_age, &labels, ops.gateway.lag_index_age(&name));
         let ago = ops.gateway.answered_ago(&name);
-        match ago {
-            Some(age) => m
-                .kafka_answer_age
-                .with_label_values(&labels)
-                .set(age.as_secs_f64()),
-            None => {
-                let _ = m.kafka_answer_age.remove_label_values(&labels);
-            }
-        }
+        set_age(&m.kafka_answer_age, &labels, ago);
         let reachable = ago.is_some_and(|a| a < crate::kafka::ANSWERED_WITHIN);
         m.kafka_reachable
             .with_label_values(&labels)

@@ -2,8 +2,6 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::domain::{GroupDetail, GroupPage, GroupState, GroupType};
@@ -14,8 +12,7 @@ use support::{client_config, create_topic, unique, TestServer, LOCAL};
 
 /// A consumer that stays in its group, polling, until dropped.
 struct LiveMember {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _poller: support::Background,
 }
 
 impl LiveMember {
@@ -32,25 +29,10 @@ impl LiveMember {
             .create()
             .expect("consumer");
         consumer.subscribe(&[topic]).expect("subscribe");
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                let _ = consumer.poll(Duration::from_millis(100));
-            }
-        });
         Self {
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for LiveMember {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            _poller: support::Background::spawn(move || {
+                let _ = consumer.poll(Duration::from_millis(100));
+            }),
         }
     }
 }

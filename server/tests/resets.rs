@@ -11,12 +11,10 @@ use app::error::AppError;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 use support::{
-    commit_offsets, committed_offsets, create_topic, produce_timestamped, spec, unique, LiveMember,
-    TestServer, LOCAL,
+    commit_offsets, committed_offsets, create_topic, produce_timestamped, spec, unique, Background,
+    LiveMember, TestServer, LOCAL,
 };
 
 fn topic_scope(arg: &str) -> Scope {
@@ -485,44 +483,20 @@ async fn a_saved_plan_keeps_its_inputs_and_preview() {
 
 /// A consumer that never joins its group: assign() and a commit of its position every 300 ms, as
 /// hand-rolled consumers and some stream processors do. Its group looks Empty.
-struct AssignCommitter {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl AssignCommitter {
-    fn start(group: &str, topic: &str, partition: i32, offset: i64) -> Self {
-        let consumer: BaseConsumer = support::client_config()
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
-            .create()
-            .expect("consumer");
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(topic, partition, Offset::Offset(offset))
-            .expect("tpl");
-        consumer.assign(&tpl).expect("assign");
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                let _ = consumer.poll(Duration::from_millis(300));
-                let _ = consumer.commit(&tpl, CommitMode::Sync);
-            }
-        });
-        Self {
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for AssignCommitter {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+fn assign_committer(group: &str, topic: &str, partition: i32, offset: i64) -> Background {
+    let consumer: BaseConsumer = support::client_config()
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, partition, Offset::Offset(offset))
+        .expect("tpl");
+    consumer.assign(&tpl).expect("assign");
+    Background::spawn(move || {
+        let _ = consumer.poll(Duration::from_millis(300));
+        let _ = consumer.commit(&tpl, CommitMode::Sync);
+    })
 }
 
 /// Issue 14.4: a consumer using assign() and committing looks Empty, and a reset "succeeded" only to
@@ -536,7 +510,7 @@ async fn a_consumer_committing_without_membership_is_refused_and_an_overwrite_is
     let shift = |group: &str| spec(group, topic_scope(&topic), Strategy::ShiftBy { shift: -10 });
 
     let hidden = unique("resets-assign");
-    let committer = AssignCommitter::start(&hidden, &topic, 0, 50);
+    let committer = assign_committer(&hidden, &topic, 0, 50);
     while committed_offsets(&hidden, &topic, 1).get(&0) != Some(&50) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -570,7 +544,7 @@ async fn a_consumer_committing_without_membership_is_refused_and_an_overwrite_is
         .expect("one commit is not a consumer");
     let id = report.executions[0].id;
     assert_eq!(report.executions[0].status, ExecutionStatus::Succeeded);
-    let _late = AssignCommitter::start(&overwritten, &topic, 0, 50);
+    let _late = assign_committer(&overwritten, &topic, 0, 50);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let marked = loop {
         let h = history(&server, &overwritten).await;

@@ -216,6 +216,25 @@ fn retry_transient<T>(mut call: impl FnMut() -> Result<T, NativeError>) -> Resul
     })
 }
 
+/// Metadata of one topic: one small request to one broker. A client-side failure (nothing answered)
+/// counts as a timeout, which is what it nearly always is.
+fn topic_metadata(
+    admin: &AdminClient<DefaultClientContext>,
+    topic: &str,
+    timeout: Duration,
+) -> Result<rdkafka::metadata::Metadata, NativeError> {
+    admin
+        .inner()
+        .fetch_metadata(Some(topic), timeout)
+        .map_err(|e| NativeError {
+            operation: "Metadata",
+            code: e
+                .rdkafka_error_code()
+                .unwrap_or(RDKafkaErrorCode::OperationTimedOut),
+            message: e.to_string(),
+        })
+}
+
 fn group_type(t: native::GroupType) -> GroupType {
     match t {
         native::GroupType::Classic => GroupType::Classic,

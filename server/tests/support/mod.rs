@@ -346,11 +346,42 @@ pub async fn delete_records(topic: &str, partition: i32, offset: i64) {
         .expect("DeleteRecords");
 }
 
+/// Runs `step` again and again on a thread of its own until dropped: a consumer that must keep
+/// polling (to stay a member) or committing (to imitate one).
+pub struct Background {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    pub fn spawn(mut step: impl FnMut() + Send + 'static) -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                step();
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// A consumer that joined `group` (subscribed to `topic`) and keeps polling on its own thread until
 /// dropped, so the group stays Stable with it as a member.
 pub struct LiveMember {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    poller: Option<std::thread::JoinHandle<()>>,
+    _poller: Background,
 }
 
 impl LiveMember {
@@ -364,7 +395,6 @@ impl LiveMember {
         commits: &[(i32, i64)],
     ) -> Self {
         use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-        use std::sync::atomic::{AtomicBool, Ordering};
         let member: BaseConsumer = client_config()
             .set("group.id", group)
             .set("client.id", client_id)
@@ -388,25 +418,10 @@ impl LiveMember {
             }
             member.commit(&tpl, CommitMode::Sync).expect("commit");
         }
-        let stop = std::sync::Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let poller = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                let _ = member.poll(Duration::from_millis(100));
-            }
-        });
         Self {
-            stop,
-            poller: Some(poller),
-        }
-    }
-}
-
-impl Drop for LiveMember {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(p) = self.poller.take() {
-            let _ = p.join();
+            _poller: Background::spawn(move || {
+                let _ = member.poll(Duration::from_millis(100));
+            }),
         }
     }
 }

@@ -12,7 +12,7 @@ use app::error::AppResult;
 use rdkafka::message::Message;
 use rdkafka::types::RDKafkaErrorCode;
 
-use super::{native, timeout, KafkaGateway, NativeError, OffsetSpec};
+use super::{native, timeout, topic_metadata, KafkaGateway, NativeError, OffsetSpec};
 use crate::reset::port::{RecentCommits, SeenCommit};
 
 const OFFSETS_TOPIC: &str = "__consumer_offsets";
@@ -98,16 +98,7 @@ impl KafkaGateway {
         let group_id = group.to_owned();
         let (partition, start, end) = self
             .blocking(client, "commit-log-offsets", move |admin| {
-                let metadata = admin
-                    .inner()
-                    .fetch_metadata(Some(OFFSETS_TOPIC), timeout())
-                    .map_err(|e| NativeError {
-                        operation: "Metadata",
-                        code: e
-                            .rdkafka_error_code()
-                            .unwrap_or(RDKafkaErrorCode::OperationTimedOut),
-                        message: e.to_string(),
-                    })?;
+                let metadata = topic_metadata(admin, OFFSETS_TOPIC, timeout())?;
                 let count = metadata
                     .topics()
                     .first()

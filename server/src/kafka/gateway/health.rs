@@ -5,10 +5,8 @@ use std::time::{Duration, Instant};
 
 use app::error::AppError;
 use moka::future::Cache;
-use rdkafka::types::RDKafkaErrorCode;
 
-use super::{ClusterClient, KafkaGateway};
-use crate::kafka::native::NativeError;
+use super::{topic_metadata, ClusterClient, KafkaGateway};
 use crate::metrics;
 
 /// An answer this recent says the cluster is reachable.
@@ -94,17 +92,7 @@ impl KafkaGateway {
             return client.last_answer();
         }
         let probe = self.blocking(client, "probe", |admin| {
-            admin
-                .inner()
-                .fetch_metadata(Some(PROBE_TOPIC), PROBE_TIMEOUT)
-                .map(drop)
-                .map_err(|e| NativeError {
-                    operation: "Metadata",
-                    code: e
-                        .rdkafka_error_code()
-                        .unwrap_or(RDKafkaErrorCode::OperationTimedOut),
-                    message: e.to_string(),
-                })
+            topic_metadata(admin, PROBE_TOPIC, PROBE_TIMEOUT).map(drop)
         });
         client
             .probe

@@ -1,5 +1,6 @@
-//! Reads the record at given offsets (lag in time, landing records) with a few reused consumers that
-//! never join a group, so a page view costs fetches on open connections, not new connections.
+//! Reads the record at given offsets (lag in time, landing records) with consumers that never join a
+//! group. Small reads (the common page view) reuse a few open consumers, so they cost fetches on open
+//! connections; wide reads get a consumer of their own, closed afterwards (see `POOLED_UP_TO`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,12 @@ const TIMESTAMP_BUDGET: Duration = Duration::from_secs(3);
 
 /// Readers kept open between reads; more run at once when asked, and are closed afterwards.
 const IDLE_READERS: usize = 4;
+
+/// Reads of more partitions than this use a fresh consumer and close it. A consumer that has held
+/// thousands of partitions stays slow on its next assignments, even with every pause undone and the
+/// assignment cleared: measured with scripts/bench.sh on a 10,000-partition group, reused readers
+/// delivered 6,400 of 10,000 records, then 1, and one read took 17 s instead of its 3 s budget.
+const POOLED_UP_TO: usize = 500;
 
 type Reader = BaseConsumer<ReaderContext>;
 
@@ -77,17 +84,24 @@ impl ReaderPool {
         })
     }
 
-    fn take(&self) -> KafkaResult<Reader> {
+    /// A reader for `partitions` partitions: a pooled one for a small read, a fresh one otherwise.
+    fn take(&self, partitions: usize) -> KafkaResult<Reader> {
+        if partitions > POOLED_UP_TO {
+            return self.create();
+        }
         match self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
             Some(reader) => Ok(reader),
             None => self.create(),
         }
     }
 
-    /// Returns a reader after a read of `assigned`. Pausing is the application's and outlives an
-    /// assignment, so what the read paused is resumed first: a reused reader otherwise starts its next
-    /// read with those partitions stopped (it then delivered one record in 3 s).
+    /// Returns a reader after a read of `assigned`: closed after a wide read, otherwise kept for the
+    /// next one. Pausing is the application's and outlives an assignment, so what the read paused is
+    /// resumed first, or the next read would find those partitions stopped.
     fn give_back(&self, reader: Reader, assigned: &TopicPartitionList) {
+        if assigned.count() > POOLED_UP_TO {
+            return close(reader);
+        }
         let reset = reader.resume(assigned).and_then(|()| reader.unassign());
         if let Err(e) = reset {
             tracing::debug!(error = %e, "cannot reset a record reader; closing it");
@@ -118,7 +132,7 @@ impl ReaderPool {
         budget: Duration,
         mut each: impl FnMut(&BorrowedMessage<'_>),
     ) -> bool {
-        let reader = match self.take() {
+        let reader = match self.take(1) {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot create a record reader");
@@ -243,7 +257,7 @@ fn read_records<T>(
     keep: fn(&BorrowedMessage<'_>) -> Option<T>,
 ) -> HashMap<(String, i32), T> {
     let mut out = HashMap::new();
-    let reader = match readers.take() {
+    let reader = match readers.take(wanted.len()) {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "cannot create a record reader");
