@@ -1,15 +1,16 @@
 //! Rewind's Prometheus metrics: one registry, what records into it, and its text exposition.
 //!
-//! Labels are bounded on purpose: endpoints are server-function and page paths (anything unmatched
-//! is `unmatched`), clusters come from the config, error kinds from `AppError`'s tags. Group ids,
-//! users and topics never become labels: they are unbounded and some are other teams' business.
+//! Labels are bounded on purpose: endpoints are the router's own route patterns (`/plans/{id}`, each
+//! server function's path), whatever matched no route is `other` (static files `/pkg/*`), clusters
+//! come from the config, error kinds from `AppError`'s tags. Group ids, users, topics and raw request
+//! paths never become labels: they are unbounded, anyone can send them, and some are other teams'
+//! business.
 
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use app::error::AppError;
-use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use prometheus::{GaugeVec, IntGaugeVec};
@@ -165,25 +166,29 @@ fn error_kind(e: &AppError) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// The endpoint label of a request: its path, with every file under `/pkg/` as one, and anything
-/// that matched nothing (404) as `unmatched` so scanners cannot grow the label set.
-fn endpoint(path: &str, status: StatusCode) -> String {
-    if status == StatusCode::NOT_FOUND {
-        "unmatched".into()
-    } else if path.starts_with("/pkg/") {
-        "/pkg/*".into()
-    } else {
-        path.to_owned()
+/// The endpoint label of a request: the route it matched (a pattern, never the raw path), else
+/// `/pkg/*` for the site's files and `other` for everything else, so no request can add a label.
+fn endpoint(matched: Option<&str>, path: &str) -> String {
+    match matched {
+        Some(route) => route.to_owned(),
+        None if path.starts_with("/pkg/") => "/pkg/*".into(),
+        None => "other".into(),
     }
 }
 
-/// Counts and times every request (outermost layer: it sees refusals and the final status).
+/// Counts and times every request (outermost layer: it sees refusals and the final status). Added
+/// with `Router::layer`, it runs per route, after routing, so the matched route is known.
 pub async fn track(request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
+    let endpoint = endpoint(
+        request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str),
+        request.uri().path(),
+    );
     let started = Instant::now();
     let response = next.run(request).await;
     let status = response.status();
-    let endpoint = endpoint(&path, status);
     let m = get();
     m.http_requests
         .with_label_values(&[endpoint.as_str(), status.as_str()])
@@ -200,15 +205,14 @@ mod tests {
 
     #[test]
     fn labels_stay_bounded_and_errors_are_named_by_their_tag() {
+        let api = "/api/groups/describe";
+        assert_eq!(endpoint(Some(api), api), api);
         assert_eq!(
-            endpoint("/api/groups/describe", StatusCode::OK),
-            "/api/groups/describe"
+            endpoint(Some("/plans/{id}"), "/plans/abc123"),
+            "/plans/{id}"
         );
-        assert_eq!(endpoint("/pkg/rewind.wasm", StatusCode::OK), "/pkg/*");
-        assert_eq!(
-            endpoint("/wp-admin/x.php", StatusCode::NOT_FOUND),
-            "unmatched"
-        );
+        assert_eq!(endpoint(None, "/pkg/rewind.wasm"), "/pkg/*");
+        assert_eq!(endpoint(None, "/wp-admin/x.php"), "other");
         let e = AppError::UnknownCluster {
             cluster: "x".into(),
         };

@@ -16,11 +16,44 @@ use crate::metrics;
 use crate::now_ms;
 use crate::store::Store;
 
+/// How long a store write check is reused: `/readyz` answers anyone, and each check is an fsync on
+/// the connection every request shares.
+const STORE_CHECK_EVERY: Duration = Duration::from_secs(5);
+
 /// What the operator endpoints read.
 #[derive(Clone)]
 pub struct Ops {
-    pub gateway: Arc<KafkaGateway>,
-    pub store: Arc<dyn Store>,
+    gateway: Arc<KafkaGateway>,
+    store: Arc<dyn Store>,
+    /// The last store write check, shared by every `/readyz` within `STORE_CHECK_EVERY`.
+    store_check: moka::future::Cache<(), bool>,
+}
+
+impl Ops {
+    pub fn new(gateway: Arc<KafkaGateway>, store: Arc<dyn Store>) -> Self {
+        Self {
+            gateway,
+            store,
+            store_check: moka::future::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(STORE_CHECK_EVERY)
+                .build(),
+        }
+    }
+
+    async fn store_writable(&self) -> bool {
+        self.store_check
+            .get_with((), async {
+                match self.store.write_probe(now_ms()).await {
+                    Ok(()) => true,
+                    Err(e) => {
+                        tracing::error!(error = %e, "readiness: the store cannot take writes");
+                        false
+                    }
+                }
+            })
+            .await
+    }
 }
 
 /// Paths answered without resolving a session: probes come often and carry no cookie.
@@ -64,13 +97,7 @@ struct ClusterCheck {
 }
 
 async fn readyz(State(ops): State<Ops>) -> Response {
-    let writable = match ops.store.write_probe(now_ms()).await {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::error!(error = %e, "readiness: the store cannot take writes");
-            false
-        }
-    };
+    let writable = ops.store_writable().await;
     let mut probes = tokio::task::JoinSet::new();
     for (i, name) in ops.gateway.cluster_names().into_iter().enumerate() {
         let gateway = Arc::clone(&ops.gateway);

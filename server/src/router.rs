@@ -66,10 +66,7 @@ pub fn services_with(config: &Config, gateway: Arc<KafkaGateway>) -> Result<Wire
         return Err(StartError::NoSignIn);
     }
     let store: Arc<dyn Store> = Arc::new(sqlite);
-    let ops = Ops {
-        gateway: gateway.clone(),
-        store: store.clone(),
-    };
+    let ops = Ops::new(gateway.clone(), store.clone());
     let resets = Arc::new(ResetService::new(
         gateway.clone(),
         store.clone(),

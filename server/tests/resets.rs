@@ -501,8 +501,9 @@ fn assign_committer(group: &str, topic: &str, partition: i32, offset: i64) -> Ba
 
 /// Issue 14.4: a consumer using assign() and committing looks Empty, and a reset "succeeded" only to
 /// be overwritten within seconds. Execute is refused while someone other than Rewind keeps
-/// committing (read from `__consumer_offsets`), naming what was seen; and when a consumer overwrites
-/// a reset anyway, Rewind's second look marks the execution overwritten.
+/// committing (read from `__consumer_offsets`), naming what was seen; when a consumer overwrites a
+/// reset anyway, Rewind's second look marks the execution overwritten; members that just stopped
+/// do not count.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_committing_without_membership_is_refused_and_an_overwrite_is_marked() {
     let server = TestServer::start(LOCAL).await;
@@ -564,4 +565,23 @@ async fn a_consumer_committing_without_membership_is_refused_and_an_overwrite_is
         message.contains(&format!("{topic}-0 at 50, not 40")),
         "{message}"
     );
+
+    // Members that committed twice and then stopped are the usual "stop it, then reset": allowed at
+    // once, since the group protocol recorded them leaving after their commits.
+    let stopped = unique("resets-stopped");
+    for offset in [20, 30] {
+        drop(LiveMember::join(
+            &stopped,
+            &topic,
+            "stopped-member",
+            1,
+            &[(0, offset)],
+        ));
+    }
+    let s = shift(&stopped);
+    let p = preview(&server, &s).await.expect("preview");
+    execute(&server, &s, &p)
+        .await
+        .expect("members that left are not hidden committers");
+    assert_eq!(committed_offsets(&stopped, &topic, 1).get(&0), Some(&20));
 }

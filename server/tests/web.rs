@@ -287,6 +287,9 @@ async fn operator_endpoints_answer_without_a_session_and_probe_kafka_sparingly()
         );
     }
 
+    // Signed out, any path answers (a redirect to sign-in), but never becomes a label of its own.
+    let (status, _) = get("/no-such-page-7f3a").await;
+    assert_eq!(status, 200, "the redirect to /login is followed");
     let (status, text) = get("/metrics").await;
     assert_eq!(status, 200);
     // Metrics are process-wide: other tests in this binary add to them, so look for lines, not totals.
@@ -315,4 +318,9 @@ async fn operator_endpoints_answer_without_a_session_and_probe_kafka_sparingly()
     assert_eq!(line("rewind_kafka_reachable{cluster=\"local\"}"), 1.0);
     assert!(line("rewind_sessions_open ") >= 0.0);
     assert!(text.contains("# TYPE rewind_kafka_operation_duration_seconds histogram"));
+    assert!(
+        !text.contains("no-such-page-7f3a"),
+        "raw paths are not labels"
+    );
+    assert!(line("rewind_http_requests_total{endpoint=\"other\",status=\"303\"}") >= 1.0);
 }

@@ -33,13 +33,17 @@ pub struct HiddenCommitter {
 }
 
 /// Commits at two or more instants by someone other than Rewind (`ours`: what Rewind's executions
-/// committed), within the window: a consumer, not a one-off tool or seed.
+/// committed) since the group last had members (`membership_at_ms`), within the window: a consumer
+/// outside the group, not a one-off tool or seed, nor members that have just stopped.
 pub fn hidden_committer(
     seen: &[SeenCommit],
+    membership_at_ms: Option<i64>,
     ours: &HashSet<(String, i32, i64)>,
 ) -> Option<HiddenCommitter> {
+    let after = membership_at_ms.unwrap_or(i64::MIN);
     let foreign: Vec<&SeenCommit> = seen
         .iter()
+        .filter(|c| c.at_ms > after)
         .filter(|c| {
             c.offset
                 .is_some_and(|o| !ours.contains(&(c.topic.clone(), c.partition, o)))
@@ -56,9 +60,14 @@ pub fn hidden_committer(
     })
 }
 
-/// Partitions a consumer moved after Rewind committed: their offset is no longer the target, and
-/// not by Rewind (any execution's commit carries `rewind:` metadata), as "orders-0 at 120, not 40".
+/// Partitions a consumer outside the group put back after Rewind committed, as "orders-0 at 120,
+/// not 40". Not counted: commits by Rewind (any execution's commit carries `rewind:` metadata), a
+/// group with members again (they read the reset offsets when they joined: the usual restart), and
+/// offsets that moved on from the target in the reset's direction (a consumer making progress).
 pub fn overwritten(parts: &[PartitionOutcome], now: &GroupSnapshot) -> Vec<String> {
+    if !now.members.is_empty() {
+        return Vec::new();
+    }
     parts
         .iter()
         .filter_map(|p| {
@@ -67,12 +76,24 @@ pub fn overwritten(parts: &[PartitionOutcome], now: &GroupSnapshot) -> Vec<Strin
                 .committed
                 .iter()
                 .find(|c| c.topic == p.topic && c.partition == p.partition)?;
-            (Some(c.offset) != p.target && !c.metadata.starts_with("rewind:")).then(|| {
+            let foreign = Some(c.offset) != p.target && !c.metadata.starts_with("rewind:");
+            (foreign && put_back(p.before, p.target, c.offset)).then(|| {
                 let target = p.target.map_or("no offset".into(), |t| t.to_string());
                 format!("{tp} at {}, not {target}", c.offset)
             })
         })
         .collect()
+}
+
+/// Whether `now` undoes a reset from `before` to `target`: back at or past where a rewind started,
+/// or short of where a skip forward went. Resets that set no offset, or left it, have no direction.
+fn put_back(before: Option<i64>, target: Option<i64>, now: i64) -> bool {
+    match (before, target) {
+        (Some(b), Some(t)) if t < b => now >= b,
+        (Some(b), Some(t)) if t > b => now < t,
+        (None, Some(t)) => now < t,
+        _ => false,
+    }
 }
 
 impl ResetService {
@@ -96,7 +117,7 @@ impl ResetService {
                 tracing::warn!(group = %g.group, "the group's recent commits were read in part");
             }
             let ours = self.recent_rewind_commits(cluster, &g.group, since).await;
-            if let Some(h) = hidden_committer(&seen.commits, &ours) {
+            if let Some(h) = hidden_committer(&seen.commits, seen.membership_at_ms, &ours) {
                 return Err(AppError::HiddenCommitter {
                     group: g.group.clone(),
                     commits: h.commits,
@@ -248,34 +269,51 @@ mod tests {
         let none = HashSet::new();
         // One OffsetCommit over two partitions is one instant: a tool or a seed.
         assert_eq!(
-            hidden_committer(&[seen(0, 5, 1), seen(1, 5, 1)], &none),
+            hidden_committer(&[seen(0, 5, 1), seen(1, 5, 1)], None, &none),
             None
         );
-        let h = hidden_committer(&[seen(0, 5, 1), seen(0, 5, 900)], &none);
+        let h = hidden_committer(&[seen(0, 5, 1), seen(0, 5, 900)], None, &none);
         assert_eq!(h.map(|h| (h.commits, h.last.at_ms)), Some((2, 900)));
+        // Members that committed and then left (the group protocol wrote at 950) are not hidden.
+        let stopped = [seen(0, 5, 1), seen(0, 6, 900)];
+        assert_eq!(hidden_committer(&stopped, Some(950), &none), None);
+        let after_leaving = [seen(0, 5, 1), seen(0, 6, 960), seen(0, 6, 990)];
+        assert!(hidden_committer(&after_leaving, Some(950), &none).is_some());
         // Rewind's own execute and undo commits do not count.
         let ours: HashSet<_> = [("t".to_string(), 0, 5), ("t".to_string(), 0, 9)].into();
-        assert_eq!(
-            hidden_committer(&[seen(0, 5, 1), seen(0, 9, 900), seen(0, 5, 950)], &ours),
-            None
-        );
+        let own = [seen(0, 5, 1), seen(0, 9, 900), seen(0, 5, 950)];
+        assert_eq!(hidden_committer(&own, None, &ours), None);
         // Deletions (tombstones) are not a consumer's commits.
         let gone = SeenCommit {
             offset: None,
             ..seen(0, 0, 5)
         };
-        assert_eq!(
-            hidden_committer(&[gone.clone(), seen(0, 7, 9)], &none),
-            None
-        );
+        assert_eq!(hidden_committer(&[gone, seen(0, 7, 9)], None, &none), None);
+    }
+
+    fn snapshot(committed: Vec<CommittedOffset>, members: usize) -> GroupSnapshot {
+        GroupSnapshot {
+            group: "g".into(),
+            state: app::domain::GroupState::Empty,
+            group_type: app::domain::GroupType::Classic,
+            exists: true,
+            members: (0..members)
+                .map(|i| app::domain::reset::MemberRef {
+                    member_id: format!("m{i}"),
+                    client_id: "c".into(),
+                    host: "h".into(),
+                })
+                .collect(),
+            committed,
+        }
     }
 
     #[test]
-    fn offsets_moved_by_others_after_the_reset_are_named() {
-        let part = |partition, target| PartitionOutcome {
+    fn offsets_put_back_by_others_after_the_reset_are_named() {
+        let part = |partition, before, target| PartitionOutcome {
             topic: "t".into(),
             partition,
-            before: Some(50),
+            before,
             target,
             after: target,
             error: None,
@@ -286,29 +324,32 @@ mod tests {
             offset,
             metadata: metadata.into(),
         };
-        let now = GroupSnapshot {
-            group: "g".into(),
-            state: app::domain::GroupState::Empty,
-            group_type: app::domain::GroupType::Classic,
-            exists: true,
-            members: Vec::new(),
-            committed: vec![
-                committed(0, 50, ""),
-                committed(1, 10, "rewind:1:x"),
-                committed(2, 30, "rewind:2:y"),
-                committed(3, 7, ""),
-            ],
-        };
-        let parts = [
-            part(0, Some(10)),
-            part(1, Some(10)),
-            part(2, Some(10)),
-            part(3, Some(7)),
+        let now = vec![
+            committed(0, 50, ""),
+            committed(1, 10, "rewind:1:x"),
+            committed(2, 30, "rewind:2:y"),
+            committed(3, 7, ""),
+            committed(4, 12, ""),
+            committed(5, 20, ""),
         ];
-        // 0: a consumer put it back; 1: still ours; 2: a later Rewind execution; 3: unchanged.
+        let parts = [
+            part(0, Some(50), Some(10)),
+            part(1, Some(50), Some(10)),
+            part(2, Some(50), Some(10)),
+            part(3, Some(50), Some(7)),
+            part(4, Some(50), Some(10)),
+            part(5, Some(10), Some(40)),
+        ];
+        // 0: a rewind put back; 1: still ours; 2: a later Rewind execution; 3: unchanged;
+        // 4: a consumer replaying from the target; 5: a skip forward undone.
         assert_eq!(
-            overwritten(&parts, &now),
-            vec!["t-0 at 50, not 10".to_string()]
+            overwritten(&parts, &snapshot(now.clone(), 0)),
+            vec![
+                "t-0 at 50, not 10".to_string(),
+                "t-5 at 20, not 40".to_string()
+            ]
         );
+        // Members joined again: they read the reset offsets on joining.
+        assert!(overwritten(&parts, &snapshot(now, 1)).is_empty());
     }
 }

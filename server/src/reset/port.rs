@@ -29,6 +29,9 @@ pub struct SeenCommit {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RecentCommits {
     pub commits: Vec<SeenCommit>,
+    /// The newest record the group protocol wrote for the group in the window (a member joined,
+    /// left, or was assigned): commits before it came from members.
+    pub membership_at_ms: Option<i64>,
     pub complete: bool,
 }
 

@@ -30,14 +30,28 @@ pub(super) fn partition_for(group: &str, partitions: i32) -> i32 {
     hash.checked_abs().unwrap_or(0) % partitions.max(1)
 }
 
-/// An offset commit record (key versions 0 and 1; 2 and up are group metadata and other records):
-/// group, topic, partition, and the committed offset (None: a deletion's tombstone).
-pub(super) fn parse_commit(
-    key: &[u8],
-    value: Option<&[u8]>,
-) -> Option<(String, String, i32, Option<i64>)> {
+/// One record of `__consumer_offsets`, as far as Rewind reads it.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum LogRecord {
+    /// An offset commit (key versions 0 and 1): the committed offset, None for a deletion.
+    Commit {
+        group: String,
+        topic: String,
+        partition: i32,
+        offset: Option<i64>,
+    },
+    /// Anything the group protocol writes (key version 2 and up: group metadata, members,
+    /// assignments), whose keys all begin with the group id: the group had members then.
+    Membership { group: String },
+}
+
+pub(super) fn parse_record(key: &[u8], value: Option<&[u8]>) -> Option<LogRecord> {
     let mut k = Cursor(key);
-    if !(0..=1).contains(&k.i16()?) {
+    let version = k.i16()?;
+    if version >= 2 {
+        return Some(LogRecord::Membership { group: k.string()? });
+    }
+    if version < 0 {
         return None;
     }
     let (group, topic, partition) = (k.string()?, k.string()?, k.i32()?);
@@ -49,7 +63,12 @@ pub(super) fn parse_commit(
             Some(v.i64()?)
         }
     };
-    Some((group, topic, partition, offset))
+    Some(LogRecord::Commit {
+        group,
+        topic,
+        partition,
+        offset,
+    })
 }
 
 /// Big-endian reads off the front of a slice, as Kafka's fixed-width record schemas are laid out.
@@ -129,35 +148,44 @@ impl KafkaGateway {
         let (Some(start), Some(end)) = (start, end) else {
             // Nothing was written to the group's partition since `since_ms`.
             return Ok(RecentCommits {
-                commits: Vec::new(),
                 complete: true,
+                ..RecentCommits::default()
             });
         };
         if start >= end {
             return Ok(RecentCommits {
-                commits: Vec::new(),
                 complete: true,
+                ..RecentCommits::default()
             });
         }
         let readers = std::sync::Arc::clone(&client.readers);
         let group_id = group.to_owned();
         tokio::task::spawn_blocking(move || {
-            let mut commits = Vec::new();
-            let complete = readers.scan(OFFSETS_TOPIC, partition, start, end, SCAN_BUDGET, |m| {
+            let mut seen = RecentCommits::default();
+            seen.complete = readers.scan(OFFSETS_TOPIC, partition, start, end, SCAN_BUDGET, |m| {
                 let at_ms = m.timestamp().to_millis().unwrap_or(0);
                 let Some(key) = m.key() else { return };
-                if let Some((g, topic, partition, offset)) = parse_commit(key, m.payload()) {
-                    if g == group_id && at_ms >= since_ms {
-                        commits.push(SeenCommit {
+                match parse_record(key, m.payload()) {
+                    Some(LogRecord::Commit {
+                        group,
+                        topic,
+                        partition,
+                        offset,
+                    }) if group == group_id && at_ms >= since_ms => {
+                        seen.commits.push(SeenCommit {
                             topic,
                             partition,
                             offset,
                             at_ms,
                         });
                     }
+                    Some(LogRecord::Membership { group }) if group == group_id => {
+                        seen.membership_at_ms = seen.membership_at_ms.max(Some(at_ms));
+                    }
+                    _ => {}
                 }
             });
-            RecentCommits { commits, complete }
+            seen
         })
         .await
         .map_err(|e| {
@@ -199,22 +227,29 @@ mod tests {
     }
 
     #[test]
-    fn commit_keys_and_offsets_are_read_and_other_records_skipped() {
+    fn commits_and_membership_records_are_told_apart() {
         let mut value = 3i16.to_be_bytes().to_vec();
         value.extend(42i64.to_be_bytes());
         value.extend([0, 0, 0, 0, 0, 0]);
         let k = key(1, "g", "orders", 7);
-        assert_eq!(
-            parse_commit(&k, Some(&value)),
-            Some(("g".into(), "orders".into(), 7, Some(42)))
-        );
-        assert_eq!(
-            parse_commit(&k, None),
-            Some(("g".into(), "orders".into(), 7, None))
-        );
-        // Group metadata (key version 2) and truncated records are not commits.
-        assert_eq!(parse_commit(&key(2, "g", "orders", 7), Some(&value)), None);
-        assert_eq!(parse_commit(&k[..k.len() - 1], Some(&value)), None);
-        assert_eq!(parse_commit(&k, Some(&value[..5])), None);
+        let commit = |offset| LogRecord::Commit {
+            group: "g".into(),
+            topic: "orders".into(),
+            partition: 7,
+            offset,
+        };
+        assert_eq!(parse_record(&k, Some(&value)), Some(commit(Some(42))));
+        assert_eq!(parse_record(&k, None), Some(commit(None)));
+        // Group metadata (2) and KIP-848 member records (5) begin with the group id.
+        for version in [2, 5] {
+            assert_eq!(
+                parse_record(&key(version, "g", "member-1", 0), Some(&value)),
+                Some(LogRecord::Membership { group: "g".into() })
+            );
+        }
+        // Truncated records are nothing.
+        assert_eq!(parse_record(&k[..k.len() - 1], Some(&value)), None);
+        assert_eq!(parse_record(&k, Some(&value[..5])), None);
+        assert_eq!(parse_record(&(-1i16).to_be_bytes(), None), None);
     }
 }
