@@ -5,6 +5,7 @@
 //! themselves, every time: a second-old offset is fine on screen and never fine in a commit.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +29,9 @@ pub(super) struct SharedReads {
     details: Cache<String, Arc<GroupDetail>>,
     listing: Cache<(), Arc<GroupListings>>,
     loads: Semaphore,
+    /// Bumped by every `forget`: a load that was already running then read Kafka before the change,
+    /// and its answer is handed to those waiting for it but not kept.
+    forgotten: AtomicU64,
 }
 
 impl SharedReads {
@@ -42,6 +46,7 @@ impl SharedReads {
                 .time_to_live(fresh_for)
                 .build(),
             loads: Semaphore::new(LOADS_AT_ONCE),
+            forgotten: AtomicU64::new(0),
         }
     }
 
@@ -52,9 +57,15 @@ impl SharedReads {
         group: &str,
         load: impl Future<Output = AppResult<GroupDetail>> + Send,
     ) -> AppResult<GroupDetail> {
-        self.details
+        let before = self.forgotten.load(Ordering::SeqCst);
+        let answer = self
+            .details
             .try_get_with(group.to_owned(), self.bounded(load))
-            .await
+            .await;
+        if self.forgotten.load(Ordering::SeqCst) != before {
+            self.details.invalidate(group).await;
+        }
+        answer
             .map(|d| GroupDetail::clone(&d))
             .map_err(|e| AppError::clone(&e))
     }
@@ -73,6 +84,7 @@ impl SharedReads {
     /// Drops what is kept about `group`: after Rewind commits or deletes its offsets, the next page
     /// view shows the change at once.
     pub(super) async fn forget(&self, group: &str) {
+        self.forgotten.fetch_add(1, Ordering::SeqCst);
         self.details.invalidate(group).await;
     }
 
@@ -144,6 +156,35 @@ mod tests {
             "stale after its time"
         );
         assert_eq!(loads.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_read_running_when_rewind_commits_is_not_kept() {
+        let shared = Arc::new(SharedReads::new(Duration::from_secs(60)));
+        let loads = Arc::new(AtomicUsize::new(0));
+        let read = |at: i64, pause: u64| {
+            let (shared, loads) = (Arc::clone(&shared), Arc::clone(&loads));
+            async move {
+                shared
+                    .detail("g", async {
+                        loads.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(pause)).await;
+                        Ok(detail("g", at))
+                    })
+                    .await
+            }
+        };
+        let early = tokio::spawn(read(1, 200));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        shared.forget("g").await;
+        // Those already waiting get the early read; nobody after the commit does.
+        assert_eq!(
+            early.await.ok().and_then(|d| d.ok()).map(|d| d.read_at),
+            Some(1)
+        );
+        assert_eq!(read(2, 0).await.map(|d| d.read_at), Ok(2));
+        assert_eq!(read(3, 0).await.map(|d| d.read_at), Ok(2), "kept again");
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
