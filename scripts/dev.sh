@@ -41,8 +41,8 @@ trap 'exit 130' INT TERM
 
 bash scripts/install.sh
 
-step "build the server and the site (cargo xtask build)" "10 to 15 minutes the first time on 2 cores, seconds after" \
-  cargo xtask build
+step "build the server and the site (cargo xtask build --profile demo)" "10 to 15 minutes the first time on 2 cores, seconds after" \
+  cargo xtask build --profile demo
 
 if scripts/kafka.sh status >/dev/null 2>&1; then
   done_step "Kafka broker on 127.0.0.1:$KAFKA_PORT (already running, left running)"
@@ -55,7 +55,7 @@ fi
 # The demo's live member keeps `payments-processor` Stable while the console runs.
 demo_log="$REWIND_DATA_DIR/demo.log"
 wait_for_demo() {
-  "$CARGO_TARGET_DIR/release/rewind" demo seed --live >"$demo_log" 2>&1 &
+  "$REWIND_BIN" demo seed --live >"$demo_log" 2>&1 &
   demo_pid=$!
   for _ in $(seq 1 240); do
     grep -q "has a live member" "$demo_log" && { grep '^demo:' "$demo_log" >&2; return 0; }
@@ -75,7 +75,7 @@ wait_for_server() {
     echo "dev.sh: something already answers on $DEV_ADDR; stop it or set DEV_ADDR" >&2; return 1
   fi
   REWIND_INSECURE_NO_AUTH=true LEPTOS_SITE_ADDR=$DEV_ADDR LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
-    LEPTOS_ENV=PROD "$CARGO_TARGET_DIR/release/rewind" > >(tee "$server_log") 2>&1 &
+    LEPTOS_ENV=PROD "$REWIND_BIN" > >(tee "$server_log") 2>&1 &
   server_pid=$!
   for _ in $(seq 1 120); do
     curl -fsS -o /dev/null "http://$DEV_ADDR/" 2>/dev/null && return 0

@@ -3,6 +3,8 @@
 REWIND_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export REWIND_CACHE=${REWIND_CACHE:-$HOME/.cache/rewind}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REWIND_CACHE/target}
+# The server binary the run command and the browser tests use (Cargo.toml [profile.demo]).
+export REWIND_BIN=$CARGO_TARGET_DIR/demo/rewind
 export PATH="$REWIND_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 

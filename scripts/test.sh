@@ -75,12 +75,12 @@ cargo test -p app --features ssr 2>&1 | tee -a "$RESULTS"
 cargo test -p server 2>&1 | tee -a "$RESULTS"
 
 phase "release build (server + hydrated wasm + Tailwind; dev.sh --check built it, so this is quick)"
-cargo xtask build
+cargo xtask build --profile demo
 wasm="target/site/pkg/rewind.wasm"
 echo "wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9c "$wasm" | wc -c) bytes gzip ($wasm)"
 
 phase "demo data and a live member"
-REWIND_LOCAL_BOOTSTRAP_SERVERS=$REWIND_TEST_BOOTSTRAP "$CARGO_TARGET_DIR/release/rewind" demo seed --live >"$RUN_DIR/demo.log" 2>&1 &
+REWIND_LOCAL_BOOTSTRAP_SERVERS=$REWIND_TEST_BOOTSTRAP "$REWIND_BIN" demo seed --live >"$RUN_DIR/demo.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 120); do grep -q "has a live member" "$RUN_DIR/demo.log" && break; sleep 0.5; done
 grep -q "has a live member" "$RUN_DIR/demo.log" || { echo "demo did not get its live member" >&2; cat "$RUN_DIR/demo.log" >&2; exit 1; }
@@ -137,10 +137,10 @@ role = "viewer"
 subjects = ["team:kafka-viewers"]
 TOML
 # Local users, made with the command an operator would use.
-REWIND_NEW_PASSWORD=$REWIND_E2E_PASSWORD "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" users add ada --team kafka-admins
-REWIND_NEW_PASSWORD=$REWIND_E2E_PASSWORD "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" users add vera --grant viewer
+REWIND_NEW_PASSWORD=$REWIND_E2E_PASSWORD "$REWIND_BIN" --config "$RUN_DIR/rewind.toml" users add ada --team kafka-admins
+REWIND_NEW_PASSWORD=$REWIND_E2E_PASSWORD "$REWIND_BIN" --config "$RUN_DIR/rewind.toml" users add vera --grant viewer
 LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_ENV=PROD RUST_LOG=info,rewind_server=debug \
-  "$CARGO_TARGET_DIR/release/rewind" --config "$RUN_DIR/rewind.toml" serve --addr "127.0.0.1:$TEST_HTTP_PORT" \
+  "$REWIND_BIN" --config "$RUN_DIR/rewind.toml" serve --addr "127.0.0.1:$TEST_HTTP_PORT" \
   >"$RUN_DIR/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 60); do curl -fsS -o /dev/null "http://127.0.0.1:$TEST_HTTP_PORT/login" && break; sleep 0.5; done

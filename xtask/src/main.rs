@@ -18,10 +18,11 @@ use anyhow::{bail, Context, Result};
 const OUTPUT_NAME: &str = "rewind";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-const USAGE: &str = "usage: cargo xtask <build|site> [--dev]
-  build   the `rewind` server binary (release) and the site under target/site
+const USAGE: &str = "usage: cargo xtask <build|site> [--dev] [--profile NAME]
+  build   the `rewind` server binary and the site under target/site
   site    the site only: hydrated wasm, CSS and static assets
-  --dev   unoptimised wasm, no wasm-opt, unminified CSS (quicker while iterating)";
+  --dev   unoptimised wasm, no wasm-opt, unminified CSS (quicker while iterating)
+  --profile NAME   the cargo profile of the server binary (default release; scripts/dev.sh uses demo)";
 
 fn main() {
     if let Err(e) = run(std::env::args().skip(1).collect()) {
@@ -32,17 +33,25 @@ fn main() {
 
 fn run(args: Vec<String>) -> Result<()> {
     let dev = args.iter().any(|a| a == "--dev");
+    let profile = match args.iter().position(|a| a == "--profile") {
+        Some(i) => match args.get(i + 1) {
+            Some(name) if !name.starts_with("--") => name.clone(),
+            _ => bail!("--profile needs a name\n{USAGE}"),
+        },
+        None => "release".to_owned(),
+    };
     let command = args
         .iter()
-        .find(|a| !a.starts_with("--"))
-        .map(String::as_str);
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[*i - 1] != "--profile"))
+        .map(|(_, a)| a.as_str());
     let paths = Paths::discover()?;
     let with_server = match command {
         Some("build") => true,
         Some("site") => false,
         _ => bail!("{USAGE}"),
     };
-    build(&paths, dev, with_server)
+    build(&paths, dev, with_server.then_some(profile.as_str()))
 }
 
 struct Paths {
@@ -114,13 +123,14 @@ fn cargo(paths: &Paths) -> Command {
     cmd
 }
 
-fn build_server(paths: &Paths) -> Result<()> {
+fn build_server(paths: &Paths, profile: &str) -> Result<()> {
     step(
-        "server binary (cargo build --release; several minutes the first time)",
+        &format!("server binary (cargo build --profile {profile}; several minutes the first time)"),
         || {
             run_command(cargo(paths).args([
                 "build",
-                "--release",
+                "--profile",
+                profile,
                 "-p",
                 "server",
                 "--bin",
@@ -133,7 +143,8 @@ fn build_server(paths: &Paths) -> Result<()> {
 /// The site first, then the server. wasm-opt (single-threaded, about 100 s on the full bundle) once ran
 /// beside the server's compilation: on 2 cores that made the cold build slower (the server's compile
 /// took 878 s instead of 688 s, for 98 s of wasm-opt), so they now run one after the other.
-fn build(paths: &Paths, dev: bool, with_server: bool) -> Result<()> {
+/// `server`: the cargo profile to build the server binary with, or None for the site alone.
+fn build(paths: &Paths, dev: bool, server: Option<&str>) -> Result<()> {
     let profile = if dev { "dev" } else { "wasm-release" };
     let profile_dir = if dev { "debug" } else { "wasm-release" };
     step(
@@ -212,8 +223,8 @@ fn build(paths: &Paths, dev: bool, with_server: bool) -> Result<()> {
         publish(&staging, &pkg)?;
         std::fs::write(&stamp_file, &stamp)?;
     }
-    if with_server {
-        build_server(paths)?;
+    if let Some(profile) = server {
+        build_server(paths, profile)?;
     }
     let tailwind = paths.node_bin("tailwindcss")?;
     step("Tailwind CSS", || {
