@@ -49,37 +49,29 @@ impl Metrics {
         let registry =
             Registry::new_custom(Some("rewind".into()), None).unwrap_or_else(|_| Registry::new());
         let counter = |name: &str, help: &str, labels: &[&str]| {
-            let c = IntCounterVec::new(Opts::new(name, help), labels)
-                .unwrap_or_else(|e| panic!("metric {name}: {e}"));
-            register(&registry, Box::new(c.clone()));
-            c
+            registered(&registry, IntCounterVec::new(Opts::new(name, help), labels))
         };
         let histogram = |name: &str, help: &str, labels: &[&str]| {
             let opts = HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec());
-            let h =
-                HistogramVec::new(opts, labels).unwrap_or_else(|e| panic!("metric {name}: {e}"));
-            register(&registry, Box::new(h.clone()));
-            h
+            registered(&registry, HistogramVec::new(opts, labels))
         };
         let gauge = |name: &str, help: &str, labels: &[&str]| {
-            let g = GaugeVec::new(Opts::new(name, help), labels)
-                .unwrap_or_else(|e| panic!("metric {name}: {e}"));
-            register(&registry, Box::new(g.clone()));
-            g
+            registered(&registry, GaugeVec::new(Opts::new(name, help), labels))
         };
-        let kafka_reachable = IntGaugeVec::new(
-            Opts::new(
-                "kafka_reachable",
-                "1 when the cluster answered within the readiness window, else 0.",
+        let kafka_reachable = registered(
+            &registry,
+            IntGaugeVec::new(
+                Opts::new(
+                    "kafka_reachable",
+                    "1 when the cluster answered within the readiness window, else 0.",
+                ),
+                &["cluster"],
             ),
-            &["cluster"],
-        )
-        .unwrap_or_else(|e| panic!("metric kafka_reachable: {e}"));
-        register(&registry, Box::new(kafka_reachable.clone()));
-        let sessions_open =
-            IntGauge::new("sessions_open", "Unexpired sign-in sessions in the store.")
-                .unwrap_or_else(|e| panic!("metric sessions_open: {e}"));
-        register(&registry, Box::new(sessions_open.clone()));
+        );
+        let sessions_open = registered(
+            &registry,
+            IntGauge::new("sessions_open", "Unexpired sign-in sessions in the store."),
+        );
         Self {
             http_requests: counter(
                 "http_requests_total",
@@ -152,10 +144,17 @@ impl Metrics {
     }
 }
 
-fn register(registry: &Registry, metric: Box<dyn prometheus::core::Collector>) {
-    if let Err(e) = registry.register(metric) {
+/// Registers a metric made from constant names and help texts: failing to make one is a programming
+/// error, which the unit tests (they build every metric) catch.
+fn registered<M: prometheus::core::Collector + Clone + 'static>(
+    registry: &Registry,
+    made: prometheus::Result<M>,
+) -> M {
+    let metric = made.unwrap_or_else(|e| panic!("invalid metric definition: {e}"));
+    if let Err(e) = registry.register(Box::new(metric.clone())) {
         tracing::error!(error = %e, "cannot register a metric");
     }
+    metric
 }
 
 /// The `kind` tag `AppError` is serialised with (`broker_unreachable`, ...): one source for names.

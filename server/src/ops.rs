@@ -129,7 +129,7 @@ async fn readyz(State(ops): State<Ops>) -> Response {
 fn cluster_check(name: String, ago: Option<Duration>) -> ClusterCheck {
     ClusterCheck {
         name,
-        reachable: ago.is_some_and(|a| a < crate::kafka::ANSWERED_WITHIN),
+        reachable: crate::kafka::reachable(ago),
         last_answer_seconds_ago: ago.map(|a| (a.as_secs_f64() * 10.0).round() / 10.0),
     }
 }
@@ -152,10 +152,9 @@ async fn render_metrics(State(ops): State<Ops>) -> Response {
         set_age(&m.lag_index_age, &labels, ops.gateway.lag_index_age(&name));
         let ago = ops.gateway.answered_ago(&name);
         set_age(&m.kafka_answer_age, &labels, ago);
-        let reachable = ago.is_some_and(|a| a < crate::kafka::ANSWERED_WITHIN);
         m.kafka_reachable
             .with_label_values(&labels)
-            .set(i64::from(reachable));
+            .set(i64::from(crate::kafka::reachable(ago)));
     }
     match ops.store.open_sessions(now_ms()).await {
         Ok(n) => m.sessions_open.set(i64::try_from(n).unwrap_or(i64::MAX)),

@@ -31,7 +31,7 @@ mod stats;
 
 use coalesce::SharedReads;
 pub use coalesce::FRESH_FOR;
-pub use health::ANSWERED_WITHIN;
+pub use health::reachable;
 use records::{landing_records, record_timestamps, ReaderPool};
 use stats::{ClientCounts, RequestCounter};
 

@@ -7,4 +7,4 @@ mod gateway;
 pub mod native;
 
 pub use client::client_config;
-pub use gateway::{GatewayError, GatewayOptions, KafkaGateway, ANSWERED_WITHIN, FRESH_FOR};
+pub use gateway::{reachable, GatewayError, GatewayOptions, KafkaGateway, FRESH_FOR};

@@ -150,10 +150,9 @@ impl ResetService {
         let Ok(recent) = self.store.executions(filter).await else {
             return ours;
         };
-        for summary in recent
-            .iter()
-            .filter(|e| e.started_at_ms >= since_ms - 60_000)
-        {
+        // An execution that started up to a minute before the window may have committed inside it.
+        let started_after = since_ms - 60_000;
+        for summary in recent.iter().filter(|e| e.started_at_ms >= started_after) {
             if let Ok(Some(e)) = self.store.execution(summary.id).await {
                 for p in &e.partitions {
                     if let Some(t) = p.target {

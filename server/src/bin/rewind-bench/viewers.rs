@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use rewind_server::kafka::{KafkaGateway, FRESH_FOR};
+use rewind_server::kafka::KafkaGateway;
 
 use crate::{diff, settle, BenchResult, Request};
 
@@ -23,8 +23,7 @@ pub async fn bench_viewers(
     );
     let request = Request::post("groups/describe", &[("cluster", "local"), ("group", group)]);
     for viewers in [1usize, 10, 100] {
-        // Every round starts with nothing shared.
-        tokio::time::sleep(FRESH_FOR).await;
+        // Every round starts with nothing shared (settle waits past FRESH_FOR).
         settle().await;
         let before = gateway.request_counts("local");
         let started = Instant::now();

@@ -145,19 +145,16 @@ impl KafkaGateway {
                 ))
             })
             .await?;
-        let (Some(start), Some(end)) = (start, end) else {
+        let (start, end) = match (start, end) {
+            (Some(start), Some(end)) if start < end => (start, end),
             // Nothing was written to the group's partition since `since_ms`.
-            return Ok(RecentCommits {
-                complete: true,
-                ..RecentCommits::default()
-            });
+            _ => {
+                return Ok(RecentCommits {
+                    complete: true,
+                    ..RecentCommits::default()
+                })
+            }
         };
-        if start >= end {
-            return Ok(RecentCommits {
-                complete: true,
-                ..RecentCommits::default()
-            });
-        }
         let readers = std::sync::Arc::clone(&client.readers);
         let group_id = group.to_owned();
         tokio::task::spawn_blocking(move || {

@@ -10,7 +10,12 @@ use super::{topic_metadata, ClusterClient, KafkaGateway};
 use crate::metrics;
 
 /// An answer this recent says the cluster is reachable.
-pub const ANSWERED_WITHIN: Duration = Duration::from_secs(30);
+const ANSWERED_WITHIN: Duration = Duration::from_secs(30);
+
+/// Whether an answer `ago` says the cluster is reachable (None: no answer since Rewind started).
+pub fn reachable(ago: Option<Duration>) -> bool {
+    ago.is_some_and(|a| a < ANSWERED_WITHIN)
+}
 
 /// A cluster with no recent answer is probed at most this often, whatever asks.
 const PROBE_EVERY: Duration = Duration::from_secs(10);
@@ -85,11 +90,9 @@ impl KafkaGateway {
     /// that was longer ago than `ANSWERED_WITHIN`. None: it has not answered since Rewind started.
     pub async fn probe_if_silent(&self, cluster: &str) -> Option<Duration> {
         let client = self.clusters.get(cluster)?;
-        if client
-            .last_answer()
-            .is_some_and(|age| age < ANSWERED_WITHIN)
-        {
-            return client.last_answer();
+        let ago = client.last_answer();
+        if reachable(ago) {
+            return ago;
         }
         let probe = self.blocking(client, "probe", |admin| {
             topic_metadata(admin, PROBE_TOPIC, PROBE_TIMEOUT).map(drop)

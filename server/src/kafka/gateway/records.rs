@@ -118,9 +118,24 @@ impl ReaderPool {
             close(reader);
         }
     }
-}
 
-impl ReaderPool {
+    /// A reader assigned `tpl` (the offsets to start from), or None after saying why not.
+    fn assigned(&self, tpl: &TopicPartitionList) -> Option<Reader> {
+        let reader = match self.take(tpl.count()) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot create a record reader");
+                return None;
+            }
+        };
+        if let Err(e) = reader.assign(tpl) {
+            tracing::warn!(error = %e, "cannot assign the record reader");
+            self.give_back(reader, tpl);
+            return None;
+        }
+        Some(reader)
+    }
+
     /// Hands every record of `partition` from offset `from` up to `to` (exclusive) to `each`, for
     /// at most `budget`; whether it got to `to`.
     pub(super) fn scan(
@@ -132,22 +147,14 @@ impl ReaderPool {
         budget: Duration,
         mut each: impl FnMut(&BorrowedMessage<'_>),
     ) -> bool {
-        let reader = match self.take(1) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot create a record reader");
-                return false;
-            }
-        };
         let mut tpl = TopicPartitionList::new();
-        let assigned = tpl
-            .add_partition_offset(topic, partition, Offset::Offset(from))
-            .and_then(|()| reader.assign(&tpl));
-        if let Err(e) = assigned {
-            tracing::warn!(error = %e, "cannot assign the record reader");
-            self.give_back(reader, &tpl);
+        if let Err(e) = tpl.add_partition_offset(topic, partition, Offset::Offset(from)) {
+            tracing::warn!(error = %e, "cannot add partition to the reader");
             return false;
         }
+        let Some(reader) = self.assigned(&tpl) else {
+            return false;
+        };
         let deadline = Instant::now() + budget;
         let mut done = false;
         while !done && Instant::now() < deadline {
@@ -247,9 +254,10 @@ fn preview(bytes: &[u8]) -> String {
     }
 }
 
-/// The first record at or after each given offset, read by a pooled consumer in one assignment.
-/// librdkafka fetches all partitions led by one broker in one request. Partitions not read within `budget` are missing from the result:
-/// the page shows their lag in time as unknown rather than waiting longer.
+/// The first record at or after each given offset, read by one consumer in one assignment (pooled
+/// for a small read, see `POOLED_UP_TO`). librdkafka fetches all partitions led by one broker in one
+/// request. Partitions not read within `budget` are missing from the result: the page shows their
+/// lag in time as unknown rather than waiting longer.
 fn read_records<T>(
     readers: &ReaderPool,
     wanted: &[(String, i32, i64)],
@@ -257,13 +265,6 @@ fn read_records<T>(
     keep: fn(&BorrowedMessage<'_>) -> Option<T>,
 ) -> HashMap<(String, i32), T> {
     let mut out = HashMap::new();
-    let reader = match readers.take(wanted.len()) {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot create a record reader");
-            return out;
-        }
-    };
     let mut tpl = TopicPartitionList::with_capacity(wanted.len());
     for (t, p, o) in wanted {
         if let Err(e) = tpl.add_partition_offset(t, *p, Offset::Offset(*o)) {
@@ -271,11 +272,9 @@ fn read_records<T>(
         }
     }
     let started = Instant::now();
-    if let Err(e) = reader.assign(&tpl) {
-        tracing::warn!(error = %e, "cannot assign the record reader");
-        readers.give_back(reader, &tpl);
+    let Some(reader) = readers.assigned(&tpl) else {
         return out;
-    }
+    };
     let assigned = started.elapsed();
     let expected: HashMap<(&str, i32), i64> = wanted
         .iter()
