@@ -687,10 +687,7 @@ impl KafkaGateway {
 
 /// Total lag and topics of `groups`: their committed offsets (pipelined, one request per group as
 /// librdkafka requires) and one ListOffsets for all their partitions.
-fn lags_for(
-    rk: std::ptr::NonNull<rdkafka::bindings::rd_kafka_t>,
-    groups: Vec<String>,
-) -> Result<Vec<GroupLag>, NativeError> {
+fn lags_for(rk: native::Handle<'_>, groups: Vec<String>) -> Result<Vec<GroupLag>, NativeError> {
     let committed = native::list_committed_offsets(rk, &groups, timeout(), LAG_IN_FLIGHT)?;
     let mut partitions: Vec<(String, i32)> = committed
         .iter()

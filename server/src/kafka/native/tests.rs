@@ -1,0 +1,180 @@
+//! Tests of the bindings: request lists without a broker, and every call against the real broker
+//! (`REWIND_TEST_BOOTSTRAP`, as the integration tests use). Run once under valgrind: see the README.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::bindings as rd;
+use rdkafka::client::DefaultClientContext;
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::ClientConfig;
+
+use super::raw::RequestPartitions;
+use super::*;
+
+type Admin = AdminClient<DefaultClientContext>;
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn bootstrap() -> String {
+    std::env::var("REWIND_TEST_BOOTSTRAP").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+fn admin(bootstrap: &str) -> Admin {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("an admin client")
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{prefix}-{nanos}")
+}
+
+fn create_topic(admin: &Admin, topic: &str, partitions: i32) {
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let results = rt
+        .block_on(admin.create_topics(
+            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        ))
+        .expect("create_topics answered");
+    for r in results {
+        r.expect("the topic was created");
+    }
+}
+
+#[test]
+fn metadata_is_copied_into_memory_the_list_owns() {
+    let meta = "rewind:execution=7 ünïcode".to_owned();
+    let mut list = RequestPartitions::new("test", 2).expect("a list");
+    list.add("test", "t", 0, 42, Some(meta.as_bytes()))
+        .expect("added");
+    list.add("test", "t", 1, 43, None).expect("added");
+    drop(meta); // the list must not point into the caller's string
+                // SAFETY: the list is live; the copy is ours and destroyed below.
+    let copy = unsafe { rd::rd_kafka_topic_partition_list_copy(list.as_ptr()) };
+    drop(list);
+    let copy = std::ptr::NonNull::new(copy).expect("a copy");
+    // SAFETY: the copy is live and has two initialised elements.
+    let elems = unsafe { std::slice::from_raw_parts(copy.as_ref().elems, 2) };
+    let first = elems[0];
+    // SAFETY: librdkafka copied metadata_size bytes of metadata.
+    let bytes =
+        unsafe { std::slice::from_raw_parts(first.metadata.cast::<u8>(), first.metadata_size) };
+    assert_eq!(std::str::from_utf8(bytes), Ok("rewind:execution=7 ünïcode"));
+    assert_eq!((first.partition, first.offset), (0, 42));
+    assert!(elems[1].metadata.is_null());
+    assert_eq!((elems[1].partition, elems[1].offset), (1, 43));
+    // SAFETY: ours, destroyed once (with its metadata).
+    unsafe { rd::rd_kafka_topic_partition_list_destroy(copy.as_ptr()) };
+}
+
+#[test]
+fn names_with_nul_are_refused_before_anything_is_sent() {
+    let admin = admin("127.0.0.1:1");
+    let rk = Handle::of(admin.inner()).expect("a handle");
+    let err = describe_consumer_groups(rk, &["a\0b".into()], TIMEOUT).expect_err("refused");
+    assert_eq!(err.code, RDKafkaErrorCode::InvalidArgument);
+    let outcomes = list_committed_offsets(rk, &["ok".into(), "a\0b".into()], Duration::ZERO, 2)
+        .expect("a result per group");
+    assert_eq!(outcomes.len(), 2);
+    assert_eq!(
+        outcomes[1].as_ref().map_err(|e| e.code),
+        Err(RDKafkaErrorCode::InvalidArgument)
+    );
+}
+
+#[test]
+fn an_unreachable_cluster_answers_with_timeouts_not_hangs() {
+    let admin = admin("127.0.0.1:1");
+    let rk = Handle::of(admin.inner()).expect("a handle");
+    let short = Duration::from_millis(500);
+    let listing = list_consumer_groups(rk, short);
+    assert!(
+        listing.is_err() || listing.as_ref().is_ok_and(|l| !l.errors.is_empty()),
+        "{listing:?}"
+    );
+    let per_group = list_committed_offsets(rk, &["g1".into(), "g2".into()], short, 2)
+        .expect("a result per group");
+    assert_eq!(per_group.len(), 2);
+    assert!(per_group.iter().all(Result::is_err), "{per_group:?}");
+    let offsets = list_offsets(rk, &[("t".into(), 0)], OffsetSpec::Latest, short);
+    assert!(offsets.is_err(), "{offsets:?}");
+}
+
+/// Every call on one group, against the real broker: commit with metadata, read it back, describe,
+/// list, look up offsets, delete one partition's offset.
+#[test]
+fn every_call_round_trips_against_the_broker() {
+    let admin = admin(&bootstrap());
+    let topic = unique("native-t");
+    let group = unique("native-g");
+    create_topic(&admin, &topic, 3);
+    let rk = Handle::of(admin.inner()).expect("a handle");
+    let meta = "rewind:execution=42";
+
+    let offsets: Vec<(String, i32, i64)> = (0..3).map(|p| (topic.clone(), p, 0)).collect();
+    let outcome = alter_committed_offsets(rk, &[(group.clone(), offsets)], Some(meta), TIMEOUT, 1)
+        .expect("the commit answered");
+    assert_eq!(outcome, vec![Ok(vec![])]);
+
+    let committed =
+        list_committed_offsets(rk, &[group.clone(), unique("none")], TIMEOUT, 2).expect("listed");
+    let mut mine = committed[0].clone().expect("the group's offsets");
+    mine.sort_by_key(|c| c.partition);
+    assert_eq!(mine.len(), 3);
+    for (p, c) in mine.iter().enumerate() {
+        assert_eq!((c.topic.as_str(), c.partition), (topic.as_str(), p as i32));
+        assert_eq!(c.offset, Some(0));
+        assert_eq!(c.metadata.as_deref(), Some(meta));
+        assert_eq!(c.error, None);
+    }
+    assert_eq!(committed[1], Ok(vec![]), "a group with no commits has none");
+
+    let described =
+        describe_consumer_groups(rk, std::slice::from_ref(&group), TIMEOUT).expect("described");
+    assert_eq!(described.len(), 1);
+    assert_eq!(described[0].group_id, group);
+    assert_eq!(described[0].error, None);
+    assert_eq!(described[0].state, "Empty");
+    assert!(described[0].members.is_empty());
+    assert!(described[0].coordinator.is_some());
+
+    let listed = list_consumer_groups(rk, TIMEOUT).expect("listed");
+    assert!(
+        listed.groups.iter().any(|g| g.group_id == group),
+        "{listed:?}"
+    );
+
+    let partitions: Vec<(String, i32)> = (0..3).map(|p| (topic.clone(), p)).collect();
+    for spec in [OffsetSpec::Earliest, OffsetSpec::Latest] {
+        let found = list_offsets(rk, &partitions, spec, TIMEOUT).expect("offsets");
+        assert_eq!(found.len(), 3, "{spec:?}");
+        assert!(
+            found
+                .iter()
+                .all(|o| o.offset == Some(0) && o.error.is_none()),
+            "{found:?}"
+        );
+    }
+
+    let refused =
+        delete_committed_offsets(rk, &group, &[(topic.clone(), 1)], TIMEOUT).expect("deleted");
+    assert!(refused.is_empty(), "{refused:?}");
+    let left = list_committed_offsets(rk, std::slice::from_ref(&group), TIMEOUT, 1)
+        .expect("listed")
+        .remove(0)
+        .expect("the group's offsets");
+    let mut left: Vec<i32> = left.iter().map(|c| c.partition).collect();
+    left.sort();
+    assert_eq!(left, vec![0, 2]);
+
+    let err = delete_committed_offsets(rk, &unique("never-existed"), &partitions, TIMEOUT)
+        .expect_err("an unknown group is refused");
+    assert_eq!(err.code, RDKafkaErrorCode::GroupIdNotFound);
+}
