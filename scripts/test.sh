@@ -135,6 +135,13 @@ subjects = ["team:kafka-operators"]
 [[auth.grants]]
 role = "viewer"
 subjects = ["team:kafka-viewers"]
+# A local user's grant the provider's colliding names must not reach, and an SSO subject's own.
+[[auth.grants]]
+role = "admin"
+subjects = ["user:ada"]
+[[auth.grants]]
+role = "viewer"
+subjects = ["oidc:sam"]
 TOML
 # Local users, made with the command an operator would use.
 REWIND_NEW_PASSWORD=$REWIND_E2E_PASSWORD "$REWIND_BIN" --config "$RUN_DIR/rewind.toml" users add ada --team kafka-admins

@@ -21,6 +21,9 @@
 //   olivia  "Olivia Operator"  olivia@example.test  groups ["kafka-operators"]
 //   vera    "Vera Viewer"      vera@example.test    groups ["kafka-viewers"]
 //   ada     "Ada Admin"        ada@example.test     groups ["kafka-admins"]
+//   mallory preferred_username "ada", unverified email "ada", no groups (a colliding name)
+//   eve     no preferred_username, unverified email "ada", no groups
+//   sam     no groups (granted by its subject alone)
 //
 // Client: one confidential client, token_endpoint_auth_method client_secret_basic
 // (HTTP Basic with form-urlencoded id/secret, RFC 6749 2.3.1; client_secret_post is
@@ -106,6 +109,11 @@ const ACCOUNTS = {
   olivia: { name: 'Olivia Operator', email: 'olivia@example.test', groups: ['kafka-operators'] },
   vera: { name: 'Vera Viewer', email: 'vera@example.test', groups: ['kafka-viewers'] },
   ada: { name: 'Ada Admin', email: 'ada@example.test', groups: ['kafka-admins'] },
+  // Hostile claims: names that collide with the local user "ada", who holds a `user:ada` grant.
+  mallory: { name: 'Mallory', preferred_username: 'ada', email: 'ada', email_verified: false, groups: [] },
+  eve: { name: 'Eve', preferred_username: '', email: 'ada', email_verified: false, groups: [] },
+  // Granted by subject alone (`oidc:sam`), with no group.
+  sam: { name: 'Sam Subject', email: 'sam@example.test', groups: [] },
 };
 
 function lookupAccount(id) {
@@ -182,9 +190,9 @@ const configuration = {
         return {
           sub,
           name: account.name,
-          preferred_username: sub,
+          preferred_username: account.preferred_username ?? sub,
           email: account.email,
-          email_verified: true,
+          email_verified: account.email_verified ?? true,
           groups: [...account.groups],
         };
       },

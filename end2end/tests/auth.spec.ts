@@ -94,3 +94,60 @@ test('an operator signs in with OpenID Connect, executes, and sees the audit ent
   await page.getByRole('link', { name: /Sign in with/ }).click();
   await expect(page.locator('input[name="login"]')).toBeVisible();
 });
+
+test('single sign-on names never take a local user\'s grants; oidc:<sub> grants name SSO users', async ({ page, baseURL }) => {
+  const origin = new URL(baseURL!).origin;
+  const me = async () => {
+    const resp = await page.request.post('/api/auth/me', { headers: { origin } });
+    expect(resp.status()).toBe(200);
+    return resp.json();
+  };
+  const signInWithSso = async (login: string) => {
+    await page.context().clearCookies();
+    await page.goto('/login');
+    await page.getByRole('link', { name: /Sign in with/ }).click();
+    await page.locator('input[name="login"]').fill(login);
+    await page.locator('input[name="password"]').fill(process.env.OIDC_USER_PASSWORD ?? 'oidc-test-password');
+    await page.getByRole('button', { name: 'Sign-in' }).click();
+    await expect(page).not.toHaveURL(/\/interaction\/|\/login/);
+  };
+  // preferred_username "ada" is shown as the name, but matches no `user:ada` grant.
+  await signInWithSso('mallory');
+  let caller = await me();
+  expect(caller.name).toBe('ada');
+  expect(caller.method).toBe('oidc');
+  expect(caller.grants).toEqual([]);
+  const users = await page.request.post('/api/users/list', { data: {}, headers: { origin } });
+  expect(users.status()).toBe(403);
+  // An unverified email names nobody: the name falls back to the subject.
+  await signInWithSso('eve');
+  caller = await me();
+  expect(caller.name).toBe('eve');
+  expect(caller.grants).toEqual([]);
+  // `oidc:sam` names this provider's subject "sam".
+  await signInWithSso('sam');
+  caller = await me();
+  expect(caller.name).toBe('sam');
+  expect(caller.grants.map((g: { role: string }) => g.role)).toEqual(['viewer']);
+});
+
+test('started sign-ins cannot crowd out a real one', async ({ page, baseURL }) => {
+  test.setTimeout(180_000);
+  // 10,000 unauthenticated starts filled the old server-side table and broke single sign-on for
+  // 10 minutes; the pending attempt now lives in the browser's own signed cookie.
+  const starts = 10_050;
+  for (let sent = 0; sent < starts; sent += 200) {
+    const batch = Array.from({ length: Math.min(200, starts - sent) }, () =>
+      page.request.get('/auth/oidc/start', { maxRedirects: 0 }).then((r) => r.status()),
+    );
+    for (const status of await Promise.all(batch)) expect(status).toBe(303);
+  }
+  await page.context().clearCookies();
+  await page.goto('/login');
+  await page.getByRole('link', { name: /Sign in with/ }).click();
+  await page.locator('input[name="login"]').fill('olivia');
+  await page.locator('input[name="password"]').fill(process.env.OIDC_USER_PASSWORD ?? 'oidc-test-password');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await expect(page.getByTestId('user')).toContainText('olivia');
+  expect(new URL(page.url()).origin).toBe(new URL(baseURL!).origin);
+});

@@ -207,7 +207,9 @@ struct ProxyFile {
 #[serde(deny_unknown_fields)]
 struct GrantFile {
     role: app::domain::access::Role,
-    /// `user:<name>` or `team:<group>` (an OIDC group claim, proxy group or local user's team), or `*`.
+    /// One namespace per sign-in method: `user:<name>` (a local user), `oidc:<sub>` (a single sign-on
+    /// subject of the configured issuer), `proxy:<user>` (a trusted proxy's user header), or
+    /// `team:<group>` (an OIDC group claim, proxy group or local user's team), or `*`.
     subjects: Vec<String>,
     #[serde(default = "any")]
     clusters: String,
@@ -542,9 +544,12 @@ fn resolve_auth(
     let mut grants = Vec::new();
     for g in file.grants {
         for s in &g.subjects {
-            if s != "*" && !s.starts_with("user:") && !s.starts_with("team:") {
+            let named = ["user:", "oidc:", "proxy:", "team:"]
+                .iter()
+                .any(|p| s.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
+            if s != "*" && !named {
                 return Err(bad(format!(
-                    "grant subject '{s}' must be user:<name>, team:<group> or *"
+                    "grant subject '{s}' must be user:<local user>, oidc:<sub>, proxy:<user>, team:<group> or *"
                 )));
             }
         }

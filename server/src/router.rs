@@ -100,13 +100,14 @@ pub fn build(leptos_options: LeptosOptions, wired: Wired) -> Router {
         ops,
     } = wired;
     let context = move || provide_context(services.clone());
-    Router::new()
+    let router = Router::new()
         .leptos_routes_with_context(&leptos_options, routes, context, {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(leptos_options)
+        .with_state(leptos_options.clone())
+        .merge(static_files(&leptos_options))
         .merge(crate::auth::routes(auth.clone()))
         .merge(crate::ops::routes(ops))
         .layer(axum::middleware::from_fn(crate::web::api_status))
@@ -115,7 +116,20 @@ pub fn build(leptos_options: LeptosOptions, wired: Wired) -> Router {
             crate::auth::middleware,
         ))
         .layer(axum::middleware::from_fn(crate::web::same_origin))
-        .layer(axum::middleware::from_fn(crate::web::security_headers))
-        .layer(crate::web::body_limit())
-        .layer(axum::middleware::from_fn(crate::metrics::track))
+        .layer(axum::middleware::from_fn(crate::web::security_headers));
+    crate::web::body_limit(router).layer(axum::middleware::from_fn(crate::metrics::track))
+}
+
+/// The built site's files. A missing one is a bare 404: no page is rendered and nothing is logged, so
+/// anyone probing `/pkg/...` or `/favicon.ico` costs no render and floods no log.
+fn static_files(options: &LeptosOptions) -> Router {
+    use tower_http::services::{ServeDir, ServeFile};
+    let root = std::path::Path::new(options.site_root.as_ref());
+    let pkg = format!("/{}", options.site_pkg_dir);
+    Router::new()
+        .nest_service(
+            &pkg,
+            ServeDir::new(root.join(options.site_pkg_dir.as_ref())),
+        )
+        .route_service("/favicon.ico", ServeFile::new(root.join("favicon.ico")))
 }

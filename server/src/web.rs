@@ -21,9 +21,15 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// For everything that is not a page (JSON, wasm, CSS): nothing may run or frame it.
 const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-/// Server functions read their whole body themselves, so the cap wraps the body (413 beyond it).
-pub fn body_limit() -> tower_http::limit::RequestBodyLimitLayer {
-    tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES)
+/// The one body cap, `MAX_BODY_BYTES`, for every route: it wraps the body (413 beyond it, whoever
+/// reads it) and lifts axum's own 2 MiB default for extractors to the same size, which otherwise
+/// cut server-function bodies between 2 and 8 MiB with a misleading error.
+pub fn body_limit<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) -> axum::Router<S> {
+    router
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
 }
 
 /// Gives each server-function error its own HTTP status (`AppError::status`): server_fn answers every
@@ -120,9 +126,44 @@ pub fn error_response(status: StatusCode, error: &AppError) -> Response {
         .into_response()
 }
 
+/// A log line anyone can trigger, written at most once per period: a flood of requests writes one.
+pub struct Sparingly {
+    period_ms: i64,
+    last_ms: std::sync::atomic::AtomicI64,
+}
+
+impl Sparingly {
+    pub const fn every_secs(secs: i64) -> Self {
+        Self {
+            period_ms: secs * 1000,
+            last_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
+        }
+    }
+
+    /// True for the first call of each period (exactly one caller wins it).
+    pub fn due(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        let now = crate::now_ms();
+        let last = self.last_ms.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= self.period_ms
+            && self
+                .last_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sparing_log_line_is_due_once_per_period() {
+        let s = Sparingly::every_secs(60);
+        assert!(s.due());
+        assert!(!s.due());
+        assert!(!s.due());
+    }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -324,41 +324,102 @@ async fn each_role_may_do_exactly_its_part() {
     assert_eq!(status, 401);
 }
 
+/// A password sign-in from `address` (through the trusted proxy): the status and the page.
+async fn sign_in_from(
+    server: &TestServer,
+    address: &str,
+    name: &str,
+    password: &str,
+) -> (u16, String) {
+    sign_in_at(server.addr.to_string(), address, name, password).await
+}
+
+async fn sign_in_at(server: String, address: &str, name: &str, password: &str) -> (u16, String) {
+    let resp = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("http://{server}/login"))
+        .header("origin", format!("http://{server}"))
+        .header("x-forwarded-for", address)
+        .form(&[("name", name), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        resp.text().await.unwrap_or_default(),
+    )
+}
+
+/// Security review, items 4, 5 and 7: failed sign-ins slow down the (user, address) pair with growing
+/// delays, reserved before the password check so parallel guesses cannot slip through; a victim
+/// elsewhere is not locked out; long names are refused unstored; refusals are audited sparingly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_sign_ins_trip_the_rate_limit_and_are_audited() {
-    let server = TestServer::start_secure(&config("rl")).await;
-    for _ in 0..5 {
-        let (status, page) = server
-            .sign_in("vera", "wrong-password")
-            .await
-            .err()
-            .unwrap();
+async fn failed_sign_ins_slow_the_guesser_not_the_victim() {
+    let server = TestServer::start_secure(&config("rl").replace("10.9.9.9", "127.0.0.1/32")).await;
+    let attacker = "203.0.113.7";
+    for _ in 0..3 {
+        let (status, page) = sign_in_from(&server, attacker, "vera", "wrong-password").await;
         assert_eq!(status, 401);
         assert!(page.contains("Wrong user name or password."), "{page}");
     }
-    // Now even the right password is refused for a while, and the page says why.
-    let (status, page) = server.sign_in("vera", PW).await.err().unwrap();
-    assert_eq!(status, 429);
-    assert!(page.contains("Too many failed sign-ins"), "{page}");
+    // The guesser now waits, even with the right password, and the page says why.
+    for _ in 0..3 {
+        let (status, page) = sign_in_from(&server, attacker, "vera", PW).await;
+        assert_eq!(status, 429);
+        assert!(page.contains("Too many failed sign-ins"), "{page}");
+    }
+    // Vera, at her own address, is not locked out by someone else's guesses.
+    let (status, _) = sign_in_from(&server, "198.51.100.20", "vera", PW).await;
+    assert_eq!(status, 303, "the victim signs in");
     // Unknown users are refused the same way as wrong passwords.
-    let (status, _) = server.sign_in("nobody", PW).await.err().unwrap();
+    let (status, _) = sign_in_from(&server, "198.51.100.21", "nobody", PW).await;
     assert_eq!(status, 401);
 
+    // 40 guesses at once against one user from one address: only the free tries reach Argon2.
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let addr = server.addr.to_string();
+        guesses.spawn(async move {
+            sign_in_at(addr, "192.0.2.9", "olivia", "wrong-password")
+                .await
+                .0
+        });
+    }
+    let statuses: Vec<u16> = guesses.join_all().await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(checked <= 3, "{checked} real checks: {statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 40 - checked);
+
+    // A huge name is refused before anything is stored, and not echoed back.
+    let huge = "x".repeat(1 << 20);
+    let (status, page) = sign_in_from(&server, "192.0.2.10", &huge, PW).await;
+    assert_eq!(status, 400);
+    assert!(page.len() < 64 * 1024, "{} bytes echoed", page.len());
+
     let ada = server.sign_in("ada", PW).await.unwrap();
-    let entries = audit(
-        &server,
-        &ada.cookie,
-        json!({ "action": "sign-in", "actor": "vera" }),
-    )
-    .await;
-    let results: Vec<&str> = entries.iter().map(|e| e.result.as_str()).collect();
+    let entries = audit(&server, &ada.cookie, json!({ "action": "sign-in" })).await;
+    let of = |actor: &str, result: &str| {
+        entries
+            .iter()
+            .filter(|e| e.actor == actor && e.result.starts_with(result))
+            .count()
+    };
+    assert_eq!(of("vera", "failed"), 3);
     assert_eq!(
-        results.iter().filter(|r| r.starts_with("failed")).count(),
-        5,
-        "{results:?}"
+        of("vera", "refused: rate limited"),
+        1,
+        "refusals are audited once a minute"
     );
-    assert!(results.contains(&"refused: rate limited"), "{results:?}");
-    assert!(entries.iter().all(|e| e.source == "127.0.0.1"));
+    assert_eq!(of("olivia", "refused: rate limited"), 1);
+    assert!(
+        entries.iter().all(|e| e.actor.len() <= 128),
+        "the long name was not audited"
+    );
+    assert!(entries
+        .iter()
+        .any(|e| e.actor == "vera" && e.source == attacker));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -374,20 +435,34 @@ async fn proxy_headers_count_only_from_trusted_addresses() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
 
-    let trusted = TestServer::start_secure(&config("px").replace("10.9.9.9", "127.0.0.1/32")).await;
-    let resp = trusted
-        .http
-        .post(format!("http://{}/api/auth/me", trusted.addr))
-        .header("x-forwarded-user", "ada")
-        .header("x-forwarded-for", "203.0.113.7")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let me: serde_json::Value = resp.json().await.unwrap();
-    assert_eq!(me["name"], "ada");
-    assert_eq!(me["method"], "proxy");
-    assert_eq!(me["grants"][0]["role"], "admin");
+    let with_proxy_grant = config("px").replace("10.9.9.9", "127.0.0.1/32").replace(
+        "[auth.proxy]",
+        "[[auth.grants]]\nrole = \"viewer\"\nsubjects = [\"proxy:sam\"]\n[auth.proxy]",
+    );
+    let trusted = TestServer::start_secure(&with_proxy_grant).await;
+    let me = |user: &'static str| {
+        let trusted = &trusted;
+        async move {
+            let resp = trusted
+                .http
+                .post(format!("http://{}/api/auth/me", trusted.addr))
+                .header("x-forwarded-user", user)
+                .header("x-forwarded-for", "203.0.113.7")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 200);
+            resp.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let sam = me("sam").await;
+    assert_eq!(sam["name"], "sam");
+    assert_eq!(sam["method"], "proxy");
+    assert_eq!(sam["grants"][0]["role"], "viewer");
+    // A proxy user named like the local admin is not that admin: `user:ada` names local users only.
+    let ada = me("ada").await;
+    assert_eq!(ada["method"], "proxy");
+    assert_eq!(ada["grants"], serde_json::json!([]), "{ada}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -767,4 +842,87 @@ async fn an_idle_session_ends_and_a_used_one_is_kept_alive() {
         )
         .unwrap();
     assert_eq!(left, 0);
+}
+
+/// Security review, item 1: the role is checked on the group, so the records read must be on that
+/// group's own topics; an operator of one group could read any topic's records before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn landing_records_are_read_only_on_the_groups_own_topics() {
+    let prefix = unique("landing");
+    let mine = unique("landing-mine");
+    let secret = unique("landing-secret");
+    create_topic(&mine, 1).await;
+    create_topic(&secret, 1).await;
+    produce_timestamped(&mine, 0, 3, 1_700_000_000_000, 1000);
+    produce_timestamped(&secret, 0, 3, 1_700_000_000_000, 1000);
+    let group = format!("{prefix}-g1");
+    commit_offsets(&group, &mine, &[(0, 1)]);
+    let server = TestServer::start_secure(&config(&prefix)).await;
+    let olivia = server.sign_in("olivia", PW).await.unwrap();
+
+    let read =
+        |topic: &str| json!({ "cluster": "local", "group": group, "targets": [[topic, 0, 0]] });
+    let (status, body) = server
+        .call_as(&olivia.cookie, "plans/landing-records", read(&secret))
+        .await;
+    assert_eq!((status, kind(&body)), (400, "invalid_input"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains(&secret),
+        "{body}"
+    );
+    assert!(
+        !body.to_string().contains("value"),
+        "no record crossed: {body}"
+    );
+
+    let (status, body) = server
+        .call_as(&olivia.cookie, "plans/landing-records", read(&mine))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.as_array().map(Vec::len), Some(1), "{body}");
+}
+
+/// Security review, item 11: with Secure cookies the session cookie is `__Host-` prefixed (a sibling
+/// subdomain cannot set it), an unprefixed one is ignored, and two of one name are refused rather than
+/// letting the first (possibly planted) one win.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_cookies_are_host_prefixed_and_ambiguous_ones_refused() {
+    let server = TestServer::start_secure(&config("ck")).await;
+    let vera = server.sign_in("vera", PW).await.unwrap();
+    assert!(
+        vera.set_cookie.starts_with("__Host-rewind_session="),
+        "{}",
+        vera.set_cookie
+    );
+    for attr in ["Secure", "Path=/", "HttpOnly"] {
+        assert!(vera.set_cookie.contains(attr), "{}", vera.set_cookie);
+    }
+    assert!(!vera.set_cookie.contains("Domain="), "{}", vera.set_cookie);
+    let me = |cookie: String| {
+        let server = &server;
+        async move {
+            server
+                .http
+                .post(format!("http://{}/api/auth/me", server.addr))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(me(vera.cookie.clone()).await, 200);
+    let planted = format!("__Host-rewind_session=planted; {}", vera.cookie);
+    assert_eq!(
+        me(planted).await,
+        401,
+        "two session cookies: neither is trusted"
+    );
+    let unprefixed = vera.cookie.replacen("__Host-", "", 1);
+    assert_eq!(
+        me(unprefixed).await,
+        401,
+        "an unprefixed cookie is not the session"
+    );
 }

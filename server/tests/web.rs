@@ -129,6 +129,63 @@ async fn an_oversized_body_is_refused() {
     assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
 }
 
+/// Security review, item 13: one body cap, 8 MiB, for server functions too (axum's own 2 MiB default
+/// used to cut them first, answering a "transport" error).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_just_under_the_cap_is_read_and_one_just_over_is_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start(LOCAL).await;
+    let cap = rewind_server::web::MAX_BODY_BYTES;
+    let spec = serde_json::json!({
+        "cluster": "local",
+        "groups": [support::unique("cap")],
+        "scope": { "kind": "all-topics" },
+        "strategy": { "kind": "to-earliest" },
+    });
+    let mut body =
+        serde_json::to_string(&serde_json::json!({ "spec": spec, "padding": "" })).unwrap();
+    let pad = cap - body.len() - 16;
+    body = body.replace(
+        "\"padding\":\"\"",
+        &format!("\"padding\":\"{}\"", "x".repeat(pad)),
+    );
+    assert!(body.len() < cap && body.len() > cap - 64, "{}", body.len());
+    let resp = server
+        .http
+        .post(format!("http://{}/api/plans/preview", server.addr))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let answer: serde_json::Value = resp.json().await.unwrap_or_default();
+    assert!(status < 500 && status != 413, "{status} {answer}");
+    assert_ne!(answer["kind"], "transport", "{answer}");
+
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /api/plans/preview HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        server.addr,
+        cap + 1
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed without an answer");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let status_line = String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
+}
+
 /// Asserts an error answer's HTTP status and `kind`, showing the body when they differ.
 fn expect_error(status: u16, body: &serde_json::Value, want_status: u16, want_kind: &str) {
     let kind = body["kind"].as_str().unwrap_or_default();
@@ -323,4 +380,30 @@ async fn operator_endpoints_answer_without_a_session_and_probe_kafka_sparingly()
         "raw paths are not labels"
     );
     assert!(line("rewind_http_requests_total{endpoint=\"other\",status=\"303\"}") >= 1.0);
+}
+
+/// Security review, item 12: unknown static paths and unknown `/auth/` paths are bare 404s, with no
+/// page rendered (which also logged an error each).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_static_and_auth_paths_are_bare_404s() {
+    let server = TestServer::start(LOCAL).await;
+    for path in [
+        "/pkg/nope.js",
+        "/favicon.ico",
+        "/auth/nope",
+        "/auth/oidc/nope",
+    ] {
+        let resp = server
+            .http
+            .get(format!("http://{}{path}", server.addr))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 404, "{path}");
+        let body = resp.text().await.unwrap();
+        assert!(
+            body.len() < 256 && !body.contains("<html"),
+            "{path}: {body}"
+        );
+    }
 }

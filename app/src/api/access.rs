@@ -41,12 +41,24 @@ pub async fn audit_entries(filter: AuditFilter) -> Result<Vec<AuditEntry>, AppEr
     Ok(out)
 }
 
+/// Whether the caller may view every group the entry names: its own group, the groups and copy-from
+/// source of a spec in its detail, and each part of a group field that older versions wrote for a
+/// multi-group action as one joined string (`"a, b"`, which a glob like `a*` would match whole).
 #[cfg(feature = "ssr")]
 fn visible(caller: &Caller, e: &AuditEntry) -> bool {
-    match &e.cluster {
-        Some(c) => caller.may(crate::domain::access::Action::View, c, e.group.as_deref()),
-        None => caller.is_admin(),
-    }
+    let Some(c) = &e.cluster else {
+        return caller.is_admin();
+    };
+    let sees = |g: Option<&str>| caller.may(crate::domain::access::Action::View, c, g);
+    let joined = e.group.iter().flat_map(|g| g.split(", ")).map(Some);
+    let spec = &e.detail["spec"];
+    let in_spec = spec["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain((spec["strategy"]["kind"] == "copy-from-group").then(|| &spec["strategy"]["group"]))
+        .map(|g| g.as_str());
+    sees(e.group.as_deref()) && joined.chain(in_spec).all(sees)
 }
 
 /// The same entries as `audit_entries`, as CSV for a download.

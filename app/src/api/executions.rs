@@ -31,7 +31,7 @@ pub async fn undo_spec(id: i64) -> Result<ResetSpec, AppError> {
     use crate::api::ports::{services, Action};
     use crate::domain::reset::{Scope, Strategy};
     let s = services()?;
-    let e = s.resets.execution(id).await?;
+    let e = visible_execution(&s, id).await?;
     s.auth
         .authorize(Action::Preview, &e.cluster, Some(&e.group))?;
     Ok(ResetSpec {
@@ -42,13 +42,48 @@ pub async fn undo_spec(id: i64) -> Result<ResetSpec, AppError> {
     })
 }
 
+/// One execution, with its plan cut to its own group (an execution of a multi-group plan records the
+/// whole plan). One the caller may not view, or whose copy-from source they may not view, is not found.
 #[server(endpoint = "executions/get", input = Json)]
 pub async fn get_execution(id: i64) -> Result<Execution, AppError> {
-    use crate::api::ports::{services, Action};
+    use crate::api::ports::services;
     let s = services()?;
+    let e = visible_execution(&s, id).await?;
+    let group = e.group.clone();
+    Ok(Execution {
+        spec: crate::domain::reset::ResetSpec {
+            groups: vec![group.clone()],
+            ..e.spec.clone()
+        },
+        plan: e.plan.clone().of_group(&group),
+        ..e
+    })
+}
+
+/// Execution `id` if the caller may view its group and its copy-from source; otherwise the same
+/// answer as for an id that does not exist, so ids cannot be walked to learn other teams' groups.
+#[cfg(feature = "ssr")]
+async fn visible_execution(
+    s: &crate::api::ports::Services,
+    id: i64,
+) -> Result<Execution, AppError> {
+    let not_found = || AppError::NotFound {
+        what: format!("Execution {id}"),
+    };
     let e = s.resets.execution(id).await?;
-    s.auth.authorize(Action::View, &e.cluster, Some(&e.group))?;
-    Ok(e)
+    let caller = s.auth.caller()?;
+    let source = e
+        .spec
+        .groups_shown()
+        .filter(|g| !e.spec.groups.iter().any(|x| x == g));
+    let visible = std::iter::once(e.group.as_str())
+        .chain(source)
+        .all(|g| caller.sees_group(&e.cluster, g));
+    if visible {
+        Ok(e)
+    } else {
+        Err(not_found())
+    }
 }
 
 /// Newest first, for a cluster or one of its groups.

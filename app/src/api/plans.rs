@@ -26,17 +26,30 @@ pub async fn save_plan(spec: ResetSpec) -> Result<SavedPlan, AppError> {
     s.resets.save_plan(spec, actor).await
 }
 
-/// A saved plan with its frozen inputs and preview.
+/// A saved plan with its frozen inputs and preview. One naming a group the caller may not view (a
+/// copy-from source included) is not found, as if it did not exist.
 #[server(endpoint = "plans/get", input = Json)]
 pub async fn get_plan(id: String) -> Result<SavedPlan, AppError> {
-    use crate::api::ports::{services, Action};
+    use crate::api::ports::services;
     let s = services()?;
-    let plan = s.resets.saved_plan(id).await?;
-    for g in &plan.plan.spec.groups {
-        s.auth
-            .authorize(Action::View, &plan.plan.spec.cluster, Some(g))?;
+    visible_plan(&s, id).await
+}
+
+#[cfg(feature = "ssr")]
+async fn visible_plan(s: &crate::api::ports::Services, id: String) -> Result<SavedPlan, AppError> {
+    let plan = s.resets.saved_plan(id.clone()).await?;
+    let caller = s.auth.caller()?;
+    let spec = &plan.plan.spec;
+    if spec
+        .groups_shown()
+        .all(|g| caller.sees_group(&spec.cluster, g))
+    {
+        Ok(plan)
+    } else {
+        Err(AppError::NotFound {
+            what: format!("Plan {id}"),
+        })
     }
-    Ok(plan)
 }
 
 /// The group's committed offsets as the reference tool's CSV (`topic,partition,offset`), ready for
@@ -53,7 +66,9 @@ pub async fn export_offsets(cluster: String, group: String) -> Result<String, Ap
 pub const LANDING_RECORDS_MAX: usize = 500;
 
 /// The record each partition of `group`'s plan lands on (timestamp, key, a short value preview), for up
-/// to `LANDING_RECORDS_MAX` partitions, read on demand.
+/// to `LANDING_RECORDS_MAX` partitions, read on demand. The role is checked on `group`, so every target
+/// must be on a topic that group has committed offsets on: a right on one group is not a right to read
+/// any topic's records.
 #[server(endpoint = "plans/landing-records", input = Json)]
 pub async fn landing_records(
     cluster: String,
@@ -69,7 +84,7 @@ pub async fn landing_records(
             targets.len()
         )));
     }
-    s.resets.landing_records(cluster, targets).await
+    s.resets.landing_records(cluster, group, targets).await
 }
 
 /// Deletes a saved plan; its link stops working. Executions made from it keep their records.
@@ -77,7 +92,7 @@ pub async fn landing_records(
 pub async fn delete_plan(id: String) -> Result<(), AppError> {
     use crate::api::ports::{services, Action};
     let s = services()?;
-    let plan = s.resets.saved_plan(id.clone()).await?;
+    let plan = visible_plan(&s, id.clone()).await?;
     let actor = authorize_groups(&s, Action::DeletePlan, &plan.plan.spec)?;
     s.resets.delete_plan(id, actor).await
 }

@@ -86,10 +86,12 @@ pub trait Resets: Send + Sync + 'static {
     fn save_plan(&self, spec: ResetSpec, actor: Actor) -> BoxFuture<'_, AppResult<SavedPlan>>;
     fn saved_plan(&self, id: String) -> BoxFuture<'_, AppResult<SavedPlan>>;
     fn delete_plan(&self, id: String, actor: Actor) -> BoxFuture<'_, AppResult<()>>;
-    /// The first record at or after each `(topic, partition, offset)`, with short key and value previews.
+    /// The first record at or after each `(topic, partition, offset)`, with short key and value previews,
+    /// for topics `group` has committed offsets on only: anything else is refused before any read.
     fn landing_records(
         &self,
         cluster: String,
+        group: String,
         targets: Vec<(String, i32, i64)>,
     ) -> BoxFuture<'_, AppResult<Vec<crate::domain::reset::LandingRecord>>>;
     /// The group's committed offsets in the reference tool's 3-column CSV.

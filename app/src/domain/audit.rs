@@ -146,7 +146,20 @@ impl AuditEntry {
     }
 }
 
-/// The entries as CSV, one row per entry, the detail as compact JSON in the last column.
+/// A cell a spreadsheet would run as a formula (`= + - @`, or a tab or carriage return first) gets a
+/// leading `'`, which spreadsheets show as text (OWASP's advice for CSV injection): sign-in names and
+/// group ids come from anyone. Only for CSVs made for spreadsheets; the reset-plan CSVs are the
+/// reference tool's own format and stay byte-exact (see `offsets_csv`).
+pub fn spreadsheet_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// The entries as CSV, one row per entry, the detail as compact JSON in the last column; every cell
+/// made safe to open in a spreadsheet.
 pub fn to_csv(entries: &[AuditEntry]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
@@ -155,17 +168,20 @@ pub fn to_csv(entries: &[AuditEntry]) -> String {
     // Writing to a Vec cannot fail; a failed row would only be missing from the export.
     let _ = w.write_record(header);
     for e in entries {
-        let _ = w.write_record([
-            e.id.to_string(),
-            crate::format::utc(e.at_ms),
-            e.actor.clone(),
-            e.source.clone(),
-            e.action.clone(),
-            e.cluster.clone().unwrap_or_default(),
-            e.group.clone().unwrap_or_default(),
-            e.result.clone(),
-            e.detail.to_string(),
-        ]);
+        let _ = w.write_record(
+            [
+                e.id.to_string(),
+                crate::format::utc(e.at_ms),
+                e.actor.clone(),
+                e.source.clone(),
+                e.action.clone(),
+                e.cluster.clone().unwrap_or_default(),
+                e.group.clone().unwrap_or_default(),
+                e.result.clone(),
+                e.detail.to_string(),
+            ]
+            .map(spreadsheet_safe),
+        );
     }
     w.into_inner()
         .ok()
@@ -177,6 +193,27 @@ pub fn to_csv(entries: &[AuditEntry]) -> String {
 #[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_neutralised() {
+        let e = AuditEntry {
+            id: 1,
+            at_ms: 0,
+            actor: "=HYPERLINK(\"http://evil.example\",\"x\")".into(),
+            source: "127.0.0.1".into(),
+            action: "sign-in".into(),
+            cluster: Some("@local".into()),
+            group: Some("-2+3".into()),
+            result: "+1".into(),
+            detail: serde_json::Value::Null,
+        };
+        let csv = to_csv(std::slice::from_ref(&e));
+        let row = csv.lines().nth(1).unwrap();
+        assert!(row.contains("\"'=HYPERLINK("), "{row}");
+        assert!(row.contains(",'@local,'-2+3,'+1,"), "{row}");
+        assert_eq!(spreadsheet_safe("\tx".into()), "'\tx");
+        assert_eq!(spreadsheet_safe("olivia".into()), "olivia");
+    }
 
     #[test]
     fn csv_quotes_what_needs_quoting() {

@@ -97,6 +97,11 @@ pub type CsvRow<'a> = (&'a str, &'a str, i32, i64);
 
 /// Writes rows in the reference tool's export format: 3 columns when `with_group` is false, one record per
 /// line, quoted exactly where the tool's CSV writer quotes, so exports compare byte for byte.
+///
+/// Cells are not neutralised against spreadsheet formulas (see `audit::spreadsheet_safe`): this file
+/// is a machine format that must round-trip through `kafka-consumer-groups --from-file`, where a
+/// leading `'` would become part of the group id. Kafka topic names cannot start with `= + @`; a group
+/// id can, and is written as the tool itself writes it.
 pub fn write_csv<'a>(rows: impl IntoIterator<Item = CsvRow<'a>>, with_group: bool) -> String {
     let mut out = String::new();
     for (g, t, p, o) in rows {

@@ -243,7 +243,7 @@ fn requested_targets(
             if backup.group != gs.group {
                 return Err(PlanError::RestoreOtherGroup {
                     execution: *execution,
-                    group: backup.group.clone(),
+                    group: gs.group.clone(),
                 });
             }
             for (tp, offset) in &backup.offsets {

@@ -458,6 +458,25 @@ impl Plan {
     pub fn partition_count(&self) -> usize {
         self.groups.iter().map(|g| g.partitions.len()).sum()
     }
+
+    /// The plan of `group` alone, as one group's record shows it: other groups of a multi-group plan
+    /// are theirs to see, not this group's viewers'.
+    pub fn of_group(mut self, group: &str) -> Self {
+        self.spec.groups.retain(|g| g == group);
+        self.groups.retain(|g| g.group == group);
+        self
+    }
+}
+
+impl ResetSpec {
+    /// Every group whose offsets a plan of this spec shows: its own and, for copy-from, the source.
+    pub fn groups_shown(&self) -> impl Iterator<Item = &str> {
+        let source = match &self.strategy {
+            Strategy::CopyFromGroup { group } => Some(group.as_str()),
+            _ => None,
+        };
+        self.groups.iter().map(String::as_str).chain(source)
+    }
 }
 
 /// A spec that cannot be planned, with the reference tool's message where it has one.
@@ -500,7 +519,8 @@ pub enum PlanError {
     SourceHasNoOffset { group: String, partition: String },
     #[error("Copying offsets from group '{group}' to itself changes nothing")]
     CopyFromItself { group: String },
-    #[error("Undo applies to the group of execution {execution} only, which is '{group}'")]
+    /// Names the plan's own group, never the execution's: that one may be another team's.
+    #[error("Execution {execution} did not reset group '{group}'; undo applies to an execution's own group only")]
     RestoreOtherGroup { execution: i64, group: String },
     #[error("The snapshot lacks {what}; preview again")]
     IncompleteSnapshot { what: String },

@@ -1,77 +1,219 @@
-//! Login rate limiting: failed sign-ins counted per client address and per user name in a sliding
-//! window, checked before any password is hashed.
+//! Sign-in throttling: growing delays after failed sign-ins, per (user, address) pair, per address
+//! and per user, with the attempt reserved before any password is hashed.
+//!
+//! Hand-written because the policy is not a rate: rate-limiting crates (governor and the like) hand
+//! out tokens per key, so an attacker who keeps spending a victim's tokens locks the victim out, which
+//! is the attack this module exists to stop. Here:
+//! - a pair's own failures slow that pair down, doubling the delay up to `PAIR_CAP`;
+//! - an address's failures (password spraying) and a user's failures from everywhere (distributed
+//!   guessing) slow everyone down too, but never a pair that has signed in before: the victim at their
+//!   usual address, or a colleague behind the same NAT, keeps signing in while others are delayed;
+//! - each attempt is counted as a failure when it starts and forgiven if it succeeds, so parallel
+//!   guesses cannot all pass a check made before any of them failed.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Failures older than this are forgotten.
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Failures one address may make in the window (a shared NAT holds several people).
-pub const PER_ADDRESS: usize = 20;
-/// Failures against one user name in the window, from anywhere.
-pub const PER_USER: usize = 5;
-/// Keys remembered at most, so a flood of distinct names or addresses cannot exhaust memory: quiet
-/// keys go first, then those whose last failure is oldest.
+
+/// Failures allowed before a delay applies, and the longest delay, per kind of key.
+struct Policy {
+    free: usize,
+    cap: Duration,
+}
+
+/// One person mistyping at one address: three tries, then 1 s, 2 s, 4 s ... up to the window.
+const PAIR: Policy = Policy {
+    free: 3,
+    cap: WINDOW,
+};
+/// One address trying many names (a shared NAT holds several people).
+const ADDRESS: Policy = Policy {
+    free: 20,
+    cap: WINDOW,
+};
+/// One name tried from many addresses; short, since it delays a victim on a new address too.
+const USER: Policy = Policy {
+    free: 10,
+    cap: Duration::from_secs(60),
+};
+
+/// Keys remembered at most, so a flood of distinct names or addresses cannot exhaust memory.
 const MAX_KEYS: usize = 100_000;
+/// A refusal is audited at most this often per pair: a flood of refused attempts writes nothing more.
+const AUDIT_REFUSALS_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
+struct Failures {
+    times: VecDeque<Instant>,
+    refusal_audited_at: Option<Instant>,
+}
+
+impl Failures {
+    /// How long until the next attempt may start under `policy`.
+    fn wait(&mut self, policy: &Policy, now: Instant) -> Duration {
+        while self
+            .times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > WINDOW)
+        {
+            self.times.pop_front();
+        }
+        // The first `free` failures cost nothing; the next waits 1 s after the last, then 2 s, 4 s ...
+        let Some(last) = self
+            .times
+            .back()
+            .filter(|_| self.times.len() >= policy.free)
+        else {
+            return Duration::ZERO;
+        };
+        let over = self.times.len() - policy.free;
+        let shift = u32::try_from(over).unwrap_or(u32::MAX).min(20);
+        let delay = Duration::from_secs(1u64 << shift).min(policy.cap);
+        delay.saturating_sub(now.duration_since(*last))
+    }
+}
+
+#[derive(Default)]
+struct State {
+    failures: HashMap<String, Failures>,
+    /// Pairs that signed in successfully, with when: exempt from address and user delays.
+    known: HashMap<String, Instant>,
+}
+
+#[derive(Default, Clone)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    state: Arc<Mutex<State>>,
+}
+
+/// The outcome of asking to try a password.
+pub enum Attempt {
+    /// Go ahead; call `succeeded` if the password was right (a dropped reservation stays a failure).
+    Allowed(Reservation),
+    /// Wait this long. `audit` is true for the first refusal of a pair in a while.
+    Refused { wait: Duration, audit: bool },
+}
+
+/// A started attempt, already counted as a failure until it succeeds.
+pub struct Reservation {
+    limiter: LoginLimiter,
+    keys: [String; 3],
+    at: Instant,
+}
+
+impl Reservation {
+    /// The password was right: forgive this attempt and the pair's earlier failures, and remember
+    /// the pair as known.
+    pub fn succeeded(self) {
+        let Ok(mut s) = self.limiter.state.lock() else {
+            return;
+        };
+        let [pair, address, user] = &self.keys;
+        s.failures.remove(pair);
+        for key in [address, user] {
+            if let Some(f) = s.failures.get_mut(key) {
+                if let Some(i) = f.times.iter().rposition(|t| *t == self.at) {
+                    f.times.remove(i);
+                }
+            }
+        }
+        s.known.insert(pair.clone(), self.at);
+    }
 }
 
 impl LoginLimiter {
-    /// `Some(wait)` when `address` or `user` has used up its failures.
-    pub fn blocked(&self, address: &str, user: &str) -> Option<Duration> {
-        let now = Instant::now();
-        let mut map = self.failures.lock().ok()?;
-        [
-            (format!("a:{address}"), PER_ADDRESS),
-            (format!("u:{}", user.to_lowercase()), PER_USER),
-        ]
-        .into_iter()
-        .filter_map(|(key, max)| {
-            let q = map.get_mut(&key)?;
-            while q.front().is_some_and(|t| now.duration_since(*t) > WINDOW) {
-                q.pop_front();
-            }
-            let oldest = *q.front()?;
-            (q.len() >= max).then(|| WINDOW.saturating_sub(now.duration_since(oldest)))
-        })
-        .max()
+    /// Reserves an attempt for `user` from `address`, or says how long to wait.
+    pub fn begin(&self, address: &str, user: &str) -> Attempt {
+        self.begin_at(address, user, Instant::now())
     }
 
-    pub fn failed(&self, address: &str, user: &str) {
-        let now = Instant::now();
-        let Ok(mut map) = self.failures.lock() else {
-            return;
+    fn begin_at(&self, address: &str, user: &str, now: Instant) -> Attempt {
+        let user = user.to_lowercase();
+        let keys = [
+            format!("p:{user}\n{address}"),
+            format!("a:{address}"),
+            format!("u:{user}"),
+        ];
+        let Ok(mut s) = self.state.lock() else {
+            // A poisoned lock means a panic elsewhere; refuse rather than let guesses through.
+            return Attempt::Refused {
+                wait: Duration::from_secs(1),
+                audit: false,
+            };
         };
-        if map.len() >= MAX_KEYS {
-            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) <= WINDOW));
-        }
-        if map.len() >= MAX_KEYS {
-            // Still full inside the window: forget the stalest tenth at once, so the next failures
-            // do not each pay for a scan.
-            let mut last: Vec<Instant> = map.values().filter_map(|q| q.back().copied()).collect();
-            let cut = MAX_KEYS / 10;
-            last.select_nth_unstable(cut);
-            let threshold = last[cut];
-            map.retain(|_, q| q.back().is_some_and(|t| *t > threshold));
-        }
-        for key in [format!("a:{address}"), format!("u:{}", user.to_lowercase())] {
-            let q = map.entry(key).or_default();
-            q.push_back(now);
-            // Only the newest failures matter; a long-running attack keeps a bounded queue.
-            while q.len() > PER_ADDRESS {
-                q.pop_front();
+        make_room(&mut s, now);
+        let known = s
+            .known
+            .get(&keys[0])
+            .is_some_and(|at| now.duration_since(*at) < Duration::from_secs(30 * 24 * 3600));
+        let mut wait = s
+            .failures
+            .entry(keys[0].clone())
+            .or_default()
+            .wait(&PAIR, now);
+        if !known {
+            for (key, policy) in [(&keys[1], &ADDRESS), (&keys[2], &USER)] {
+                let w = s.failures.entry(key.clone()).or_default().wait(policy, now);
+                wait = wait.max(w);
             }
         }
-    }
-
-    /// A successful sign-in clears that user's count (not the address's).
-    pub fn succeeded(&self, user: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(&format!("u:{}", user.to_lowercase()));
+        if !wait.is_zero() {
+            let pair = s.failures.entry(keys[0].clone()).or_default();
+            let audit = pair
+                .refusal_audited_at
+                .is_none_or(|at| now.duration_since(at) >= AUDIT_REFUSALS_EVERY);
+            if audit {
+                pair.refusal_audited_at = Some(now);
+            }
+            return Attempt::Refused { wait, audit };
         }
+        for key in &keys {
+            let f = s.failures.entry(key.clone()).or_default();
+            f.times.push_back(now);
+            // Only the newest failures matter; a long attack keeps a bounded queue.
+            while f.times.len() > ADDRESS.free + 32 {
+                f.times.pop_front();
+            }
+        }
+        Attempt::Allowed(Reservation {
+            limiter: self.clone(),
+            keys,
+            at: now,
+        })
+    }
+}
+
+/// Keeps the maps under `MAX_KEYS`: quiet keys go first, then those whose last failure is oldest.
+fn make_room(s: &mut State, now: Instant) {
+    if s.known.len() >= MAX_KEYS {
+        let cut = oldest_tenth(s.known.values().copied());
+        s.known.retain(|_, at| *at > cut);
+    }
+    if s.failures.len() + 3 < MAX_KEYS {
+        return;
+    }
+    s.failures.retain(|_, f| {
+        f.times
+            .back()
+            .is_some_and(|t| now.duration_since(*t) <= WINDOW)
+    });
+    if s.failures.len() + 3 >= MAX_KEYS {
+        // Still full inside the window: forget the stalest tenth at once, so the next attempts do
+        // not each pay for a scan.
+        let cut = oldest_tenth(s.failures.values().filter_map(|f| f.times.back().copied()));
+        s.failures
+            .retain(|_, f| f.times.back().is_some_and(|t| *t > cut));
+    }
+}
+
+fn oldest_tenth(times: impl Iterator<Item = Instant>) -> Instant {
+    let mut times: Vec<Instant> = times.collect();
+    let cut = times.len() / 10;
+    match times.get(cut) {
+        Some(_) => *times.select_nth_unstable(cut).1,
+        None => Instant::now(),
     }
 }
 
@@ -80,39 +222,107 @@ impl LoginLimiter {
 mod tests {
     use super::*;
 
+    fn try_at(l: &LoginLimiter, addr: &str, user: &str, now: Instant) -> Option<Reservation> {
+        match l.begin_at(addr, user, now) {
+            Attempt::Allowed(r) => Some(r),
+            Attempt::Refused { .. } => None,
+        }
+    }
+
     #[test]
-    fn trips_per_user_and_per_address() {
+    fn a_pair_gets_three_tries_then_growing_delays() {
         let l = LoginLimiter::default();
-        for _ in 0..PER_USER {
-            assert!(l.blocked("1.1.1.1", "vera").is_none());
-            l.failed("1.1.1.1", "vera");
+        let t0 = Instant::now();
+        for _ in 0..PAIR.free {
+            assert!(try_at(&l, "1.1.1.1", "vera", t0).is_some());
         }
-        assert!(l.blocked("1.1.1.1", "vera").is_some());
-        // Another user from another address is not affected; the same user from elsewhere is.
-        assert!(l.blocked("2.2.2.2", "olivia").is_none());
-        assert!(l.blocked("2.2.2.2", "VERA").is_some());
-        for i in 0..PER_ADDRESS {
-            l.failed("3.3.3.3", &format!("u{i}"));
+        assert!(
+            try_at(&l, "1.1.1.1", "VERA", t0).is_none(),
+            "names are case-blind"
+        );
+        let t1 = t0 + Duration::from_millis(1001);
+        assert!(try_at(&l, "1.1.1.1", "vera", t1).is_some(), "after 1 s");
+        // The delay doubled: 2 s after the last failure.
+        assert!(try_at(&l, "1.1.1.1", "vera", t1 + Duration::from_millis(1500)).is_none());
+        assert!(try_at(&l, "1.1.1.1", "vera", t1 + Duration::from_millis(2001)).is_some());
+    }
+
+    #[test]
+    fn parallel_attempts_are_counted_before_any_finishes() {
+        let l = LoginLimiter::default();
+        let now = Instant::now();
+        let held: Vec<Reservation> = (0..40)
+            .filter_map(|_| try_at(&l, "1.1.1.1", "vera", now))
+            .collect();
+        assert_eq!(held.len(), PAIR.free);
+    }
+
+    #[test]
+    fn a_victim_at_a_known_address_is_not_locked_out_by_others() {
+        let l = LoginLimiter::default();
+        let t0 = Instant::now();
+        try_at(&l, "10.0.0.1", "vera", t0).unwrap().succeeded();
+        // Many failures against vera from many addresses.
+        for i in 0..50 {
+            let _ = try_at(&l, &format!("203.0.113.{i}"), "vera", t0);
         }
-        assert!(l.blocked("3.3.3.3", "fresh").is_some());
-        l.succeeded("vera");
-        assert!(l.blocked("2.2.2.2", "vera").is_none());
+        assert!(
+            try_at(&l, "203.0.113.99", "vera", t0).is_none(),
+            "a stranger waits"
+        );
+        assert!(
+            try_at(&l, "10.0.0.1", "vera", t0).is_some(),
+            "vera at home does not"
+        );
+        // And from a new address she waits at most the user cap.
+        let later = t0 + USER.cap + Duration::from_millis(1);
+        assert!(try_at(&l, "198.51.100.7", "vera", later).is_some());
+    }
+
+    #[test]
+    fn spraying_from_one_address_slows_strangers_not_known_colleagues() {
+        let l = LoginLimiter::default();
+        let t0 = Instant::now();
+        try_at(&l, "10.0.0.1", "olivia", t0).unwrap().succeeded();
+        for i in 0..ADDRESS.free {
+            let _ = try_at(&l, "10.0.0.1", &format!("u{i}"), t0);
+        }
+        assert!(try_at(&l, "10.0.0.1", "fresh", t0).is_none());
+        assert!(try_at(&l, "10.0.0.1", "olivia", t0).is_some());
+    }
+
+    #[test]
+    fn success_forgives_the_attempt_and_refusals_are_audited_sparingly() {
+        let l = LoginLimiter::default();
+        let t0 = Instant::now();
+        for _ in 0..PAIR.free {
+            let _ = try_at(&l, "1.1.1.1", "vera", t0);
+        }
+        let audits: Vec<bool> = (0..5)
+            .map(|_| match l.begin_at("1.1.1.1", "vera", t0) {
+                Attempt::Refused { audit, .. } => audit,
+                Attempt::Allowed(_) => panic!("allowed"),
+            })
+            .collect();
+        assert_eq!(audits, vec![true, false, false, false, false]);
+        let t1 = t0 + Duration::from_secs(2);
+        try_at(&l, "1.1.1.1", "vera", t1).unwrap().succeeded();
+        for _ in 0..PAIR.free {
+            assert!(try_at(&l, "1.1.1.1", "vera", t1).is_some());
+        }
     }
 
     #[test]
     fn a_flood_of_fresh_keys_stays_bounded() {
         let l = LoginLimiter::default();
+        let now = Instant::now();
         for i in 0..MAX_KEYS {
-            l.failed(
-                &format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
-                "x",
-            );
+            let addr = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+            let _ = try_at(&l, &addr, "x", now);
         }
-        assert!(l.failures.lock().unwrap().len() <= MAX_KEYS);
-        l.failed("9.9.9.9", "y");
-        let len = l.failures.lock().unwrap().len();
+        let len = l.state.lock().unwrap().failures.len();
         assert!(len < MAX_KEYS, "{len}");
-        // The newest failures survive the cut.
-        assert!(l.failures.lock().unwrap().contains_key("a:9.9.9.9"));
+        let _ = try_at(&l, "9.9.9.9", "y", now + Duration::from_secs(1));
+        assert!(l.state.lock().unwrap().failures.contains_key("a:9.9.9.9"));
     }
 }

@@ -26,7 +26,14 @@ use crate::config::AuthConfig;
 use crate::now_ms;
 use crate::store::{Session, Store};
 
+/// The session cookie's name over plain http (`secure_cookies = false`, development only).
 pub const SESSION_COOKIE: &str = "rewind_session";
+/// Its name with `Secure` cookies: the `__Host-` prefix makes browsers refuse one set by a sibling
+/// subdomain or for another path (cookie tossing).
+pub const SECURE_SESSION_COOKIE: &str = "__Host-rewind_session";
+
+/// The last time the untrusted-proxy-header warning was logged.
+static UNTRUSTED_HEADER_WARNED: crate::web::Sparingly = crate::web::Sparingly::every_secs(60);
 
 /// How stale a session's last-use time may get before a request records it again.
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -68,13 +75,35 @@ impl Auth {
     /// The grants of `name` with `teams`: the config's rules that name them, plus `own` (a store
     /// user's direct grants). Resolved per request, so a changed config applies at the next restart
     /// and an admin's change to a user at their next request, without signing anyone out.
+    ///
+    /// Each sign-in method names people in its own namespace, so a name someone picks at an identity
+    /// provider or a proxy can never take a local user's grants: `user:` matches local (password)
+    /// users by name, `oidc:<sub>` a single sign-on `subject` of the configured issuer, `proxy:` a
+    /// trusted proxy's user.
     fn caller_for(
         &self,
         name: &str,
         method: SignInMethod,
+        sso_subject: Option<&str>,
         teams: Vec<String>,
         own: Vec<Grant>,
     ) -> Caller {
+        let issuer = self
+            .config
+            .oidc
+            .as_ref()
+            .map(|o| o.issuer.trim_end_matches('/'));
+        let names = |s: &str| match method {
+            SignInMethod::Password => s.strip_prefix("user:") == Some(name),
+            SignInMethod::Proxy => s.strip_prefix("proxy:") == Some(name),
+            SignInMethod::Oidc => match (s.strip_prefix("oidc:"), sso_subject, issuer) {
+                (Some(sub), Some(subject), Some(issuer)) => subject
+                    .split_once('#')
+                    .is_some_and(|(iss, s)| iss.trim_end_matches('/') == issuer && s == sub),
+                _ => false,
+            },
+            SignInMethod::None => false,
+        };
         let mut grants: Vec<Grant> = self
             .config
             .grants
@@ -82,7 +111,7 @@ impl Auth {
             .filter(|rule| {
                 rule.subjects.iter().any(|s| {
                     s == "*"
-                        || s.strip_prefix("user:") == Some(name)
+                        || names(s)
                         || s.strip_prefix("team:")
                             .is_some_and(|t| teams.iter().any(|x| x == t))
                 })
@@ -126,6 +155,7 @@ impl Auth {
                         caller: Some(self.caller_for(
                             &user,
                             SignInMethod::Proxy,
+                            None,
                             teams,
                             Vec::new(),
                         )),
@@ -133,13 +163,14 @@ impl Auth {
                         session: None,
                     };
                 }
-                (Some(_), false) => {
-                    tracing::warn!(%source, header = %proxy.user_header, "ignored a sign-in header from an address that is not a trusted proxy");
+                // Anyone can send the header: say so once a minute, not once per request.
+                (Some(_), false) if UNTRUSTED_HEADER_WARNED.due() => {
+                    tracing::warn!(%source, header = %proxy.user_header, "ignored a sign-in header from an address that is not a trusted proxy (logged at most once a minute)");
                 }
                 _ => {}
             }
         }
-        let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        let Some(token) = cookie(headers, self.session_cookie()) else {
             return RequestCaller {
                 caller: None,
                 source,
@@ -186,10 +217,11 @@ impl Auth {
                     .then(|| self.config.user(&s.user))
                     .flatten();
                 match config_user {
-                    Some(u) => self.caller_for(&s.user, method, u.teams.clone(), Vec::new()),
+                    Some(u) => self.caller_for(&s.user, method, None, u.teams.clone(), Vec::new()),
                     None => self.caller_for(
                         &s.user,
                         method,
+                        s.subject.as_deref(),
                         s.teams,
                         s.stored_grants.unwrap_or_default(),
                     ),
@@ -205,6 +237,7 @@ impl Auth {
         &self,
         user: &str,
         method: &str,
+        subject: Option<String>,
         teams: Vec<String>,
         source: &str,
     ) -> Result<String, AppError> {
@@ -221,15 +254,24 @@ impl Auth {
                 created_at_ms: now,
                 expires_at_ms: now + self.config.session_ttl_ms,
                 last_seen_ms: now,
+                subject,
             })
             .await
             .map_err(crate::store::store_error("session"))?;
         Ok(self.cookie(
-            SESSION_COOKIE,
+            self.session_cookie(),
             &token,
             "/",
             self.config.session_ttl_ms / 1000,
         ))
+    }
+
+    pub fn session_cookie(&self) -> &'static str {
+        if self.config.secure_cookies {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        }
     }
 
     /// `Secure` unless configured off; `HttpOnly` always; `SameSite=Lax` so the redirect back from an
@@ -377,15 +419,20 @@ fn split_teams(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// The value of cookie `name`, or None when it is absent or sent more than once: two cookies of one
+/// name mean one was planted (by a sibling subdomain, say), and guessing which is the real one would
+/// let the planted one win.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
+    let mut found = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned());
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
 }
 
 /// 256 random bits, base64url: session tokens, OIDC state, nonce and PKCE verifier.
@@ -423,6 +470,17 @@ mod tests {
             HeaderValue::from_static("9.9.9.9, 10.1.2.3"),
         );
         assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("tok"));
+        let mut two = HeaderMap::new();
+        two.append(header::COOKIE, HeaderValue::from_static("rewind_session=a"));
+        two.append(
+            header::COOKIE,
+            HeaderValue::from_static("x=1; rewind_session=b"),
+        );
+        assert_eq!(
+            cookie(&two, SESSION_COOKIE),
+            None,
+            "ambiguous cookies are refused"
+        );
         assert_eq!(cookie(&h, "c"), None);
         let peer = Some("127.0.0.1".parse().expect("ip"));
         assert_eq!(client_address(&h, peer, true), "10.1.2.3");

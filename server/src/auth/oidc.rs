@@ -1,8 +1,6 @@
 //! OpenID Connect sign-in: authorization code flow with PKCE (S256), ID token signature and claims
 //! checked against the provider's discovery document and keys.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -14,7 +12,6 @@ use crate::config::OidcConfig;
 
 /// How long a started sign-in may take at the provider.
 const ATTEMPT_TTL: Duration = Duration::from_secs(600);
-const MAX_ATTEMPTS: usize = 10_000;
 /// Clock difference tolerated between Rewind and the provider.
 const SKEW_SECS: i64 = 120;
 /// Keys are fetched again for an unknown `kid` (key rotation), at most this often.
@@ -95,17 +92,67 @@ struct Jwks {
     keys: Vec<Jwk>,
 }
 
+/// A sign-in in progress. It lives only in the browser, in a short-lived cookie signed with a key of
+/// this process: nothing is kept on the server, so no number of started sign-ins can crowd out a real
+/// one (a table of them, capped, once let anyone switch single sign-on off).
+#[derive(serde::Serialize, Deserialize)]
 struct Attempt {
+    state: String,
     verifier: String,
     nonce: String,
     next: String,
-    started: Instant,
+    /// Unix seconds after which the attempt is refused.
+    expires: i64,
+}
+
+impl Attempt {
+    /// `base64(json).base64(hmac-sha256(json))`.
+    fn seal(&self, key: &[u8]) -> Result<String, OidcError> {
+        let json = serde_json::to_vec(self).map_err(|e| OidcError::Provider(e.to_string()))?;
+        let mac = hmac(key, &json)?;
+        Ok(format!("{}.{}", B64.encode(&json), B64.encode(mac)))
+    }
+
+    /// The attempt a cookie holds, if its signature is ours and it has not expired.
+    fn open(sealed: &str, key: &[u8], now: i64) -> Option<Self> {
+        let (json, mac) = sealed.split_once('.')?;
+        let json = B64.decode(json).ok()?;
+        let mac = B64.decode(mac).ok()?;
+        let expected = hmac(key, &json).ok()?;
+        if mac.len() != expected.len() || !openssl::memcmp::eq(&mac, &expected) {
+            return None;
+        }
+        serde_json::from_slice::<Attempt>(&json)
+            .ok()
+            .filter(|a| a.expires > now)
+    }
+}
+
+fn random_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    // Without an OS random source nothing about sign-in can be safe; better to fail loudly.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut key).expect("the OS random number generator failed");
+    key
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Result<Vec<u8>, OidcError> {
+    let fail = |e: openssl::error::ErrorStack| OidcError::Provider(format!("hmac: {e}"));
+    let key = openssl::pkey::PKey::hmac(key).map_err(fail)?;
+    let mut signer =
+        openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key).map_err(fail)?;
+    signer.update(data).map_err(fail)?;
+    signer.sign_to_vec().map_err(fail)
 }
 
 /// Who the provider says signed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OidcIdentity {
+    /// What the console shows and audit records: the configured name claim, else a verified email,
+    /// else `sub`. Never used to match grants.
     pub name: String,
+    /// The provider's stable id of the person, `<issuer>#<sub>`: what `oidc:<sub>` grants match.
+    pub subject: String,
     pub teams: Vec<String>,
     pub next: String,
 }
@@ -115,7 +162,8 @@ pub struct OidcClient {
     http: reqwest::Client,
     discovery: tokio::sync::Mutex<Option<Discovery>>,
     jwks: tokio::sync::Mutex<Option<(Instant, Jwks)>>,
-    attempts: Mutex<HashMap<String, Attempt>>,
+    /// Signs pending attempts (see `Attempt`); a restart forgets it, failing sign-ins in flight.
+    attempt_key: [u8; 32],
 }
 
 impl OidcClient {
@@ -129,7 +177,7 @@ impl OidcClient {
                 .unwrap_or_default(),
             discovery: tokio::sync::Mutex::new(None),
             jwks: tokio::sync::Mutex::new(None),
-            attempts: Mutex::new(HashMap::new()),
+            attempt_key: random_key(),
         }
     }
 
@@ -196,29 +244,21 @@ impl OidcClient {
             .map_err(|e| OidcError::Provider(format!("GET {url}: {e}")))
     }
 
-    /// The provider's authorization URL for a new attempt, and the attempt's `state` (which the
-    /// caller binds to the browser in a cookie).
+    /// The provider's authorization URL for a new attempt, and the sealed attempt the caller puts in
+    /// a short-lived cookie (which also binds the attempt to this browser).
     pub async fn start(&self, next: String) -> Result<(String, String), OidcError> {
         let d = self.discovery().await?;
         let (state, nonce, verifier) = (random_token(), random_token(), random_token());
         let challenge = B64.encode(sha256(verifier.as_bytes()));
-        if let Ok(mut attempts) = self.attempts.lock() {
-            attempts.retain(|_, a| a.started.elapsed() < ATTEMPT_TTL);
-            if attempts.len() >= MAX_ATTEMPTS {
-                return Err(OidcError::Provider(
-                    "too many sign-ins in progress; try again shortly".into(),
-                ));
-            }
-            attempts.insert(
-                state.clone(),
-                Attempt {
-                    verifier,
-                    nonce: nonce.clone(),
-                    next,
-                    started: Instant::now(),
-                },
-            );
+        let ttl = i64::try_from(ATTEMPT_TTL.as_secs()).unwrap_or(600);
+        let sealed = Attempt {
+            state: state.clone(),
+            verifier,
+            nonce: nonce.clone(),
+            next,
+            expires: now_secs() + ttl,
         }
+        .seal(&self.attempt_key)?;
         let query = serde_urlencoded::to_string([
             ("response_type", "code"),
             ("client_id", self.config.client_id.as_str()),
@@ -235,18 +275,21 @@ impl OidcClient {
         } else {
             '?'
         };
-        Ok((format!("{}{sep}{query}", d.authorization_endpoint), state))
+        Ok((format!("{}{sep}{query}", d.authorization_endpoint), sealed))
     }
 
     /// Completes the attempt `state` with the provider's `code`: token request with the PKCE
     /// verifier, then the ID token's signature, issuer, audience, expiry and nonce.
-    pub async fn finish(&self, state: &str, code: &str) -> Result<OidcIdentity, OidcError> {
-        let attempt = self
-            .attempts
-            .lock()
-            .ok()
-            .and_then(|mut a| a.remove(state))
-            .filter(|a| a.started.elapsed() < ATTEMPT_TTL)
+    ///
+    /// `sealed` is the attempt cookie from `start`; it must be ours, unexpired, and for this `state`.
+    pub async fn finish(
+        &self,
+        state: &str,
+        code: &str,
+        sealed: &str,
+    ) -> Result<OidcIdentity, OidcError> {
+        let attempt = Attempt::open(sealed, &self.attempt_key, now_secs())
+            .filter(|a| a.state == state)
             .ok_or(OidcError::UnknownAttempt)?;
         let d = self.discovery().await?;
         // RFC 6749 2.3.1: id and secret are form-encoded before they go into Basic.
@@ -287,11 +330,7 @@ impl OidcClient {
             .ok_or_else(|| OidcError::BadToken("the token response has no id_token".into()))?;
         let claims = self.verified_claims(id_token, &d).await?;
         self.check_claims(&claims, &d.issuer, &attempt.nonce, now_secs())?;
-        let name = [self.config.name_claim.as_str(), "email", "sub"]
-            .iter()
-            .find_map(|c| claims[*c].as_str().filter(|s| !s.is_empty()))
-            .ok_or_else(|| OidcError::BadToken("no name, email or sub claim".into()))?
-            .to_owned();
+        let (subject, name) = identity_of(&claims, &self.config.name_claim, &d.issuer)?;
         let teams = match &claims[self.config.groups_claim.as_str()] {
             serde_json::Value::Array(a) => a
                 .iter()
@@ -306,6 +345,7 @@ impl OidcClient {
         };
         Ok(OidcIdentity {
             name,
+            subject,
             teams,
             next: attempt.next,
         })
@@ -470,11 +510,89 @@ fn now_secs() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The stable subject (`<issuer>#<sub>`) and display name of verified ID-token claims. An email
+/// names someone only when the provider says it verified it: otherwise anyone could claim any
+/// address at a provider that lets users edit theirs.
+fn identity_of(
+    claims: &serde_json::Value,
+    name_claim: &str,
+    issuer: &str,
+) -> Result<(String, String), OidcError> {
+    let text = |c: &str| claims[c].as_str().filter(|s| !s.is_empty());
+    let sub = text("sub").ok_or_else(|| OidcError::BadToken("the ID token has no sub".into()))?;
+    let verified_email = (claims["email_verified"].as_bool() == Some(true))
+        .then(|| text("email"))
+        .flatten();
+    let name = text(name_claim)
+        .filter(|_| name_claim != "email" || verified_email.is_some())
+        .or(verified_email)
+        .unwrap_or(sub);
+    Ok((format!("{issuer}#{sub}"), name.to_owned()))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
     use crate::config::Secret;
+
+    #[test]
+    fn pending_attempts_live_in_a_signed_cookie_only() {
+        let key = random_key();
+        let a = Attempt {
+            state: "s1".into(),
+            verifier: "v".into(),
+            nonce: "n".into(),
+            next: "/".into(),
+            expires: 1_000,
+        };
+        let sealed = a.seal(&key).unwrap();
+        let opened = Attempt::open(&sealed, &key, 999).unwrap();
+        assert_eq!(
+            (opened.state.as_str(), opened.verifier.as_str()),
+            ("s1", "v")
+        );
+        assert!(Attempt::open(&sealed, &key, 1_000).is_none(), "expired");
+        assert!(
+            Attempt::open(&sealed, &random_key(), 999).is_none(),
+            "another key"
+        );
+        // A changed payload with the old signature is refused.
+        let (json, mac) = sealed.split_once('.').unwrap();
+        let mut forged = B64.decode(json).unwrap();
+        forged.extend_from_slice(b" ");
+        let forged = format!("{}.{mac}", B64.encode(forged));
+        assert!(Attempt::open(&forged, &key, 999).is_none());
+        assert!(Attempt::open("garbage", &key, 999).is_none());
+    }
+
+    #[test]
+    fn the_subject_is_issuer_and_sub_and_only_a_verified_email_names_anyone() {
+        let iss = "https://idp.example";
+        let id = |claims: serde_json::Value, name_claim: &str| {
+            identity_of(&claims, name_claim, iss).map_err(|e| e.to_string())
+        };
+        let claims = serde_json::json!({ "sub": "u-1", "preferred_username": "admin1" });
+        assert_eq!(
+            id(claims, "preferred_username"),
+            Ok(("https://idp.example#u-1".into(), "admin1".into()))
+        );
+        let unverified =
+            serde_json::json!({ "sub": "u-2", "email": "admin1", "email_verified": false });
+        assert_eq!(
+            id(unverified.clone(), "preferred_username").map(|i| i.1),
+            Ok("u-2".into())
+        );
+        assert_eq!(id(unverified, "email").map(|i| i.1), Ok("u-2".into()));
+        let verified =
+            serde_json::json!({ "sub": "u-3", "email": "a@x.test", "email_verified": true });
+        assert_eq!(id(verified, "email").map(|i| i.1), Ok("a@x.test".into()));
+        assert!(id(
+            serde_json::json!({ "preferred_username": "x" }),
+            "preferred_username"
+        )
+        .is_err());
+    }
 
     fn client() -> OidcClient {
         OidcClient::new(OidcConfig {

@@ -11,12 +11,22 @@ use axum::Extension;
 use axum::Router;
 use serde::Deserialize;
 
-use super::{cookie, password, Auth, RequestCaller, SESSION_COOKIE};
+use super::{cookie, limiter, password, Auth, RequestCaller};
 use crate::now_ms;
 use app::domain::access::SignInMethod;
 use app::domain::audit::AuditEntry;
 
+/// The pending single sign-on attempt (path `/auth/oidc`, so `__Secure-` rather than `__Host-`).
 const OIDC_STATE_COOKIE: &str = "rewind_oidc_state";
+const SECURE_OIDC_STATE_COOKIE: &str = "__Secure-rewind_oidc_state";
+
+fn state_cookie(auth: &Auth) -> &'static str {
+    if auth.config.secure_cookies {
+        SECURE_OIDC_STATE_COOKIE
+    } else {
+        OIDC_STATE_COOKIE
+    }
+}
 
 /// The sign-in page's policy: our stylesheet, forms posting to us, nothing else.
 const LOGIN_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -28,6 +38,11 @@ pub fn routes(auth: Arc<Auth>) -> Router {
         .route("/auth/oidc/start", get(oidc_start))
         .route("/auth/oidc/callback", get(oidc_callback))
         .route("/auth/signed-out", get(provider_sign_out))
+        // Anything else under /auth/ is a bare 404, without rendering a page or logging.
+        .route(
+            "/auth/{*rest}",
+            axum::routing::any(|| async { StatusCode::NOT_FOUND }),
+        )
         .with_state(auth)
 }
 
@@ -161,27 +176,31 @@ async fn login(
     if auth.insecure() {
         return Redirect::to(&next).into_response();
     }
+    if name.chars().count() > MAX_NAME_CHARS {
+        // Not audited and not echoed: an unauthenticated caller must not grow the store or the page.
+        return page(
+            &auth,
+            StatusCode::BAD_REQUEST,
+            &next,
+            Some(&format!(
+                "A user name has at most {MAX_NAME_CHARS} characters."
+            )),
+            "",
+        );
+    }
     let fail = |result: &str| {
         AuditEntry::new(now_ms(), name.clone(), source.clone(), "sign-in", result)
             .with_detail(serde_json::json!({ "method": "password" }))
     };
-    if let Some(wait) = auth.limiter.blocked(&source, &name) {
-        auth.audit(fail("refused: rate limited")).await;
-        let mut resp = page(
-            &auth,
-            StatusCode::TOO_MANY_REQUESTS,
-            &next,
-            Some(&format!(
-                "Too many failed sign-ins for this user or from this address. Try again in {} minutes.",
-                wait.as_secs().div_ceil(60).max(1)
-            )),
-            &name,
-        );
-        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
+    let attempt = match auth.limiter.begin(&source, &name) {
+        limiter::Attempt::Allowed(attempt) => attempt,
+        limiter::Attempt::Refused { wait, audit } => {
+            if audit {
+                auth.audit(fail("refused: rate limited")).await;
+            }
+            return too_many(&auth, &next, &name, wait);
         }
-        return resp;
-    }
+    };
     // Config users first, then those `rewind users add` put in the store.
     let (hash, teams) = match auth.config.user(&name) {
         Some(u) => (Some(u.password_hash.clone()), u.teams.clone()),
@@ -195,7 +214,6 @@ async fn login(
         },
     };
     if name.is_empty() || !password::verify_blocking(form.password, hash).await {
-        auth.limiter.failed(&source, &name);
         auth.audit(fail("failed: wrong user name or password"))
             .await;
         return page(
@@ -206,21 +224,54 @@ async fn login(
             &name,
         );
     }
-    auth.limiter.succeeded(&name);
-    signed_in(&auth, &name, "password", teams, &source, &next).await
+    attempt.succeeded();
+    signed_in(&auth, &name, None, teams, &source, &next).await
+}
+
+/// Longer sign-in names are refused before anything is looked up, stored or echoed.
+pub const MAX_NAME_CHARS: usize = 128;
+
+/// The 429 page, with `Retry-After`.
+fn too_many(auth: &Auth, next: &str, name: &str, wait: std::time::Duration) -> Response {
+    let secs = wait.as_secs().max(1);
+    let mut resp = page(
+        auth,
+        StatusCode::TOO_MANY_REQUESTS,
+        next,
+        Some(&format!(
+            "Too many failed sign-ins for this user or from this address. Try again in {}.",
+            if secs < 90 {
+                format!("{secs} seconds")
+            } else {
+                format!("{} minutes", secs.div_ceil(60))
+            }
+        )),
+        name,
+    );
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
 }
 
 /// Records the sign-in, starts the session and sends the browser on.
+/// `subject` is the single sign-on subject (`<issuer>#<sub>`); None for a password sign-in.
 async fn signed_in(
     auth: &Auth,
     name: &str,
-    method: &str,
+    subject: Option<String>,
     teams: Vec<String>,
     source: &str,
     next: &str,
 ) -> Response {
+    let method = if subject.is_some() {
+        "oidc"
+    } else {
+        "password"
+    };
+    let detail = serde_json::json!({ "method": method, "teams": teams, "subject": subject });
     let cookie = match auth
-        .start_session(name, method, teams.clone(), source)
+        .start_session(name, method, subject, teams, source)
         .await
     {
         Ok(c) => c,
@@ -234,7 +285,7 @@ async fn signed_in(
             "sign-in",
             "succeeded",
         )
-        .with_detail(serde_json::json!({ "method": method, "teams": teams })),
+        .with_detail(detail),
     )
     .await;
     let mut resp = Redirect::to(next).into_response();
@@ -277,7 +328,7 @@ async fn logout(
         }
     }
     let mut resp = Redirect::to(&to).into_response();
-    set_cookie(&mut resp, &auth.cookie(SESSION_COOKIE, "", "/", 0));
+    set_cookie(&mut resp, &auth.cookie(auth.session_cookie(), "", "/", 0));
     resp
 }
 
@@ -309,12 +360,13 @@ async fn oidc_start(State(auth): State<Arc<Auth>>, Query(q): Query<NextQuery>) -
     };
     let next = safe_next(&q.next);
     match oidc.start(next.clone()).await {
-        Ok((url, state)) => {
+        Ok((url, sealed)) => {
             let mut resp = Redirect::to(&url).into_response();
-            // Binds the attempt to this browser: a callback link sent to someone else fails.
+            // The attempt lives in this browser only: a callback link sent to someone else fails,
+            // and the server keeps nothing per started sign-in.
             set_cookie(
                 &mut resp,
-                &auth.cookie(OIDC_STATE_COOKIE, &state, "/auth/oidc", 600),
+                &auth.cookie(state_cookie(&auth), &sealed, "/auth/oidc", 600),
             );
             resp
         }
@@ -358,21 +410,27 @@ async fn oidc_callback(
                 .unwrap_or_default()
         )),
         (None, None) => Err("the identity provider sent no code".into()),
-        (None, Some(code)) => {
-            if cookie(&headers, OIDC_STATE_COOKIE).as_deref() != Some(state.as_str()) {
-                Err(
-                    "this sign-in was started in another browser or has expired; start again"
-                        .into(),
-                )
-            } else {
-                oidc.finish(&state, &code).await.map_err(|e| e.to_string())
-            }
-        }
+        (None, Some(code)) => match cookie(&headers, state_cookie(&auth)) {
+            None => Err(
+                "this sign-in was started in another browser or has expired; start again".into(),
+            ),
+            Some(sealed) => oidc
+                .finish(&state, &code, &sealed)
+                .await
+                .map_err(|e| e.to_string()),
+        },
     };
     let mut resp = match result {
         Ok(id) => {
-            auth.limiter.succeeded(&id.name);
-            signed_in(&auth, &id.name, "oidc", id.teams, &source, &id.next).await
+            signed_in(
+                &auth,
+                &id.name,
+                Some(id.subject),
+                id.teams,
+                &source,
+                &id.next,
+            )
+            .await
         }
         Err(reason) => {
             tracing::warn!(%reason, %source, "OpenID Connect sign-in failed");
@@ -398,7 +456,7 @@ async fn oidc_callback(
     };
     set_cookie(
         &mut resp,
-        &auth.cookie(OIDC_STATE_COOKIE, "", "/auth/oidc", 0),
+        &auth.cookie(state_cookie(&auth), "", "/auth/oidc", 0),
     );
     resp
 }

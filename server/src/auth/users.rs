@@ -17,6 +17,7 @@ impl Auth {
             .caller_for(
                 &user.name,
                 SignInMethod::Password,
+                None,
                 user.teams.clone(),
                 user.grants.clone(),
             )
@@ -71,7 +72,13 @@ impl Users for Auth {
                     teams: u.teams.clone(),
                     grants: Vec::new(),
                     effective: self
-                        .caller_for(&u.name, SignInMethod::Password, u.teams.clone(), Vec::new())
+                        .caller_for(
+                            &u.name,
+                            SignInMethod::Password,
+                            None,
+                            u.teams.clone(),
+                            Vec::new(),
+                        )
                         .grants,
                     sessions: None,
                     created_at_ms: None,
@@ -127,6 +134,7 @@ impl Users for Auth {
                 let after = self.caller_for(
                     &name,
                     SignInMethod::Password,
+                    None,
                     change.teams.clone(),
                     change.grants.clone(),
                 );

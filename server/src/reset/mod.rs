@@ -153,7 +153,7 @@ impl ResetService {
         if e.cluster != spec.cluster || spec.groups != [e.group.clone()] {
             return Err(PlanError::RestoreOtherGroup {
                 execution,
-                group: e.group,
+                group: spec.groups.join(", "),
             }
             .into());
         }
@@ -442,7 +442,9 @@ impl ResetService {
                 "execution": id,
                 "undo_of": undo_of,
                 "strategy": plan.spec.strategy.name(),
-                "spec": plan.spec,
+                // This group's part of the spec: the other groups of a multi-group plan have entries
+                // of their own.
+                "spec": ResetSpec { groups: vec![g.group.clone()], ..plan.spec.clone() },
                 "message": message,
                 "offsets": partitions.iter().map(|p| serde_json::json!({
                     "topic": p.topic,
@@ -816,28 +818,32 @@ impl Resets for ResetService {
         actor: Actor,
     ) -> BoxFuture<'_, AppResult<ExecuteReport>> {
         Box::pin(async move {
-            let (cluster, group) = (spec.cluster.clone(), spec.groups.join(", "));
+            let (cluster, groups) = (spec.cluster.clone(), spec.groups.clone());
             let strategy = spec.strategy.name();
             let result = self
                 .execute_impl(spec, fingerprint, at_ms, actor.clone())
                 .await;
-            // Executions that ran are audited with their offsets; one refused before it ran is too.
+            // Executions that ran are audited with their offsets; one refused before it ran is too,
+            // once per group, so each group's viewers see their own entry and no one else's.
             if let Err(e) = &result {
                 if !matches!(e, AppError::ExecutionFailed { .. }) {
-                    self.audit(
-                        AuditEntry::new(
-                            now_ms(),
-                            actor.name,
-                            actor.source,
-                            "execute",
-                            format!("refused: {}", error_kind(e)),
+                    for group in groups {
+                        self.audit(
+                            AuditEntry::new(
+                                now_ms(),
+                                actor.name.clone(),
+                                actor.source.clone(),
+                                "execute",
+                                format!("refused: {}", error_kind(e)),
+                            )
+                            .about(cluster.clone(), Some(group))
+                            .with_detail(serde_json::json!({
+                                "strategy": strategy,
+                                "error": e.to_string(),
+                            })),
                         )
-                        .about(cluster, Some(group))
-                        .with_detail(
-                            serde_json::json!({ "strategy": strategy, "error": e.to_string() }),
-                        ),
-                    )
-                    .await;
+                        .await;
+                    }
                 }
             }
             result
@@ -847,9 +853,26 @@ impl Resets for ResetService {
     fn landing_records(
         &self,
         cluster: String,
+        group: String,
         targets: Vec<(String, i32, i64)>,
     ) -> BoxFuture<'_, AppResult<Vec<LandingRecord>>> {
-        Box::pin(async move { self.kafka.landing_records(&cluster, targets).await })
+        Box::pin(async move {
+            if targets.is_empty() {
+                return Ok(Vec::new());
+            }
+            let g = self.existing_group(&cluster, &group).await?;
+            let consumed: std::collections::HashSet<&str> =
+                g.committed.iter().map(|c| c.topic.as_str()).collect();
+            if let Some((topic, _, _)) = targets
+                .iter()
+                .find(|(t, _, _)| !consumed.contains(t.as_str()))
+            {
+                return Err(AppError::invalid_input(format!(
+                    "Landing records are read only on topics group '{group}' has committed offsets on, and '{topic}' is not one of them."
+                )));
+            }
+            self.kafka.landing_records(&cluster, targets).await
+        })
     }
 
     fn execution(&self, id: i64) -> BoxFuture<'_, AppResult<Execution>> {
@@ -897,20 +920,23 @@ impl Resets for ResetService {
                 .save_plan(saved.clone())
                 .await
                 .map_err(store_error("save-plan"))?;
-            self.audit(
-                AuditEntry::new(
-                    saved.created_at_ms,
-                    actor.name,
-                    actor.source,
-                    "save-plan",
-                    "saved",
+            for group in &spec.groups {
+                self.audit(
+                    AuditEntry::new(
+                        saved.created_at_ms,
+                        actor.name.clone(),
+                        actor.source.clone(),
+                        "save-plan",
+                        "saved",
+                    )
+                    .about(spec.cluster.clone(), Some(group.clone()))
+                    .with_detail(serde_json::json!({
+                        "plan": saved.id,
+                        "strategy": spec.strategy.name(),
+                    })),
                 )
-                .about(spec.cluster.clone(), spec.groups.first().cloned())
-                .with_detail(
-                    serde_json::json!({ "plan": saved.id, "strategy": spec.strategy.name() }),
-                ),
-            )
-            .await;
+                .await;
+            }
             Ok(saved)
         })
     }
@@ -923,25 +949,25 @@ impl Resets for ResetService {
                 .delete_plan(id.clone())
                 .await
                 .map_err(store_error("delete-plan"))?;
-            self.audit(
-                AuditEntry::new(
-                    now_ms(),
-                    actor.name,
-                    actor.source,
-                    "delete-plan",
-                    if deleted { "deleted" } else { "already gone" },
+            let spec = &plan.plan.spec;
+            for group in &spec.groups {
+                self.audit(
+                    AuditEntry::new(
+                        now_ms(),
+                        actor.name.clone(),
+                        actor.source.clone(),
+                        "delete-plan",
+                        if deleted { "deleted" } else { "already gone" },
+                    )
+                    .about(spec.cluster.clone(), Some(group.clone()))
+                    .with_detail(serde_json::json!({
+                        "plan": id,
+                        "created_by": plan.created_by,
+                        "spec": ResetSpec { groups: vec![group.clone()], ..spec.clone() },
+                    })),
                 )
-                .about(
-                    plan.plan.spec.cluster.clone(),
-                    plan.plan.spec.groups.first().cloned(),
-                )
-                .with_detail(serde_json::json!({
-                    "plan": id,
-                    "created_by": plan.created_by,
-                    "spec": plan.plan.spec,
-                })),
-            )
-            .await;
+                .await;
+            }
             Ok(())
         })
     }

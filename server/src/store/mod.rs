@@ -109,6 +109,9 @@ pub struct Session {
     pub expires_at_ms: i64,
     /// When it was last used (kept to the minute), for the idle timeout.
     pub last_seen_ms: i64,
+    /// The sign-in method's stable id of the caller where `user` is only a display name: for single
+    /// sign-on `<issuer>#<sub>`. None for password sessions (the user name is the id).
+    pub subject: Option<String>,
 }
 
 /// A local user kept in the store (created from the console or with `rewind users add`).

@@ -115,6 +115,11 @@ fn migrations() -> Migrations<'static> {
         ),
         // When a second look found a succeeded execution overwritten by a consumer.
         M::up("ALTER TABLE executions ADD COLUMN overwritten_at_ms INTEGER;"),
+        // Single sign-on sessions keep the provider's stable subject (issuer#sub) beside the display
+        // name; sessions made before it have none and sign in again.
+        M::up(
+            "ALTER TABLE sessions ADD COLUMN subject TEXT; DELETE FROM sessions WHERE method = 'oidc';",
+        ),
     ])
 }
 
@@ -615,8 +620,8 @@ impl Store for SqliteStore {
             )
             .map_err(db)?;
             conn.execute(
-                "INSERT INTO sessions (token_hash, user_name, method, teams_json, source, created_at_ms, expires_at_ms, last_seen_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)",
+                "INSERT INTO sessions (token_hash, user_name, method, teams_json, source, created_at_ms, expires_at_ms, last_seen_ms, subject) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?8)",
                 params![
                     session.token_hash,
                     session.user,
@@ -624,7 +629,8 @@ impl Store for SqliteStore {
                     to_json(&session.teams)?,
                     session.source,
                     session.created_at_ms,
-                    session.expires_at_ms
+                    session.expires_at_ms,
+                    session.subject
                 ],
             )
             .map_err(db)?;
@@ -639,7 +645,7 @@ impl Store for SqliteStore {
                     // A store user's teams and grants are read live, so an admin's change applies
                     // to their next request without signing them out.
                     "SELECT s.token_hash, s.user_name, s.method, COALESCE(u.teams_json, s.teams_json), \
-                            s.source, s.created_at_ms, s.expires_at_ms, u.grants_json, s.last_seen_ms \
+                            s.source, s.created_at_ms, s.expires_at_ms, u.grants_json, s.last_seen_ms, s.subject \
                      FROM sessions s LEFT JOIN users u ON s.method = 'password' AND u.name = s.user_name \
                      WHERE s.token_hash = ?1",
                     params![token_hash],
@@ -656,6 +662,7 @@ impl Store for SqliteStore {
                             r.get::<_, i64>(6)?,
                             r.get::<_, Option<String>>(7)?,
                             r.get::<_, i64>(8)?,
+                            r.get::<_, Option<String>>(9)?,
                         ))
                     },
                 )
@@ -669,6 +676,7 @@ impl Store for SqliteStore {
                     expires_at_ms,
                     grants,
                     last_seen_ms,
+                    subject,
                 )| {
                     Ok(Session {
                         token_hash,
@@ -680,6 +688,7 @@ impl Store for SqliteStore {
                         created_at_ms,
                         expires_at_ms,
                         last_seen_ms,
+                        subject,
                     })
                 },
             )

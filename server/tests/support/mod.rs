@@ -185,7 +185,7 @@ impl TestServer {
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("rewind_session="))
+            .find(|c| c.starts_with("rewind_session=") || c.starts_with("__Host-rewind_session="))
             .map(str::to_owned);
         match (status, set_cookie) {
             (303, Some(set_cookie)) => Ok(SignedIn {
