@@ -189,6 +189,17 @@ fn request_decoding_message(raw: &str) -> String {
         }
         rest = chars.as_str();
     }
+    // Rust's primitive names mean nothing to a caller either.
+    for (rust, plain) in [
+        ("i64", "an integer"),
+        ("i32", "an integer"),
+        ("u64", "a non-negative integer"),
+        ("u32", "a non-negative integer"),
+        ("usize", "a non-negative integer"),
+        ("f64", "a number"),
+    ] {
+        text = text.replace(&format!("expected {rust}"), &format!("expected {plain}"));
+    }
     if text.is_empty() {
         "the request could not be read".into()
     } else {
@@ -375,7 +386,7 @@ mod tests {
         );
         assert_eq!(
             request_decoding_message("spec.strategy.shift: invalid type: floating point `1.5`, expected i64"),
-            "the request could not be read: spec.strategy.shift: invalid type: floating point `1.5`, expected i64"
+            "the request could not be read: spec.strategy.shift: invalid type: floating point `1.5`, expected an integer"
         );
         assert_eq!(
             request_decoding_message(""),

@@ -46,6 +46,8 @@ pub enum ConfigError {
     NoClusters,
     #[error("[auth]: {problem}")]
     Auth { problem: String },
+    #[error("{problem}")]
+    Web { problem: String },
 }
 
 /// A value that must never be printed: `Debug` shows only that it is set.
@@ -126,6 +128,12 @@ struct ClusterFile {
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     data_dir: Option<PathBuf>,
+    /// The URL browsers use to reach Rewind (`https://rewind.example.com`); its origin is the only
+    /// one state-changing requests may come from, and its host is accepted in `Host`.
+    public_url: Option<String>,
+    /// More `Host` values to accept (`host` or `host:port`), for other names Rewind is reached by.
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
     #[serde(default)]
     clusters: Vec<ClusterFile>,
     #[serde(default)]
@@ -310,6 +318,48 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub clusters: Vec<ClusterConfig>,
     pub auth: AuthConfig,
+    pub web: WebConfig,
+}
+
+/// Which names and origins browsers reach Rewind by (DNS rebinding and cross-site checks).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebConfig {
+    /// `scheme://host[:port]` of `public_url`, when configured.
+    pub public_origin: Option<String>,
+    /// `host[:port]` values accepted in `Host`, lower-cased: `public_url`'s and `allowed_hosts`.
+    pub allowed_hosts: Vec<String>,
+}
+
+fn resolve_web(public_url: Option<String>, allowed: Vec<String>) -> Result<WebConfig, ConfigError> {
+    let bad = |problem: String| ConfigError::Web { problem };
+    let mut web = WebConfig::default();
+    if let Some(raw) = public_url {
+        let url = reqwest::Url::parse(&raw)
+            .map_err(|e| bad(format!("public_url '{raw}' is not a URL: {e}")))?;
+        let host = url
+            .host_str()
+            .filter(|_| matches!(url.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                bad(format!(
+                    "public_url '{raw}' must be http:// or https:// with a host"
+                ))
+            })?;
+        web.allowed_hosts.push(match url.port() {
+            Some(port) => format!("{host}:{port}").to_ascii_lowercase(),
+            None => host.to_ascii_lowercase(),
+        });
+        web.public_origin = Some(url.origin().ascii_serialization());
+    }
+    for h in allowed {
+        let h = h.trim().to_ascii_lowercase();
+        if h.is_empty() || h.contains(['/', ' ', '@']) {
+            return Err(bad(format!(
+                "allowed_hosts entry '{h}' must be host or host:port"
+            )));
+        }
+        web.allowed_hosts.push(h);
+    }
+    Ok(web)
 }
 
 impl Config {
@@ -455,6 +505,7 @@ impl Config {
             data_dir,
             clusters,
             auth,
+            web: resolve_web(file.public_url, file.allowed_hosts)?,
         })
     }
 }

@@ -31,6 +31,7 @@ pub struct Wired {
     pub services: Services,
     pub auth: Arc<Auth>,
     pub ops: Ops,
+    pub web: crate::config::WebConfig,
 }
 
 /// The audit trail as server functions read it.
@@ -88,6 +89,7 @@ pub fn services_with(config: &Config, gateway: Arc<KafkaGateway>) -> Result<Wire
         },
         auth,
         ops,
+        web: config.web.clone(),
     })
 }
 
@@ -98,7 +100,9 @@ pub fn build(leptos_options: LeptosOptions, wired: Wired) -> Router {
         services,
         auth,
         ops,
+        web,
     } = wired;
+    let origins = Arc::new(crate::web::Origins::new(&web, leptos_options.site_addr));
     let context = move || provide_context(services.clone());
     let router = Router::new()
         .leptos_routes_with_context(&leptos_options, routes, context, {
@@ -115,7 +119,10 @@ pub fn build(leptos_options: LeptosOptions, wired: Wired) -> Router {
             auth,
             crate::auth::middleware,
         ))
-        .layer(axum::middleware::from_fn(crate::web::same_origin))
+        .layer(axum::middleware::from_fn_with_state(
+            origins,
+            crate::web::same_origin,
+        ))
         .layer(axum::middleware::from_fn(crate::web::security_headers));
     crate::web::body_limit(router).layer(axum::middleware::from_fn(crate::metrics::track))
 }

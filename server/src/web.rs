@@ -1,11 +1,16 @@
-//! The hardened web surface: security headers on every response, a same-origin rule for every
-//! state-changing request, and a cap on request bodies.
+//! The hardened web surface: security headers on every response, an allow-list of `Host` names, a
+//! same-origin rule for every state-changing request, and a cap on request bodies.
+//!
+//! DNS rebinding: a page on an attacker's name that resolves to Rewind's address reaches Rewind with
+//! the attacker's name in `Host`, so every request (but the operator endpoints) must name a host Rewind
+//! is known by: `public_url`'s, `allowed_hosts`, or the listen address (on all interfaces: any IP
+//! literal, or `localhost`, on its port).
 //!
 //! CSRF strategy (documented in the README): every server function is a POST. A browser always sends
-//! `Origin` on a cross-origin POST and `Sec-Fetch-Site` on any fetch, so a POST whose `Origin` differs
-//! from the `Host` it was sent to, or that the browser marks `cross-site`, is refused before any handler
-//! runs. A request with neither header comes from a non-browser client, which has no ambient cookies to
-//! abuse; session cookies (sign-in) are `SameSite=Lax` on top of this.
+//! `Origin` on a cross-origin POST and `Sec-Fetch-Site` on any fetch, so a POST whose `Origin` is not
+//! `public_url`'s origin or `http://` + its allowed `Host`, or that the browser marks `cross-site`, is
+//! refused before any handler runs. A request with neither header comes from a non-browser client,
+//! which has no ambient cookies to abuse; session cookies (sign-in) are `SameSite=Lax` on top of this.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -78,33 +83,116 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Refuses a state-changing request sent from another site (see the module note).
-pub async fn same_origin(request: Request, next: Next) -> Response {
-    if request.method() == Method::GET
-        || request.method() == Method::HEAD
-        || request.method() == Method::OPTIONS
-    {
+/// The `Host` names and origins requests may carry (see the module note).
+pub struct Origins {
+    public_origin: Option<String>,
+    hosts: std::collections::HashSet<String>,
+    /// Listening on all interfaces: any IP literal or `localhost` with this port is Rewind too.
+    any_ip_on_port: Option<u16>,
+}
+
+impl Origins {
+    pub fn new(web: &crate::config::WebConfig, listen: std::net::SocketAddr) -> Self {
+        let mut hosts: std::collections::HashSet<String> =
+            web.allowed_hosts.iter().cloned().collect();
+        let port = listen.port();
+        let ip = listen.ip();
+        if !ip.is_unspecified() {
+            let literal = match ip {
+                std::net::IpAddr::V4(v4) => v4.to_string(),
+                std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+            };
+            hosts.insert(format!("{literal}:{port}"));
+            if ip.is_loopback() {
+                hosts.insert(format!("localhost:{port}"));
+            }
+            if port == 80 {
+                hosts.insert(literal);
+            }
+        }
+        Self {
+            public_origin: web.public_origin.clone(),
+            hosts,
+            any_ip_on_port: ip.is_unspecified().then_some(port),
+        }
+    }
+
+    fn host_allowed(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        if self.hosts.contains(&host) {
+            return true;
+        }
+        let Some(port) = self.any_ip_on_port else {
+            return false;
+        };
+        // host, host:port, [v6] or [v6]:port; no port means 80.
+        let (name, explicit) = match host.strip_prefix('[') {
+            Some(rest) => match rest.split_once(']') {
+                Some((v6, after)) => (v6, after.strip_prefix(':')),
+                None => return false,
+            },
+            None => match host.rsplit_once(':') {
+                Some((n, p)) => (n, Some(p)),
+                None => (host.as_str(), None),
+            },
+        };
+        let p = explicit.map_or(Some(80), |p| p.parse::<u16>().ok());
+        p == Some(port) && (name == "localhost" || name.parse::<std::net::IpAddr>().is_ok())
+    }
+
+    /// Why a request must not reach a handler: an unknown `Host` (any method), or for a state-changing
+    /// one an origin other than Rewind's own.
+    fn refusal(&self, method: &Method, headers: &HeaderMap) -> Option<String> {
+        let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+        // A browser always sends Host; a client without one cannot be a rebinding page.
+        let host = text(header::HOST);
+        if let Some(host) = host.filter(|h| !self.host_allowed(h)) {
+            return Some(format!(
+                "this server is not known as {host}; set public_url or allowed_hosts to reach it by that name"
+            ));
+        }
+        if method == Method::GET || method == Method::HEAD || method == Method::OPTIONS {
+            return None;
+        }
+        if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
+            return Some("the browser marked this request as cross-site".into());
+        }
+        let origin = text(header::ORIGIN)?;
+        let own = host.map(|h| format!("http://{h}"));
+        let ok = self
+            .public_origin
+            .iter()
+            .chain(own.iter())
+            .any(|o| o.eq_ignore_ascii_case(origin));
+        (!ok).then(|| {
+            format!(
+                "a request from origin {origin} cannot change anything on {}",
+                host.unwrap_or_default()
+            )
+        })
+    }
+}
+
+/// Refuses a request to a name Rewind is not known by, and a state-changing request from another site
+/// (see the module note). The operator endpoints answer whatever name a probe uses.
+pub async fn same_origin(
+    axum::extract::State(origins): axum::extract::State<std::sync::Arc<Origins>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if crate::ops::is_ops_path(request.uri().path()) {
         return next.run(request).await;
     }
-    if let Some(reason) = cross_site(request.headers()) {
-        tracing::warn!(%reason, path = %request.uri().path(), "refused a cross-site request");
+    if let Some(reason) = origins.refusal(request.method(), request.headers()) {
+        if REFUSAL_LOGGED.due() {
+            tracing::warn!(%reason, path = %request.uri().path(), "refused a request (logged at most once a minute)");
+        }
         return refused(&reason);
     }
     next.run(request).await
 }
 
-fn cross_site(headers: &HeaderMap) -> Option<String> {
-    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
-        return Some("the browser marked this request as cross-site".into());
-    }
-    let origin = text(header::ORIGIN)?;
-    let host = text(header::HOST).unwrap_or_default();
-    // `Origin` is scheme://host[:port]; the request's own `Host` is host[:port].
-    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-    (origin == "null" || !origin_host.eq_ignore_ascii_case(host))
-        .then(|| format!("a request from origin {origin} cannot change anything on {host}"))
-}
+static REFUSAL_LOGGED: Sparingly = Sparingly::every_secs(60);
 
 fn refused(reason: &str) -> Response {
     error_response(
@@ -173,25 +261,81 @@ mod tests {
         h
     }
 
+    fn origins(public_url: Option<&str>, listen: &str) -> Origins {
+        let web = crate::config::WebConfig {
+            public_origin: public_url.map(str::to_owned),
+            allowed_hosts: public_url
+                .map(|u| u.split_once("://").map_or(u, |(_, h)| h).to_owned())
+                .into_iter()
+                .collect(),
+        };
+        Origins::new(&web, listen.parse().expect("a socket address"))
+    }
+
     #[test]
-    fn origins_other_than_the_host_are_cross_site() {
+    fn only_known_hosts_and_their_own_origins_pass() {
+        let post = Method::POST;
+        let o = origins(None, "127.0.0.1:3000");
         let same = headers(&[
-            ("origin", "http://rewind.local:3000"),
-            ("host", "rewind.local:3000"),
+            ("origin", "http://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000"),
         ]);
-        assert_eq!(cross_site(&same), None);
-        let other = headers(&[
-            ("origin", "https://evil.example"),
-            ("host", "rewind.local:3000"),
+        assert_eq!(o.refusal(&post, &same), None);
+        let localhost = headers(&[
+            ("origin", "http://localhost:3000"),
+            ("host", "localhost:3000"),
         ]);
-        assert!(cross_site(&other).is_some_and(|r| r.contains("evil.example")));
-        assert!(cross_site(&headers(&[("origin", "null"), ("host", "a")])).is_some());
-        assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")])).is_some());
+        assert_eq!(o.refusal(&post, &localhost), None);
+        // The scheme counts: an https origin is not this plain-http server.
+        let https = headers(&[
+            ("origin", "https://127.0.0.1:3000"),
+            ("host", "127.0.0.1:3000"),
+        ]);
+        assert!(o.refusal(&post, &https).is_some());
+        // A rebinding page: its own name in both Host and Origin, refused even for GET.
+        let rebound = headers(&[
+            ("origin", "http://evil.example:3000"),
+            ("host", "evil.example:3000"),
+        ]);
+        assert!(o.refusal(&post, &rebound).is_some());
+        assert!(o
+            .refusal(&Method::GET, &headers(&[("host", "evil.example:3000")]))
+            .is_some());
+        assert!(o
+            .refusal(
+                &post,
+                &headers(&[("origin", "null"), ("host", "127.0.0.1:3000")])
+            )
+            .is_some());
+        assert!(o
+            .refusal(&post, &headers(&[("sec-fetch-site", "cross-site")]))
+            .is_some());
+        // curl and other non-browser clients send no Origin.
         assert_eq!(
-            cross_site(&headers(&[("sec-fetch-site", "same-origin")])),
+            o.refusal(&post, &headers(&[("host", "127.0.0.1:3000")])),
             None
         );
-        // curl and other non-browser clients send neither header.
-        assert_eq!(cross_site(&headers(&[("host", "a")])), None);
+
+        // Behind a TLS proxy: the public origin, and on all interfaces any IP literal on the port.
+        let o = origins(Some("https://rewind.example.com"), "0.0.0.0:3000");
+        let public = headers(&[
+            ("origin", "https://rewind.example.com"),
+            ("host", "rewind.example.com"),
+        ]);
+        assert_eq!(o.refusal(&post, &public), None);
+        assert_eq!(
+            o.refusal(&Method::GET, &headers(&[("host", "10.1.2.3:3000")])),
+            None
+        );
+        assert_eq!(
+            o.refusal(&Method::GET, &headers(&[("host", "[::1]:3000")])),
+            None
+        );
+        assert!(o
+            .refusal(&Method::GET, &headers(&[("host", "10.1.2.3:3001")]))
+            .is_some());
+        assert!(o
+            .refusal(&Method::GET, &headers(&[("host", "other.example.com")]))
+            .is_some());
     }
 }

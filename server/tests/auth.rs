@@ -926,3 +926,125 @@ async fn session_cookies_are_host_prefixed_and_ambiguous_ones_refused() {
         "an unprefixed cookie is not the session"
     );
 }
+
+/// Security review, items 3 and 9: records that name another team's group are not found (not
+/// "forbidden, naming the group"); an execution shows only its own group's part of a multi-group plan;
+/// audit entries are per group; a restore of a foreign execution does not name its group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_naming_another_teams_group_are_not_found() {
+    let prefix = unique("rec");
+    let topic = unique("rec-topic");
+    create_topic(&topic, 1).await;
+    produce_timestamped(&topic, 0, 10, 1_700_000_000_000, 1000);
+    let mine = format!("{prefix}-pat-g1");
+    let theirs = format!("{prefix}-other-g1");
+    commit_offsets(&mine, &topic, &[(0, 5)]);
+    commit_offsets(&theirs, &topic, &[(0, 7)]);
+    let server = TestServer::start_secure(&config(&prefix)).await;
+    let ada = server.sign_in("ada", PW).await.unwrap();
+    let pat = server.sign_in("pat", PW).await.unwrap();
+
+    // The admin resets both groups in one plan.
+    let mut both = spec(&mine, Scope::AllTopics, Strategy::ToEarliest);
+    both.groups.push(theirs.clone());
+    let (status, body) = server
+        .call_as(&ada.cookie, "plans/preview", json!({ "spec": both }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let preview: Preview = serde_json::from_value(body).unwrap();
+    let (status, body) = server
+        .call_as(
+            &ada.cookie,
+            "executions/execute",
+            json!({ "spec": both, "fingerprint": preview.plan.fingerprint, "at_ms": null }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ids: Vec<(String, i64)> = body["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["group"].as_str().unwrap().to_owned(),
+                e["id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let id_of = |g: &str| ids.iter().find(|(x, _)| x == g).map(|(_, id)| *id).unwrap();
+
+    // Pat sees their group's execution, cut to their group.
+    let (status, body) = server
+        .call_as(&pat.cookie, "executions/get", json!({ "id": id_of(&mine) }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        !body.to_string().contains(&theirs),
+        "another team's group leaked: {body}"
+    );
+    // The other one is not found, exactly like an id that does not exist, and names nothing.
+    for id in [id_of(&theirs), 999_999] {
+        let (status, body) = server
+            .call_as(&pat.cookie, "executions/get", json!({ "id": id }))
+            .await;
+        assert_eq!((status, kind(&body)), (404, "not_found"), "{body}");
+        assert!(!body.to_string().contains(&theirs), "{body}");
+    }
+    let (status, body) = server
+        .call_as(
+            &pat.cookie,
+            "executions/undo-spec",
+            json!({ "id": id_of(&theirs) }),
+        )
+        .await;
+    assert_eq!((status, kind(&body)), (404, "not_found"), "{body}");
+    // Restoring a foreign execution onto their own group names only their own group.
+    let restore = spec(
+        &mine,
+        Scope::AllTopics,
+        Strategy::RestoreBackup {
+            execution: id_of(&theirs),
+        },
+    );
+    let (_, body) = server
+        .call_as(&pat.cookie, "plans/preview", json!({ "spec": restore }))
+        .await;
+    assert!(!body.to_string().contains(&theirs), "{body}");
+
+    // A copy-from plan reading the other team's group is not found either.
+    let copy = spec(
+        &mine,
+        Scope::AllTopics,
+        Strategy::CopyFromGroup {
+            group: theirs.clone(),
+        },
+    );
+    let (status, body) = server
+        .call_as(&ada.cookie, "plans/save", json!({ "spec": copy }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let plan_id = body["id"].as_str().unwrap().to_owned();
+    let (status, body) = server
+        .call_as(&pat.cookie, "plans/get", json!({ "id": plan_id }))
+        .await;
+    assert_eq!((status, kind(&body)), (404, "not_found"), "{body}");
+
+    // The audit trail: one entry per group, none of Pat's naming the other group.
+    let entries = audit(&server, &pat.cookie, json!({ "group": prefix })).await;
+    assert!(entries
+        .iter()
+        .any(|e| e.group.as_deref() == Some(mine.as_str())));
+    for e in &entries {
+        let text = serde_json::to_string(e).unwrap();
+        assert!(!text.contains(&theirs), "{text}");
+    }
+    let all = audit(
+        &server,
+        &ada.cookie,
+        json!({ "group": prefix, "action": "execute" }),
+    )
+    .await;
+    let groups: std::collections::BTreeSet<_> =
+        all.iter().filter_map(|e| e.group.clone()).collect();
+    assert_eq!(groups, [mine.clone(), theirs.clone()].into_iter().collect());
+}

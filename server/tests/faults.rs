@@ -26,7 +26,7 @@ struct Child {
 }
 
 fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    support::manifest_dir().join("..")
 }
 
 fn free_port() -> u16 {

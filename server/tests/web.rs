@@ -407,3 +407,67 @@ async fn unknown_static_and_auth_paths_are_bare_404s() {
         );
     }
 }
+
+/// Security review, item 10: the origin's scheme counts, and a rebinding page (its own name in both
+/// `Host` and `Origin`) is refused, even on an instance without sign-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_host_or_scheme_is_refused_even_without_sign_in() {
+    let server = TestServer::start(LOCAL).await;
+    let port = server.addr.port();
+    let call = |host: String, origin: String| {
+        let server = &server;
+        async move {
+            server
+                .http
+                .post(format!("http://{}/api/clusters/list", server.addr))
+                .header("host", host)
+                .header("origin", origin)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let own = server.addr.to_string();
+    assert_eq!(call(own.clone(), format!("http://{own}")).await, 200);
+    assert_eq!(
+        call(
+            format!("localhost:{port}"),
+            format!("http://localhost:{port}")
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        call(own.clone(), format!("https://{own}")).await,
+        403,
+        "another scheme"
+    );
+    let evil = format!("rebind.evil.example:{port}");
+    assert_eq!(
+        call(evil.clone(), format!("http://{evil}")).await,
+        403,
+        "a rebinding page"
+    );
+    let page = server
+        .http
+        .get(format!("http://{}/", server.addr))
+        .header("host", evil)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 403, "reads too");
+    let health = server
+        .http
+        .get(format!("http://{}/healthz", server.addr))
+        .header("host", "lb.internal")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        health.status().as_u16(),
+        200,
+        "probes answer under any name"
+    );
+}

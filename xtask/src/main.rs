@@ -63,7 +63,14 @@ struct Paths {
 
 impl Paths {
     fn discover() -> Result<Self> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        // `cargo run` sets CARGO_MANIFEST_DIR for the checkout it runs in. The compile-time value is
+        // only a fallback: several checkouts sharing one target directory get each other's xtask
+        // binary (cargo hashes workspace paths relative to the root), and a baked-in root pointed
+        // a fresh clone's build at another, since deleted, checkout.
+        let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        let root = manifest
             .parent()
             .context("xtask sits inside the workspace")?
             .to_path_buf();

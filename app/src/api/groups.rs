@@ -20,7 +20,7 @@ pub async fn list_groups(
     let s = services()?;
     s.auth.authorize(Action::View, &cluster, None)?;
     // Only groups some grant on this cluster covers are listed, counted and paged.
-    let visible = s
+    let visible: Vec<String> = s
         .auth
         .caller()?
         .grants
@@ -28,6 +28,7 @@ pub async fn list_groups(
         .filter(|g| crate::domain::access::glob_match(&g.clusters, &cluster))
         .map(|g| g.groups)
         .collect();
+    let sees_every_group = visible.iter().any(|g| g == "*");
     let query = crate::domain::GroupQuery {
         search,
         state,
@@ -36,7 +37,9 @@ pub async fn list_groups(
         page_size,
         visible: Some(visible),
     };
-    s.kafka.list_groups(&cluster, query).await
+    let mut page = s.kafka.list_groups(&cluster, query).await?;
+    page.lag_index = page.lag_index.map(|i| i.for_caller(sees_every_group));
+    Ok(page)
 }
 
 /// Where group `group` of `cluster` stands: members and, per partition, committed offset, log start,

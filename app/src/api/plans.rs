@@ -106,6 +106,15 @@ pub(crate) fn authorize_groups(
     action: crate::api::ports::Action,
     spec: &ResetSpec,
 ) -> Result<crate::api::ports::Actor, AppError> {
+    use crate::domain::reset::MAX_GROUPS_PER_PLAN;
+    // Bounded before anything is checked or read: each group costs Kafka requests and a row per
+    // partition in the answer.
+    if spec.groups.len() > MAX_GROUPS_PER_PLAN {
+        return Err(AppError::invalid_input(format!(
+            "A plan resets at most {MAX_GROUPS_PER_PLAN} groups at once; this one names {}. Split it.",
+            spec.groups.len()
+        )));
+    }
     if let crate::domain::reset::Strategy::CopyFromGroup { group } = &spec.strategy {
         s.auth
             .authorize(crate::api::ports::Action::View, &spec.cluster, Some(group))?;

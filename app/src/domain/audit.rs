@@ -46,6 +46,18 @@ pub struct AuditFilter {
     pub before_id: Option<i64>,
     #[serde(default)]
     pub limit: usize,
+    /// What the caller may see, set by the server from their grants (never taken from the request),
+    /// so the store skips other teams' entries instead of handing them over to be filtered out.
+    #[serde(skip)]
+    pub visible: Option<AuditVisibility>,
+}
+
+/// The (cluster glob, group glob) pairs of a caller's grants, and whether they may see entries that
+/// belong to no cluster (sign-ins, user changes: admins only).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditVisibility {
+    pub grants: Vec<(String, String)>,
+    pub clusterless: bool,
 }
 
 impl AuditFilter {

@@ -131,8 +131,20 @@ impl GroupSort {
 pub struct LagIndexInfo {
     /// When the index in use was read (ms since the epoch); None before the first one is complete.
     pub as_of: Option<i64>,
-    /// (groups done, groups in all) while a new index is being built.
+    /// (groups done, groups in all) while a new index is being built; (0, 0) when the caller may
+    /// not know how many groups the cluster has.
     pub building: Option<(u32, u32)>,
+}
+
+impl LagIndexInfo {
+    /// As a caller sees it: the progress counts every group of the cluster, so only someone who may
+    /// see every group learns them.
+    pub fn for_caller(mut self, sees_every_group: bool) -> Self {
+        if !sees_every_group {
+            self.building = self.building.map(|_| (0, 0));
+        }
+        self
+    }
 }
 
 /// What the groups list asks for: server-side search, state filter, order and paging.
@@ -335,6 +347,16 @@ impl GroupDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lag_index_progress_is_hidden_from_callers_who_see_some_groups() {
+        let info = LagIndexInfo {
+            as_of: None,
+            building: Some((1200, 50_000)),
+        };
+        assert_eq!(info.clone().for_caller(true).building, Some((1200, 50_000)));
+        assert_eq!(info.for_caller(false).building, Some((0, 0)));
+    }
 
     #[test]
     fn parses_broker_state_names_case_insensitively() {

@@ -468,6 +468,10 @@ impl Plan {
     }
 }
 
+/// Most groups one plan may name (the reference tool takes any number of `--group`; a console request
+/// must be bounded).
+pub const MAX_GROUPS_PER_PLAN: usize = 100;
+
 impl ResetSpec {
     /// Every group whose offsets a plan of this spec shows: its own and, for copy-from, the source.
     pub fn groups_shown(&self) -> impl Iterator<Item = &str> {

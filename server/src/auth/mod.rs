@@ -207,7 +207,7 @@ impl Auth {
             }
         };
         RequestCaller {
-            caller: session.map(|s| {
+            caller: session.and_then(|s| {
                 let method = match s.method.as_str() {
                     "oidc" => SignInMethod::Oidc,
                     _ => SignInMethod::Password,
@@ -217,14 +217,20 @@ impl Auth {
                     .then(|| self.config.user(&s.user))
                     .flatten();
                 match config_user {
-                    Some(u) => self.caller_for(&s.user, method, None, u.teams.clone(), Vec::new()),
-                    None => self.caller_for(
+                    // Signed in with the password the config held then: a changed hash ends it.
+                    Some(u) => (s.subject.as_deref() == Some(&credential_tag(&u.password_hash)))
+                        .then(|| {
+                            self.caller_for(&s.user, method, None, u.teams.clone(), Vec::new())
+                        }),
+                    // A password user in neither the config nor the store was removed.
+                    None if method == SignInMethod::Password && s.stored_grants.is_none() => None,
+                    None => Some(self.caller_for(
                         &s.user,
                         method,
                         s.subject.as_deref(),
                         s.teams,
                         s.stored_grants.unwrap_or_default(),
-                    ),
+                    )),
                 }
             }),
             source,
@@ -435,6 +441,16 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     found.next().is_none().then_some(first)
 }
 
+/// What a config user's password session keeps of the password hash it was made with (a digest of the
+/// hash, never the hash): a session whose tag no longer matches the config ends, so changing or
+/// removing a user in the config file signs them out at the next restart.
+pub fn credential_tag(password_hash: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(password_hash.as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("password:{hex}")
+}
+
 /// 256 random bits, base64url: session tokens, OIDC state, nonce and PKCE verifier.
 pub fn random_token() -> String {
     use base64::Engine;
@@ -457,6 +473,77 @@ fn token_hash(token: &str) -> String {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    fn auth_with(users: Vec<crate::config::ConfigUser>, store: Arc<dyn Store>) -> Auth {
+        let config = AuthConfig {
+            insecure_no_auth: false,
+            session_ttl_ms: 3_600_000,
+            session_idle_ms: 3_600_000,
+            secure_cookies: false,
+            users,
+            oidc: None,
+            proxy: None,
+            grants: Vec::new(),
+        };
+        Auth::new(config, store, "/pkg/rewind.css".into())
+    }
+
+    fn vera(hash: &str) -> crate::config::ConfigUser {
+        crate::config::ConfigUser {
+            name: "vera".into(),
+            password_hash: hash.into(),
+            teams: Vec::new(),
+        }
+    }
+
+    /// Security review, item 14: a config user's session ends when the config changes their
+    /// password or drops them (it outlived both before).
+    #[tokio::test]
+    async fn a_config_users_session_ends_when_the_config_changes_or_drops_them() {
+        #[allow(clippy::unwrap_used)] // a panic is how a test reports
+        let store: Arc<dyn Store> = Arc::new(crate::store::SqliteStore::in_memory().unwrap());
+        let before = auth_with(vec![vera("$argon2id$old")], store.clone());
+        let set_cookie = before
+            .start_session(
+                "vera",
+                "password",
+                Some(credential_tag("$argon2id$old")),
+                Vec::new(),
+                "127.0.0.1",
+            )
+            .await
+            .expect("a session");
+        let token = set_cookie
+            .split(';')
+            .next()
+            .and_then(|kv| kv.split_once('='))
+            .map(|(_, v)| v.to_owned())
+            .expect("a token");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("rewind_session={token}")).expect("a header"),
+        );
+        let who = |auth: Auth| {
+            let headers = headers.clone();
+            async move { auth.resolve(&headers, None).await.caller.map(|c| c.name) }
+        };
+        assert_eq!(who(before).await.as_deref(), Some("vera"));
+        let same = auth_with(vec![vera("$argon2id$old")], store.clone());
+        assert_eq!(
+            who(same).await.as_deref(),
+            Some("vera"),
+            "a restart alone keeps it"
+        );
+        let changed = auth_with(vec![vera("$argon2id$new")], store.clone());
+        assert_eq!(
+            who(changed).await,
+            None,
+            "a new password in the config ends it"
+        );
+        let dropped = auth_with(Vec::new(), store.clone());
+        assert_eq!(who(dropped).await, None, "so does removing the user");
+    }
 
     #[test]
     fn cookies_and_forwarded_addresses() {

@@ -225,7 +225,11 @@ async fn login(
         );
     }
     attempt.succeeded();
-    signed_in(&auth, &name, None, teams, &source, &next).await
+    let tag = auth
+        .config
+        .user(&name)
+        .map(|u| super::credential_tag(&u.password_hash));
+    signed_in(&auth, &name, "password", tag, teams, &source, &next).await
 }
 
 /// Longer sign-in names are refused before anything is looked up, stored or echoed.
@@ -255,21 +259,18 @@ fn too_many(auth: &Auth, next: &str, name: &str, wait: std::time::Duration) -> R
 }
 
 /// Records the sign-in, starts the session and sends the browser on.
-/// `subject` is the single sign-on subject (`<issuer>#<sub>`); None for a password sign-in.
+/// `subject` is the single sign-on subject (`<issuer>#<sub>`), or a config user's credential tag.
 async fn signed_in(
     auth: &Auth,
     name: &str,
+    method: &str,
     subject: Option<String>,
     teams: Vec<String>,
     source: &str,
     next: &str,
 ) -> Response {
-    let method = if subject.is_some() {
-        "oidc"
-    } else {
-        "password"
-    };
-    let detail = serde_json::json!({ "method": method, "teams": teams, "subject": subject });
+    let shown = subject.as_ref().filter(|_| method == "oidc");
+    let detail = serde_json::json!({ "method": method, "teams": teams, "subject": shown });
     let cookie = match auth
         .start_session(name, method, subject, teams, source)
         .await
@@ -425,6 +426,7 @@ async fn oidc_callback(
             signed_in(
                 &auth,
                 &id.name,
+                "oidc",
                 Some(id.subject),
                 id.teams,
                 &source,

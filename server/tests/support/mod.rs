@@ -116,12 +116,16 @@ impl TestServer {
         config.auth.insecure_no_auth = insecure;
         let gateway = Arc::new(KafkaGateway::with_options(&config, options).expect("gateway"));
         let services = router::services_with(&config, Arc::clone(&gateway)).expect("services");
-        let options = LeptosOptions::builder().output_name("rewind").build();
-        let app = router::build(options, services);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("local addr");
+        // The listen address is the name the server answers to (its Host allow-list).
+        let options = LeptosOptions::builder()
+            .output_name("rewind")
+            .site_addr(addr)
+            .build();
+        let app = router::build(options, services);
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -246,14 +250,20 @@ pub struct SignedIn {
     pub set_cookie: String,
 }
 
+/// The server crate's directory in the checkout being tested. Cargo sets it for `cargo test` runs;
+/// the compile-time value is only a fallback, since a target directory shared by several checkouts
+/// (as on a developer machine) can hand one checkout a test binary another one built.
+pub fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// Kafka's own `kafka-consumer-groups` (the reference oracle).
 pub fn oracle() -> std::path::PathBuf {
     std::env::var_os("REWIND_KAFKA_CONSUMER_GROUPS")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../scripts/kafka-consumer-groups")
-        })
+        .unwrap_or_else(|| manifest_dir().join("../scripts/kafka-consumer-groups"))
 }
 
 /// Runs the reference tool against the test broker: (exit code, stdout, stderr).

@@ -91,10 +91,13 @@ async fn main() -> BenchResult<()> {
         },
     )?);
     let services = router::services_with(&config, gateway.clone())?;
-    let options = LeptosOptions::builder().output_name("rewind").build();
-    let app = router::build(options, services);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    let options = LeptosOptions::builder()
+        .output_name("rewind")
+        .site_addr(addr)
+        .build();
+    let app = router::build(options, services);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(
             listener,
