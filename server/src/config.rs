@@ -143,6 +143,10 @@ struct ConfigFile {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct AuthFile {
+    /// Reverse proxies (addresses or CIDRs) whose `X-Forwarded-For` names the client, for audit and
+    /// sign-in throttling, whether or not they also sign people in (`[auth.proxy]`).
+    #[serde(default)]
+    trusted_forwarders: Vec<String>,
     session_hours: Option<u64>,
     idle_minutes: Option<u64>,
     secure_cookies: Option<bool>,
@@ -243,6 +247,8 @@ pub struct AuthConfig {
     pub oidc: Option<OidcConfig>,
     pub proxy: Option<ProxyConfig>,
     pub grants: Vec<GrantRule>,
+    /// Peers whose `X-Forwarded-For` is believed (besides `[auth.proxy]`'s trusted addresses).
+    pub forwarders: Vec<ipnet::IpNet>,
 }
 
 impl AuthConfig {
@@ -564,19 +570,21 @@ fn resolve_auth(
         }
         None => None,
     };
+    let net = |field: &str, a: &str| {
+        a.parse::<ipnet::IpNet>()
+            .or_else(|_| a.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| bad(format!("{field}: '{a}' is not an address or CIDR")))
+    };
+    let forwarders = file
+        .trusted_forwarders
+        .iter()
+        .map(|a| net("trusted_forwarders", a))
+        .collect::<Result<Vec<_>, _>>()?;
     let proxy = match file.proxy {
         Some(p) => {
             let mut trusted = Vec::new();
             for a in &p.trusted_addresses {
-                let net = a
-                    .parse::<ipnet::IpNet>()
-                    .or_else(|_| a.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .map_err(|_| {
-                        bad(format!(
-                            "proxy.trusted_addresses: '{a}' is not an address or CIDR"
-                        ))
-                    })?;
-                trusted.push(net);
+                trusted.push(net("proxy.trusted_addresses", a)?);
             }
             if trusted.is_empty() {
                 return Err(bad(
@@ -622,6 +630,7 @@ fn resolve_auth(
         oidc,
         proxy,
         grants,
+        forwarders,
     })
 }
 

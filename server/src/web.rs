@@ -27,8 +27,8 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// The one body cap, `MAX_BODY_BYTES`, for every route: it wraps the body (413 beyond it, whoever
-/// reads it) and lifts axum's own 2 MiB default for extractors to the same size, which otherwise
-/// cut server-function bodies between 2 and 8 MiB with a misleading error.
+/// reads it) and sets axum's extractor limit (2 MiB by default) to the same size, so no route or
+/// extractor has a smaller limit of its own.
 pub fn body_limit<S: Clone + Send + Sync + 'static>(router: axum::Router<S>) -> axum::Router<S> {
     router
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -158,7 +158,16 @@ impl Origins {
             return Some("the browser marked this request as cross-site".into());
         }
         let origin = text(header::ORIGIN)?;
-        let own = host.map(|h| format!("http://{h}"));
+        // `http://` + Host is this plain-http server's own origin, except under the public name:
+        // there only `public_url`'s origin counts (an https one must not be downgraded).
+        let public_host = self
+            .public_origin
+            .as_deref()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, h)| h.to_ascii_lowercase());
+        let own = host
+            .filter(|h| public_host.as_deref() != Some(h.to_ascii_lowercase().as_str()))
+            .map(|h| format!("http://{h}"));
         let ok = self
             .public_origin
             .iter()
@@ -323,6 +332,14 @@ mod tests {
             ("host", "rewind.example.com"),
         ]);
         assert_eq!(o.refusal(&post, &public), None);
+        let downgraded = headers(&[
+            ("origin", "http://rewind.example.com"),
+            ("host", "rewind.example.com"),
+        ]);
+        assert!(
+            o.refusal(&post, &downgraded).is_some(),
+            "the public name is https only"
+        );
         assert_eq!(
             o.refusal(&Method::GET, &headers(&[("host", "10.1.2.3:3000")])),
             None

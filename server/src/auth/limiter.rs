@@ -110,16 +110,38 @@ impl Reservation {
         let Ok(mut s) = self.limiter.state.lock() else {
             return;
         };
-        let [pair, address, user] = &self.keys;
-        s.failures.remove(pair);
-        for key in [address, user] {
+        s.failures.remove(&self.keys[0]);
+        self.uncount(&mut s);
+        s.known.insert(self.keys[0].clone(), self.at);
+    }
+
+    /// No password was checked (the server was too busy): the attempt does not count.
+    pub fn not_checked(self) {
+        if let Ok(mut s) = self.limiter.state.lock() {
+            self.uncount(&mut s);
+        }
+    }
+
+    fn uncount(&self, s: &mut State) {
+        for key in &self.keys {
             if let Some(f) = s.failures.get_mut(key) {
                 if let Some(i) = f.times.iter().rposition(|t| *t == self.at) {
                     f.times.remove(i);
                 }
             }
         }
-        s.known.insert(pair.clone(), self.at);
+    }
+}
+
+/// The key of a client address: IPv6 clients by their /64, which one host or site usually holds whole,
+/// so rotating through it buys no fresh budget.
+fn address_key(address: &str) -> String {
+    match address.parse::<std::net::Ipv6Addr>() {
+        Ok(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => address.to_owned(),
     }
 }
 
@@ -131,6 +153,7 @@ impl LoginLimiter {
 
     fn begin_at(&self, address: &str, user: &str, now: Instant) -> Attempt {
         let user = user.to_lowercase();
+        let address = address_key(address);
         let keys = [
             format!("p:{user}\n{address}"),
             format!("a:{address}"),
@@ -199,9 +222,9 @@ fn make_room(s: &mut State, now: Instant) {
             .back()
             .is_some_and(|t| now.duration_since(*t) <= WINDOW)
     });
-    if s.failures.len() + 3 >= MAX_KEYS {
-        // Still full inside the window: forget the stalest tenth at once, so the next attempts do
-        // not each pay for a scan.
+    if s.failures.len() > MAX_KEYS - MAX_KEYS / 10 {
+        // Still nearly full inside the window: forget the stalest tenth at once, so at least a tenth
+        // of the room is free and the next attempts do not each pay for a scan.
         let cut = oldest_tenth(s.failures.values().filter_map(|f| f.times.back().copied()));
         s.failures
             .retain(|_, f| f.times.back().is_some_and(|t| *t > cut));
@@ -310,6 +333,27 @@ mod tests {
         for _ in 0..PAIR.free {
             assert!(try_at(&l, "1.1.1.1", "vera", t1).is_some());
         }
+    }
+
+    #[test]
+    fn an_ipv6_64_is_one_address() {
+        let l = LoginLimiter::default();
+        let now = Instant::now();
+        for i in 0..ADDRESS.free {
+            let _ = try_at(&l, &format!("2001:db8:1:2::{i:x}"), &format!("u{i}"), now);
+        }
+        assert!(try_at(&l, "2001:db8:1:2:ffff::1", "fresh", now).is_none());
+        assert!(try_at(&l, "2001:db8:1:3::1", "fresh", now).is_some());
+    }
+
+    #[test]
+    fn an_attempt_not_checked_does_not_count() {
+        let l = LoginLimiter::default();
+        let now = Instant::now();
+        for _ in 0..10 {
+            try_at(&l, "1.1.1.1", "vera", now).unwrap().not_checked();
+        }
+        assert!(try_at(&l, "1.1.1.1", "vera", now).is_some());
     }
 
     #[test]

@@ -133,7 +133,11 @@ impl Auth {
             (Some(p), Some(ip)) => p.trusted.iter().any(|n| n.contains(&ip)),
             _ => false,
         };
-        let source = client_address(headers, peer, trusted_proxy);
+        // A TLS proxy in front of Rewind is every client's peer: its X-Forwarded-For names them, or
+        // throttling and audit would see one address for everyone.
+        let forwarder =
+            peer.is_some_and(|ip| self.config.forwarders.iter().any(|n| n.contains(&ip)));
+        let source = client_address(headers, peer, trusted_proxy || forwarder);
         if self.config.insecure_no_auth {
             return RequestCaller {
                 caller: Some(Caller::insecure()),
@@ -222,8 +226,13 @@ impl Auth {
                         .then(|| {
                             self.caller_for(&s.user, method, None, u.teams.clone(), Vec::new())
                         }),
-                    // A password user in neither the config nor the store was removed.
-                    None if method == SignInMethod::Password && s.stored_grants.is_none() => None,
+                    // A password user in neither the config nor the store was removed; a session made
+                    // as a config user (it carries a credential tag) never becomes a store user's.
+                    None if method == SignInMethod::Password
+                        && (s.stored_grants.is_none() || s.subject.is_some()) =>
+                    {
+                        None
+                    }
                     None => Some(self.caller_for(
                         &s.user,
                         method,
@@ -484,6 +493,7 @@ mod tests {
             oidc: None,
             proxy: None,
             grants: Vec::new(),
+            forwarders: Vec::new(),
         };
         Auth::new(config, store, "/pkg/rewind.css".into())
     }
@@ -543,6 +553,24 @@ mod tests {
         );
         let dropped = auth_with(Vec::new(), store.clone());
         assert_eq!(who(dropped).await, None, "so does removing the user");
+        // A store user of that name made later does not inherit the config user's session.
+        store
+            .put_user(crate::store::LocalUser {
+                name: "vera".into(),
+                password_hash: "$argon2id$store".into(),
+                teams: Vec::new(),
+                grants: Vec::new(),
+                created_at_ms: 0,
+                updated_at_ms: 0,
+            })
+            .await
+            .expect("a store user");
+        let store_user = auth_with(Vec::new(), store.clone());
+        assert_eq!(
+            who(store_user).await,
+            None,
+            "nor does a store user of that name"
+        );
     }
 
     #[test]

@@ -32,13 +32,18 @@ pub fn verify(password: &str, phc: &str) -> bool {
 
 /// Checks against `phc`, or against a fixed hash when there is no such user, so the answer takes as
 /// long either way and does not tell which user names exist.
-pub async fn verify_blocking(password: String, phc: Option<String>) -> bool {
+/// Too many password checks were waiting: none was made.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Busy;
+
+pub async fn verify_blocking(password: String, phc: Option<String>) -> Result<bool, Busy> {
     // Each check holds ~19 MiB for its duration: a burst of sign-ins queues here instead of taking
-    // a blocking thread (and its memory) each.
-    let Ok(_permit) = CHECKS.acquire().await else {
-        return false;
+    // a blocking thread (and its memory) each, and gives up after a while rather than queueing
+    // without end behind a flood.
+    let Ok(Ok(_permit)) = tokio::time::timeout(QUEUE_WAIT, CHECKS.acquire()).await else {
+        return Err(Busy);
     };
-    tokio::task::spawn_blocking(move || match phc {
+    Ok(tokio::task::spawn_blocking(move || match phc {
         Some(phc) => verify(&password, &phc),
         None => {
             let _ = verify(&password, DUMMY_HASH);
@@ -46,11 +51,13 @@ pub async fn verify_blocking(password: String, phc: Option<String>) -> bool {
         }
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or(false))
 }
 
 /// Password checks running at once, at most.
 const CONCURRENT_CHECKS: usize = 2;
+/// How long a sign-in waits for a check to be free before it is told to retry (503).
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 static CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_CHECKS);
 
 /// The Argon2id hash of a random string nobody knows, for timing only.

@@ -16,9 +16,14 @@ use crate::now_ms;
 use app::domain::access::SignInMethod;
 use app::domain::audit::AuditEntry;
 
-/// The pending single sign-on attempt (path `/auth/oidc`, so `__Secure-` rather than `__Host-`).
+/// The pending single sign-on attempt. `__Host-` (so `Path=/`) with Secure cookies: a sibling
+/// subdomain cannot plant its own attempt and sign the victim in as someone else.
 const OIDC_STATE_COOKIE: &str = "rewind_oidc_state";
-const SECURE_OIDC_STATE_COOKIE: &str = "__Secure-rewind_oidc_state";
+const SECURE_OIDC_STATE_COOKIE: &str = "__Host-rewind_oidc_state";
+
+/// Failed single sign-on callbacks audited at most this often (they cost an unauthenticated caller
+/// nothing to send).
+static SSO_FAILURE_AUDITED: crate::web::Sparingly = crate::web::Sparingly::every_secs(5);
 
 fn state_cookie(auth: &Auth) -> &'static str {
     if auth.config.secure_cookies {
@@ -213,7 +218,27 @@ async fn login(
             }
         },
     };
-    if name.is_empty() || !password::verify_blocking(form.password, hash).await {
+    let right = if name.is_empty() {
+        false
+    } else {
+        match password::verify_blocking(form.password, hash).await {
+            Ok(right) => right,
+            Err(password::Busy) => {
+                attempt.not_checked();
+                let mut resp = page(
+                    &auth,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &next,
+                    Some("Too many sign-ins at once. Try again in a few seconds."),
+                    &name,
+                );
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                return resp;
+            }
+        }
+    };
+    if !right {
         auth.audit(fail("failed: wrong user name or password"))
             .await;
         return page(
@@ -367,7 +392,7 @@ async fn oidc_start(State(auth): State<Arc<Auth>>, Query(q): Query<NextQuery>) -
             // and the server keeps nothing per started sign-in.
             set_cookie(
                 &mut resp,
-                &auth.cookie(state_cookie(&auth), &sealed, "/auth/oidc", 600),
+                &auth.cookie(state_cookie(&auth), &sealed, "/", 600),
             );
             resp
         }
@@ -403,6 +428,7 @@ async fn oidc_callback(
         return (StatusCode::NOT_FOUND, "OpenID Connect is not configured").into_response();
     };
     let state = cb.state.unwrap_or_default();
+    let started_here = cookie(&headers, state_cookie(&auth)).is_some();
     let result = match (cb.error, cb.code) {
         (Some(error), _) => Err(format!(
             "the identity provider answered {error}{}",
@@ -435,18 +461,23 @@ async fn oidc_callback(
             .await
         }
         Err(reason) => {
-            tracing::warn!(%reason, %source, "OpenID Connect sign-in failed");
-            auth.audit(
-                AuditEntry::new(
-                    now_ms(),
-                    "(unknown)",
-                    source.clone(),
-                    "sign-in",
-                    "failed: identity provider",
+            // Anyone can call the callback with any error text: only a sign-in this browser started
+            // is audited, at most every few seconds, with the reason cut short.
+            let reason: String = reason.chars().take(200).collect();
+            if started_here && SSO_FAILURE_AUDITED.due() {
+                tracing::warn!(%reason, %source, "OpenID Connect sign-in failed");
+                auth.audit(
+                    AuditEntry::new(
+                        now_ms(),
+                        "(unknown)",
+                        source.clone(),
+                        "sign-in",
+                        "failed: identity provider",
+                    )
+                    .with_detail(serde_json::json!({ "method": "oidc", "reason": reason })),
                 )
-                .with_detail(serde_json::json!({ "method": "oidc", "reason": reason })),
-            )
-            .await;
+                .await;
+            }
             page(
                 &auth,
                 StatusCode::UNAUTHORIZED,
@@ -456,10 +487,7 @@ async fn oidc_callback(
             )
         }
     };
-    set_cookie(
-        &mut resp,
-        &auth.cookie(state_cookie(&auth), "", "/auth/oidc", 0),
-    );
+    set_cookie(&mut resp, &auth.cookie(state_cookie(&auth), "", "/", 0));
     resp
 }
 
