@@ -455,3 +455,29 @@ async fn a_foreign_host_or_scheme_is_refused_even_without_sign_in() {
         "probes answer under any name"
     );
 }
+
+/// Security review, item 14: the number of groups in one plan is bounded before any is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_naming_too_many_groups_is_refused_before_any_read() {
+    let server = TestServer::start(LOCAL).await;
+    let groups: Vec<String> = (0..101).map(|i| format!("g{i}")).collect();
+    let spec = serde_json::json!({
+        "cluster": "local",
+        "groups": groups,
+        "scope": { "kind": "all-topics" },
+        "strategy": { "kind": "to-earliest" },
+    });
+    for endpoint in ["plans/preview", "plans/save"] {
+        let (status, body) = server
+            .call_json(endpoint, serde_json::json!({ "spec": spec }))
+            .await;
+        expect_error(status, &body, 400, "invalid_input");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("at most 100 groups"),
+            "{body}"
+        );
+    }
+}
