@@ -247,6 +247,9 @@ fn build(paths: &Paths, dev: bool, server: Option<&str>) -> Result<()> {
     step("static assets (public/)", || {
         copy_dir(&paths.root.join("public"), &paths.site)
     })?;
+    step("precompressed copies (brotli, gzip)", || {
+        precompress(&pkg, dev)
+    })?;
     let size = std::fs::metadata(&wasm)
         .with_context(|| format!("cannot read {}", wasm.display()))?
         .len();
@@ -255,6 +258,65 @@ fn build(paths: &Paths, dev: bool, server: Option<&str>) -> Result<()> {
         paths.site.display()
     );
     Ok(())
+}
+
+/// Writes `<file>.br` (brotli 11) and `<file>.gz` (gzip 9) beside each JS, wasm and CSS file of `pkg`
+/// whose copies are older than it, for the server to send as the browser accepts. A dev build only
+/// removes stale copies: the server would otherwise send an old compressed wasm with new glue.
+fn precompress(pkg: &Path, dev: bool) -> Result<()> {
+    type Compress = fn(&[u8]) -> Result<Vec<u8>>;
+    let encoders: [(&str, Compress); 2] = [("br", brotli_bytes), ("gz", gzip_bytes)];
+    for entry in std::fs::read_dir(pkg).with_context(|| format!("cannot read {}", pkg.display()))? {
+        let path = entry?.path();
+        let Some(ext) = path.extension().and_then(|e| e.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        if !matches!(ext.as_str(), "js" | "wasm" | "css") {
+            continue;
+        }
+        let modified = std::fs::metadata(&path)?.modified()?;
+        let mut data = None;
+        for (suffix, compress) in encoders {
+            let out = path.with_extension(format!("{ext}.{suffix}"));
+            let fresh = std::fs::metadata(&out)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= modified);
+            if fresh {
+                continue;
+            }
+            if dev {
+                let _ = std::fs::remove_file(&out);
+                continue;
+            }
+            if data.is_none() {
+                data = Some(std::fs::read(&path)?);
+            }
+            let compressed = compress(data.as_deref().unwrap_or_default())?;
+            // Written aside and renamed, so a running server never sends half a file.
+            let tmp = path.with_extension(format!("{ext}.{suffix}.tmp"));
+            std::fs::write(&tmp, &compressed)?;
+            std::fs::rename(&tmp, &out)?;
+        }
+    }
+    Ok(())
+}
+
+fn brotli_bytes(data: &[u8]) -> Result<Vec<u8>> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params).context("brotli")?;
+    Ok(out)
+}
+
+fn gzip_bytes(data: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(data)?;
+    Ok(encoder.finish()?)
 }
 
 /// wasm-bindgen writes `<name>.js` and `<name>_bg.wasm` (and any inline JS snippets) into `out`.
