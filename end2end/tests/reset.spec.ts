@@ -103,6 +103,13 @@ test('bad input gets a specific message while typing', async ({ page }) => {
   await page.getByTestId('strategy').selectOption('by-duration');
   await page.getByTestId('strategy-value').fill('P1W');
   await expect(page.getByTestId('form-error')).toContainText("Cannot parse 'P1W' as a duration");
+  // A negative duration would skip every record: refused, with what to type instead.
+  for (const typed of ['-2h', '-PT2H']) {
+    await page.getByTestId('strategy-value').fill(typed);
+    await expect(page.getByTestId('form-error')).toContainText('A negative duration points into the future');
+    await expect(page.getByTestId('resolved-instant')).toContainText('A negative duration points into the future');
+    await expect(page.getByTestId('execute-button')).toHaveCount(0);
+  }
   await page.getByTestId('strategy').selectOption('to-offset');
   await page.getByTestId('strategy-value').fill('5');
   await page.getByTestId('scope').fill('inventory-events:3-1');

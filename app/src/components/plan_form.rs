@@ -226,6 +226,9 @@ fn DurationHint(value: RwSignal<String>) -> impl IntoView {
     move || {
         let v = value.get();
         (!v.trim().is_empty()).then(|| match parse_duration(&v) {
+            Ok(ms) if ms < 0 => view! {
+                <p class="text-xs text-rose-700" data-testid="resolved-instant">{crate::domain::builder::NEGATIVE_DURATION}</p>
+            }.into_any(),
             Ok(ms) => view! {
                 <p class="text-xs text-slate-700" data-testid="resolved-instant">
                     {move || match now.get() {

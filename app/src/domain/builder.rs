@@ -25,7 +25,7 @@ pub const STRATEGIES: &[(&str, &str)] = &[
 ];
 
 /// A partition list longer than this in a scope is refused: it would not fit a link or a form.
-const MAX_SCOPED_PARTITIONS: usize = 100_000;
+const MAX_SCOPED_PARTITIONS: usize = 10_000;
 
 /// Everything the form holds. All of it but `csv` travels in a plan's link.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +38,11 @@ pub struct FormInputs {
     pub scope: String,
     pub csv: String,
 }
+
+/// Why the form refuses a negative duration. Kafka's tool accepts one (an instant in the future: every
+/// partition to its log end, and the API keeps that meaning for parity), but in the form it is almost
+/// always a typo for "the last two hours", and it would silently skip every record.
+pub const NEGATIVE_DURATION: &str = "A negative duration points into the future, which would move every partition to its log end and skip everything in between. Enter how far back to replay, such as PT2H or 90m (to-latest skips to the end on purpose).";
 
 /// The spec the form describes, or a message naming what is wrong with it.
 pub fn build_spec(cluster: &str, group: &str, form: &FormInputs) -> Result<ResetSpec, String> {
@@ -69,6 +74,9 @@ pub fn build_spec(cluster: &str, group: &str, form: &FormInputs) -> Result<Reset
         "by-duration" => {
             if value.is_empty() {
                 return Err("Enter a duration such as PT2H, 90m or 1d.".into());
+            }
+            if super::timespec::parse_duration(value).is_ok_and(|ms| ms < 0) {
+                return Err(NEGATIVE_DURATION.into());
             }
             Strategy::ByDuration {
                 duration: value.to_owned(),
@@ -642,6 +650,24 @@ mod tests {
             "In 't:3-1': the range 3-1 runs backwards"
         );
         assert!(parse_scope("t:0-999999").is_err());
+        // A typo like 0-99999 no longer lists 100,000 partitions; a 10,000-partition topic still fits.
+        assert!(parse_scope("x:0-99999")
+            .unwrap_err()
+            .contains("more than 10000 partitions"));
+        assert!(parse_scope("x:0-9999").is_ok());
+    }
+
+    #[test]
+    fn a_negative_duration_is_refused_by_the_form_and_a_positive_one_is_not() {
+        for typed in ["-2h", "-PT2H", " -90m"] {
+            assert_eq!(
+                build_spec("c", "g", &form("by-duration", typed, "")),
+                Err(NEGATIVE_DURATION.to_owned()),
+                "{typed}"
+            );
+        }
+        assert!(build_spec("c", "g", &form("by-duration", "PT2H", "")).is_ok());
+        assert!(build_spec("c", "g", &form("by-duration", "0s", "")).is_ok());
     }
 
     #[test]
