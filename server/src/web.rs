@@ -86,6 +86,8 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 /// The `Host` names and origins requests may carry (see the module note).
 pub struct Origins {
     public_origin: Option<String>,
+    /// `public_origin`'s `host[:port]`, lower-cased: under that name only the public origin counts.
+    public_host: Option<String>,
     hosts: std::collections::HashSet<String>,
     /// Listening on all interfaces: any IP literal or `localhost` with this port is Rewind too.
     any_ip_on_port: Option<u16>,
@@ -112,6 +114,11 @@ impl Origins {
         }
         Self {
             public_origin: web.public_origin.clone(),
+            public_host: web
+                .public_origin
+                .as_deref()
+                .and_then(|o| o.split_once("://"))
+                .map(|(_, h)| h.to_ascii_lowercase()),
             hosts,
             any_ip_on_port: ip.is_unspecified().then_some(port),
         }
@@ -160,13 +167,8 @@ impl Origins {
         let origin = text(header::ORIGIN)?;
         // `http://` + Host is this plain-http server's own origin, except under the public name:
         // there only `public_url`'s origin counts (an https one must not be downgraded).
-        let public_host = self
-            .public_origin
-            .as_deref()
-            .and_then(|o| o.split_once("://"))
-            .map(|(_, h)| h.to_ascii_lowercase());
         let own = host
-            .filter(|h| public_host.as_deref() != Some(h.to_ascii_lowercase().as_str()))
+            .filter(|h| self.public_host.as_deref() != Some(h.to_ascii_lowercase().as_str()))
             .map(|h| format!("http://{h}"));
         let ok = self
             .public_origin

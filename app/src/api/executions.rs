@@ -72,12 +72,8 @@ async fn visible_execution(
     };
     let e = s.resets.execution(id).await?;
     let caller = s.auth.caller()?;
-    let source = e
-        .spec
-        .groups_shown()
-        .filter(|g| !e.spec.groups.iter().any(|x| x == g));
     let visible = std::iter::once(e.group.as_str())
-        .chain(source)
+        .chain(e.spec.copy_source())
         .all(|g| caller.sees_group(&e.cluster, g));
     if visible {
         Ok(e)

@@ -115,7 +115,7 @@ pub(crate) fn authorize_groups(
             spec.groups.len()
         )));
     }
-    if let crate::domain::reset::Strategy::CopyFromGroup { group } = &spec.strategy {
+    if let Some(group) = spec.copy_source() {
         s.auth
             .authorize(crate::api::ports::Action::View, &spec.cluster, Some(group))?;
     }

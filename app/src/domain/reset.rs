@@ -473,13 +473,20 @@ impl Plan {
 pub const MAX_GROUPS_PER_PLAN: usize = 100;
 
 impl ResetSpec {
+    /// The group a copy-from plan reads (its offsets become the targets).
+    pub fn copy_source(&self) -> Option<&str> {
+        match &self.strategy {
+            Strategy::CopyFromGroup { group } => Some(group),
+            _ => None,
+        }
+    }
+
     /// Every group whose offsets a plan of this spec shows: its own and, for copy-from, the source.
     pub fn groups_shown(&self) -> impl Iterator<Item = &str> {
-        let source = match &self.strategy {
-            Strategy::CopyFromGroup { group } => Some(group.as_str()),
-            _ => None,
-        };
-        self.groups.iter().map(String::as_str).chain(source)
+        self.groups
+            .iter()
+            .map(String::as_str)
+            .chain(self.copy_source())
     }
 }
 

@@ -86,10 +86,7 @@ impl ResetService {
             (Strategy::ByDuration { .. }, Some(at)) => Some(at),
             _ => planner::resolve_instant(&spec.strategy, taken_at_ms)?,
         };
-        let mut wanted = spec.groups.clone();
-        if let Strategy::CopyFromGroup { group } = &spec.strategy {
-            wanted.push(group.clone());
-        }
+        let wanted = spec.groups_shown().map(str::to_owned).collect();
         let mut groups = self.kafka.group_snapshots(&spec.cluster, wanted).await?;
         let source = match &spec.strategy {
             Strategy::CopyFromGroup { group } => {

@@ -8,12 +8,9 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use super::raw::{
     call_one, call_pipelined, code, cstring, error_of, is_error, Event, Partition,
-    RequestPartitions,
+    RequestPartitions, OFFSET_INVALID,
 };
 use super::{Handle, NativeError};
-
-/// librdkafka's "no offset" sentinel (RD_KAFKA_OFFSET_INVALID).
-const OFFSET_INVALID: i64 = -1001;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommittedOffset {

@@ -5,11 +5,8 @@ use std::time::Duration;
 use rdkafka::bindings as rd;
 use rdkafka::types::RDKafkaErrorCode;
 
-use super::raw::{call_one, code, is_error, Event, RequestPartitions};
+use super::raw::{call_one, code, is_error, Event, RequestPartitions, OFFSET_INVALID};
 use super::{Handle, NativeError};
-
-/// librdkafka's marker of a per-leader sub-request that failed (RD_KAFKA_OFFSET_INVALID).
-const OFFSET_INVALID: i64 = -1001;
 
 /// What to look up for a partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,6 +13,10 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use super::{Handle, NativeError};
 
+/// librdkafka's "no offset" (RD_KAFKA_OFFSET_INVALID): what OffsetDelete requests carry, and what a
+/// failed ListOffsets sub-request leaves behind.
+pub(super) const OFFSET_INVALID: i64 = -1001;
+
 pub(super) fn code(err: rd::rd_kafka_resp_err_t) -> RDKafkaErrorCode {
     RDKafkaErrorCode::from(err)
 }
@@ -139,19 +143,20 @@ impl<'h> Options<'h> {
                 _client: PhantomData,
             })
             .ok_or_else(|| NativeError::fail(operation, "cannot create admin options"))?;
-        let mut errstr = [0 as c_char; 512];
-        // SAFETY: the options are live; errstr is a writable buffer of the length passed.
+        let mut errstr = [0u8; 512];
+        // SAFETY: the options are live; errstr is a writable buffer of the length passed (c_char and
+        // u8 have the same size and alignment).
         let err = unsafe {
             rd::rd_kafka_AdminOptions_set_request_timeout(
                 o.as_ptr(),
                 millis(timeout),
-                errstr.as_mut_ptr(),
+                errstr.as_mut_ptr().cast::<c_char>(),
                 errstr.len(),
             )
         };
         if is_error(err) {
             // librdkafka writes a NUL-terminated message on error; the buffer's last byte stays NUL.
-            let text = CStr::from_bytes_until_nul(bytes_of(&errstr))
+            let text = CStr::from_bytes_until_nul(&errstr)
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
             return Err(NativeError::new(operation, code(err), text));
@@ -187,11 +192,6 @@ impl Drop for Options<'_> {
         // SAFETY: librdkafka copied the options into any request made with them; destroyed once.
         unsafe { rd::rd_kafka_AdminOptions_destroy(self.as_ptr()) }
     }
-}
-
-fn bytes_of(buf: &[c_char]) -> &[u8] {
-    // SAFETY: c_char and u8 have the same size and alignment, and every bit pattern is a valid u8.
-    unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), buf.len()) }
 }
 
 /// A result event. Everything librdkafka returns from it lives exactly as long as it does, so every
