@@ -156,7 +156,6 @@ async fn revalidate(mut response: axum::response::Response) -> axum::response::R
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
     use tower::ServiceExt;

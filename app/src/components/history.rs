@@ -153,15 +153,9 @@ pub fn ExecutionDetails(execution: Execution) -> impl IntoView {
             <p class="font-mono text-slate-600">{spec}</p>
             {execution.message.clone().map(|m| view! { <p class="text-rose-800">{m}</p> })}
             <table class="mt-1 min-w-full">
-                <thead class="text-left text-slate-500">
-                    <tr>
-                        <th scope="col" class="pr-3">"Partition"</th>
-                        <th scope="col" class="pr-3 text-right">"Before"</th>
-                        <th scope="col" class="pr-3 text-right">"Target"</th>
-                        <th scope="col" class="pr-3 text-right">"After"</th>
-                        <th scope="col" class="pr-3">"Result"</th>
-                    </tr>
-                </thead>
+                <TableHead class="text-slate-500" pad="pr-3" cols=vec![
+                    col("Partition"), num("Before"), num("Target"), num("After"), col("Result"),
+                ]/>
                 <tbody>
                     {execution.partitions.into_iter().take(DETAIL_ROWS).map(|p| {
                         let result = match (&p.error, p.verified()) {

@@ -321,15 +321,10 @@ pub fn LandingTable(records: Vec<LandingRecord>) -> impl IntoView {
     view! {
         <div class="mt-2 max-h-96 overflow-auto rounded border border-slate-200">
             <table class="min-w-full table-fixed text-xs" data-testid="landing-table">
-                <thead class="sticky top-0 bg-slate-100 text-left uppercase tracking-wide text-slate-500">
-                    <tr>
-                        <th scope="col" class="w-40 px-2 py-1">"Partition"</th>
-                        <th scope="col" class="w-24 px-2 py-1 text-right">"Offset"</th>
-                        <th scope="col" class="w-44 px-2 py-1">"Timestamp"</th>
-                        <th scope="col" class="w-40 px-2 py-1">"Key"</th>
-                        <th scope="col" class="px-2 py-1">"Value"</th>
-                    </tr>
-                </thead>
+                <TableHead class="sticky top-0 bg-slate-100 text-slate-500" pad="px-2 py-1" cols=vec![
+                    col("Partition").with("w-40"), num("Offset").with("w-24"), col("Timestamp").with("w-44"),
+                    col("Key").with("w-40"), col("Value"),
+                ]/>
                 <tbody class="divide-y divide-slate-100 font-mono">
                     {records.into_iter().map(|r| {
                         let value = r.value.clone().unwrap_or_else(|| "null".into());

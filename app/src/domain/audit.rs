@@ -202,7 +202,6 @@ pub fn to_csv(entries: &[AuditEntry]) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
 

@@ -563,7 +563,6 @@ pub fn drift(then: &Plan, now: &Plan) -> Vec<DriftRow> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
     use crate::domain::reset::{CommittedOffset, GroupSnapshot, PartitionSnapshot};

@@ -1,5 +1,4 @@
 //! Planner tests: every vector of reset-semantics.md, the scope and error rules, and properties.
-#![allow(clippy::unwrap_used)] // a panic is how a test reports
 
 use proptest::prelude::{any, prop_assert, prop_assert_eq, proptest};
 use proptest::strategy::Strategy as _;

@@ -337,7 +337,6 @@ fn parse_friendly_duration(text: &str) -> Option<i64> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
 

@@ -180,7 +180,6 @@ fn invalid(message: String) -> AppError {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
 

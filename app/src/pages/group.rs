@@ -8,7 +8,7 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::reset_panel::ResetPanel;
 use crate::components::session::IfAllowed;
 use crate::components::state_badge::StateBadge;
-use crate::components::table::{col, num, Col, TableHead};
+use crate::components::table::{col, num, TableHead};
 use crate::domain::access::Action;
 use crate::domain::{GroupDetail, GroupMember};
 use crate::error::AppError;
@@ -146,7 +146,7 @@ fn GroupView(detail: GroupDetail, on_refresh: impl Fn() + Send + Sync + 'static)
                 <table class="min-w-full text-sm" data-testid="partition-table">
                     <TableHead cols=vec![
                         col("Topic"), num("Partition"), num("Committed"), num("Log start"), num("Log end"), num("Lag"),
-                        Col { title: Some("Age of the record the group reads next"), ..num("Lag (time)") },
+                        num("Lag (time)").titled("Age of the record the group reads next"),
                         col("Member"), col("Metadata"),
                     ]/>
                     <tbody class="divide-y divide-slate-100">

@@ -8,6 +8,7 @@ use crate::api::clusters::{cluster_or_first, list_clusters};
 use crate::api::groups::{group_lags, list_groups};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::state_badge::StateBadge;
+use crate::components::table::{col, num, TableHead};
 use std::collections::HashMap;
 
 use crate::domain::{ClusterSummary, GroupLag, GroupPage, GroupSort, GroupState, LagIndexInfo};
@@ -287,17 +288,12 @@ fn GroupTable(page: GroupPage, params: ListParams) -> impl IntoView {
         {index_note}
         <div class="overflow-x-auto rounded border border-slate-200 bg-white">
             <table class="min-w-full text-sm" data-testid="group-table">
-                <thead class="bg-slate-100 text-left text-xs uppercase tracking-wide text-slate-500">
-                    <tr>
-                        <th scope="col" class="px-3 py-2">"Group"</th>
-                        <th scope="col" class="px-3 py-2">"State"</th>
-                        <th scope="col" class="px-3 py-2 text-right">"Members"</th>
-                        <th scope="col" class="px-3 py-2 text-right">"Lag"</th>
-                        <th scope="col" class="hidden px-3 py-2 md:table-cell">"Type"</th>
-                        <th scope="col" class="hidden px-3 py-2 text-right md:table-cell"><abbr title="Coordinator broker id" class="no-underline">"Coord."</abbr></th>
-                        <th scope="col" class="hidden px-3 py-2 lg:table-cell">"Topics"</th>
-                    </tr>
-                </thead>
+                <TableHead cols=vec![
+                    col("Group"), col("State"), num("Members"), num("Lag"),
+                    col("Type").with("hidden md:table-cell"),
+                    num("Coord.").with("hidden md:table-cell").titled("Coordinator broker id"),
+                    col("Topics").with("hidden lg:table-cell"),
+                ]/>
                 <tbody class="divide-y divide-slate-100">
                     {page
                         .groups

@@ -241,7 +241,6 @@ fn oldest_tenth(times: impl Iterator<Item = Instant>) -> Instant {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
 

@@ -510,7 +510,6 @@ mod tests {
     /// password or drops them (it outlived both before).
     #[tokio::test]
     async fn a_config_users_session_ends_when_the_config_changes_or_drops_them() {
-        #[allow(clippy::unwrap_used)] // a panic is how a test reports
         let store: Arc<dyn Store> = Arc::new(crate::store::SqliteStore::in_memory().unwrap());
         let before = auth_with(vec![vera("$argon2id$old")], store.clone());
         let set_cookie = before

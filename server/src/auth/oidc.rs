@@ -531,7 +531,6 @@ fn identity_of(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
     use crate::config::Secret;

@@ -1139,7 +1139,6 @@ fn error_kind(e: &AppError) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
     use app::domain::reset::{CommittedOffset, Scope};

@@ -886,7 +886,6 @@ fn select_users(conn: &Connection, name: Option<&str>) -> StoreResult<Vec<(Local
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // a panic is how a test reports
 mod tests {
     use super::*;
     use app::domain::reset::{Plan, ResetSpec, Scope, Strategy};

@@ -2,18 +2,16 @@
 //! over partitions in different states, Rewind's plan equals what the tool's `--dry-run --export` prints
 //! on the same broker, and executing both gives the same committed offsets.
 
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::support::{
+    commit_offsets, committed_offsets, create_topic, delete_records, produce_timestamped,
+    run_oracle, spec, unique, TestServer, LOCAL,
+};
 use app::domain::execution::Preview;
 use app::domain::reset::{ResetSpec, Scope, Strategy, TopicScope};
 use app::error::AppError;
 use serde_json::json;
-use support::{
-    commit_offsets, committed_offsets, create_topic, delete_records, produce_timestamped,
-    run_oracle, spec, unique, TestServer, LOCAL,
-};
 
 /// 2020-09-13T12:26:40Z: the first record's timestamp on p0 and p3.
 const BASE_TS: i64 = 1_600_000_000_000;

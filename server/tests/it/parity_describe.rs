@@ -2,17 +2,15 @@
 //! offset, log-end offset, lag and owning member Rewind reports per partition equal what the reference tool
 //! prints for the same group on the same broker at the same moment.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use app::domain::{GroupDetail, GroupState};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use support::{
+use crate::support::{
     bootstrap, client_config, commit_offsets, create_topic, oracle, unique, LiveMember, TestServer,
     LOCAL,
 };
+use app::domain::{GroupDetail, GroupState};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
 /// (committed, log end, lag, consumer id) per (topic, partition), as strings the way the tool prints them.
 type Rows = BTreeMap<(String, i32), (String, String, String, String)>;

@@ -3,12 +3,9 @@
 //!
 //! `scripts/kafka.sh` creates the SCRAM user when it formats the broker; `scripts/test.sh` exports
 //! `REWIND_TEST_SCRAM_PASSWORD` (the right one) and `REWIND_TEST_SCRAM_WRONG_PASSWORD`.
-#![allow(clippy::unwrap_used)] // a panic is how a test reports
 
-mod support;
-
+use crate::support::{bootstrap, commit_offsets, create_topic, unique, TestServer};
 use app::domain::GroupPage;
-use support::{bootstrap, commit_offsets, create_topic, unique, TestServer};
 
 /// The SASL listener sits two ports above the plain one (see scripts/kafka.sh).
 fn sasl_bootstrap() -> String {

@@ -3,20 +3,18 @@
 //! a broker stopped during execute (recorded as failed, backup kept, never reported as success), and broker
 //! restarts with requests in flight (the server survives them).
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::support::{
+    bootstrap, commit_offsets, committed_offsets, create_topic, produce_timestamped, unique,
+};
 use app::domain::execution::{
     ExecuteReport, Execution, ExecutionStatus, ExecutionSummary, Preview,
 };
 use app::domain::reset::{ResetSpec, Scope, Strategy, TopicScope};
 use app::error::AppError;
 use serde_json::{json, Value};
-use support::{
-    bootstrap, commit_offsets, committed_offsets, create_topic, produce_timestamped, unique,
-};
 
 /// A `rewind serve` child process over its own data directory.
 struct Child {
@@ -26,7 +24,7 @@ struct Child {
 }
 
 fn workspace() -> PathBuf {
-    support::manifest_dir().join("..")
+    crate::support::manifest_dir().join("..")
 }
 
 fn free_port() -> u16 {

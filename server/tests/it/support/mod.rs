@@ -1,7 +1,5 @@
 //! Test helpers: the real router served in-process on 127.0.0.1:0, and unique Kafka names per test.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -404,9 +402,22 @@ impl LiveMember {
         partitions: usize,
         commits: &[(i32, i64)],
     ) -> Self {
+        Self::join_with(group, topic, client_id, "classic", partitions, commits)
+    }
+
+    /// As `join`, with librdkafka's `group.protocol`: `classic`, or `consumer` for KIP-848 groups.
+    pub fn join_with(
+        group: &str,
+        topic: &str,
+        client_id: &str,
+        protocol: &str,
+        partitions: usize,
+        commits: &[(i32, i64)],
+    ) -> Self {
         use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
         let member: BaseConsumer = client_config()
             .set("group.id", group)
+            .set("group.protocol", protocol)
             .set("client.id", client_id)
             .set("enable.auto.commit", "false")
             .create()

@@ -1,56 +1,10 @@
 //! Consumer groups as Rewind's server functions report them, against the real broker.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{commit_offsets, create_topic, unique, LiveMember, TestServer, LOCAL};
 use app::domain::{GroupDetail, GroupPage, GroupState, GroupType};
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::{Offset, TopicPartitionList};
 use rewind_server::kafka::FRESH_FOR;
-use support::{client_config, create_topic, unique, TestServer, LOCAL};
-
-/// A consumer that stays in its group, polling, until dropped.
-struct LiveMember {
-    _poller: support::Background,
-}
-
-impl LiveMember {
-    fn join(group: &str, topic: &str) -> Self {
-        Self::join_with(group, topic, "classic")
-    }
-
-    /// `protocol` is librdkafka's `group.protocol`: `classic`, or `consumer` for KIP-848 groups.
-    fn join_with(group: &str, topic: &str, protocol: &str) -> Self {
-        let consumer: BaseConsumer = client_config()
-            .set("group.id", group)
-            .set("group.protocol", protocol)
-            .set("client.id", "it-live-member")
-            .create()
-            .expect("consumer");
-        consumer.subscribe(&[topic]).expect("subscribe");
-        Self {
-            _poller: support::Background::spawn(move || {
-                let _ = consumer.poll(Duration::from_millis(100));
-            }),
-        }
-    }
-}
-
-fn commit_without_member(group: &str, topic: &str, partitions: i32, offset: i64) {
-    let consumer: BaseConsumer = client_config()
-        .set("group.id", group)
-        .create()
-        .expect("consumer");
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..partitions {
-        tpl.add_partition_offset(topic, p, Offset::Offset(offset))
-            .expect("tpl");
-    }
-    consumer
-        .commit(&tpl, CommitMode::Sync)
-        .expect("commit as a non-member");
-}
 
 async fn list_groups(server: &TestServer, form: &[(&str, &str)]) -> GroupPage {
     let (status, json) = server.call("groups/list", form).await;
@@ -72,8 +26,8 @@ async fn lists_a_live_group_as_stable_and_a_committed_one_as_empty() {
     }
 
     create_topic(&topic, 3).await;
-    commit_without_member(&idle, &topic, 3, 0);
-    let _member = LiveMember::join(&live, &topic);
+    commit_offsets(&idle, &topic, &[(0, 0), (1, 0), (2, 0)]);
+    let _member = LiveMember::join(&live, &topic, "it-live-member", 0, &[]);
 
     // Joining takes a moment (metadata, JoinGroup, SyncGroup): wait for the state, bounded.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -119,7 +73,7 @@ async fn kip848_consumer_groups_are_listed_and_described() {
     let topic = unique("it-848-topic");
     let group = unique("it-848");
     create_topic(&topic, 4).await;
-    let _member = LiveMember::join_with(&group, &topic, "consumer");
+    let _member = LiveMember::join_with(&group, &topic, "it-live-member", "consumer", 0, &[]);
 
     let deadline = Instant::now() + Duration::from_secs(60);
     let listed = loop {
@@ -163,7 +117,7 @@ async fn search_state_filter_and_paging_are_done_on_the_server() {
     let prefix = unique("it-page");
     let mut ids: Vec<String> = (0..7).map(|i| format!("{prefix}-{i}")).collect();
     for id in &ids {
-        commit_without_member(id, &topic, 1, 0);
+        commit_offsets(id, &topic, &[(0, 0)]);
     }
     ids.sort();
 
@@ -275,10 +229,10 @@ async fn concurrent_viewers_of_a_group_share_one_read() {
     let topic = unique("viewers");
     create_topic(&topic, 2).await;
     for p in 0..2 {
-        support::produce_timestamped(&topic, p, 10, rewind_server::now_ms() - 60_000, 1_000);
+        crate::support::produce_timestamped(&topic, p, 10, rewind_server::now_ms() - 60_000, 1_000);
     }
     let group = unique("viewers-g");
-    commit_without_member(&group, &topic, 2, 3);
+    commit_offsets(&group, &topic, &[(0, 3), (1, 3)]);
     let describe = |server: &TestServer| {
         let http = server.http.clone();
         let url = format!("http://{}/api/groups/describe", server.addr);
@@ -318,7 +272,7 @@ async fn concurrent_viewers_of_a_group_share_one_read() {
     assert_eq!(sent.get("ConsumerGroupDescribe"), Some(&1), "{sent:?}");
     assert_eq!(sent.get("ListOffsets"), Some(&2), "{sent:?}");
 
-    commit_without_member(&group, &topic, 2, 5);
+    commit_offsets(&group, &topic, &[(0, 5), (1, 5)]);
     tokio::time::sleep(FRESH_FOR + Duration::from_millis(200)).await;
     let detail = describe(&server).await;
     assert!(

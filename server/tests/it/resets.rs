@@ -1,8 +1,10 @@
 //! Resets end to end over HTTP against the real broker: execute and verify, undo (including partitions
 //! that had no offset), refusals (active group, drift, bad input), delete offsets, CSV round trips.
 
-mod support;
-
+use crate::support::{
+    commit_offsets, committed_offsets, create_topic, produce_timestamped, spec, unique, Background,
+    LiveMember, TestServer, LOCAL,
+};
 use app::domain::execution::{
     DeleteOffsetsReport, ExecuteReport, Execution, ExecutionStatus, ExecutionSummary, Preview,
 };
@@ -12,10 +14,6 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
 use std::time::Duration;
-use support::{
-    commit_offsets, committed_offsets, create_topic, produce_timestamped, spec, unique, Background,
-    LiveMember, TestServer, LOCAL,
-};
 
 fn topic_scope(arg: &str) -> Scope {
     Scope::Topics {
@@ -484,7 +482,7 @@ async fn a_saved_plan_keeps_its_inputs_and_preview() {
 /// A consumer that never joins its group: assign() and a commit of its position every 300 ms, as
 /// hand-rolled consumers and some stream processors do. Its group looks Empty.
 fn assign_committer(group: &str, topic: &str, partition: i32, offset: i64) -> Background {
-    let consumer: BaseConsumer = support::client_config()
+    let consumer: BaseConsumer = crate::support::client_config()
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .create()

@@ -1,16 +1,13 @@
 //! Sign-in and roles over HTTP against the real broker: each role does exactly what it may and gets a
 //! specific refusal otherwise, sessions and sign-out, the login rate limit, trusted-proxy headers, and
 //! the audit trail with who, from where, before and after.
-#![allow(clippy::unwrap_used)] // a panic is how a test reports
 
-mod support;
-
+use crate::support::{commit_offsets, create_topic, produce_timestamped, spec, unique, TestServer};
 use app::domain::audit::AuditEntry;
 use app::domain::execution::Preview;
 use app::domain::reset::{Scope, Strategy};
 use rewind_server::auth::password;
 use serde_json::json;
-use support::{commit_offsets, create_topic, produce_timestamped, spec, unique, TestServer};
 
 const PW: &str = "a-long-test-password";
 
@@ -159,7 +156,7 @@ async fn each_role_may_do_exactly_its_part() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        support::committed_offsets(&group, &topic, 2),
+        crate::support::committed_offsets(&group, &topic, 2),
         [(0, 0), (1, 0)].into_iter().collect()
     );
     let (status, body) = server
@@ -239,7 +236,7 @@ async fn each_role_may_do_exactly_its_part() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        support::committed_offsets(&group, &topic, 2),
+        crate::support::committed_offsets(&group, &topic, 2),
         [(0, 0)].into_iter().collect()
     );
 
@@ -475,7 +472,7 @@ async fn without_sign_in_configured_the_server_refuses_to_start_unless_insecure(
         format!(
             "data_dir = \"{}\"\n{}",
             dir.join("data").display(),
-            support::LOCAL.replace("{bootstrap}", &support::bootstrap())
+            crate::support::LOCAL.replace("{bootstrap}", &crate::support::bootstrap())
         ),
     )
     .unwrap();
@@ -501,7 +498,7 @@ async fn without_sign_in_configured_the_server_refuses_to_start_unless_insecure(
     assert!(rewind_server::router::services(&config).is_ok());
 
     // Insecure mode: everyone is admin, and every page carries the banner.
-    let server = TestServer::start(support::LOCAL).await;
+    let server = TestServer::start(crate::support::LOCAL).await;
     let html = server
         .http
         .get(format!("http://{}/history", server.addr))

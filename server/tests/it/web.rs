@@ -1,11 +1,8 @@
 //! The hardened web surface over HTTP: security headers and a CSP whose nonce matches the page's
 //! scripts, cross-site POSTs refused before any work, oversized bodies refused, and every error answered
 //! with its own status.
-#![allow(clippy::unwrap_used)] // a panic is how a test reports
 
-mod support;
-
-use support::{TestServer, LOCAL};
+use crate::support::{TestServer, LOCAL};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_carry_security_headers_and_a_nonce_that_matches_their_scripts() {
@@ -51,11 +48,20 @@ async fn pages_carry_security_headers_and_a_nonce_that_matches_their_scripts() {
         .unwrap()
         .contains(&nonce));
 
-    // Non-page answers get the strict default policy.
-    let (status, _) = server
-        .call_json("clusters/list", serde_json::json!({}))
-        .await;
-    assert_eq!(status, 200);
+    // Non-page answers get the strict default policy: nothing in them may run or be framed.
+    let json = server
+        .http
+        .post(format!("http://{}/api/clusters/list", server.addr))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), 200);
+    assert_eq!(
+        json.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+    assert_eq!(json.headers()["x-content-type-options"], "nosniff");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,7 +147,7 @@ async fn a_body_just_under_the_cap_is_read_and_one_just_over_is_413() {
     let cap = rewind_server::web::MAX_BODY_BYTES;
     let spec = serde_json::json!({
         "cluster": "local",
-        "groups": [support::unique("cap")],
+        "groups": [crate::support::unique("cap")],
         "scope": { "kind": "all-topics" },
         "strategy": { "kind": "to-earliest" },
     });
@@ -180,8 +186,8 @@ fn expect_error(status: u16, body: &serde_json::Value, want_status: u16, want_ki
 /// a 400 `invalid_input` naming the field, never a "transport" error or a Rust type name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_answer_with_their_status_and_malformed_requests_name_the_field() {
+    use crate::support::{commit_offsets, create_topic, produce_timestamped, unique, LiveMember};
     use serde_json::json;
-    use support::{commit_offsets, create_topic, produce_timestamped, unique, LiveMember};
     let server = TestServer::start(&format!(
         "{LOCAL}[[clusters]]\nname = \"offline\"\nbootstrap_servers = \"127.0.0.1:1\"\n"
     ))

@@ -5,12 +5,9 @@
 //! `scripts/kafka.sh` makes a throwaway CA, the broker's and a client certificate in the broker's
 //! data dir; `scripts/test.sh` exports `REWIND_TEST_TLS_BOOTSTRAP`, `REWIND_TEST_TLS_DIR` and
 //! `REWIND_TEST_TLS_KEY_PASSWORD`.
-#![allow(clippy::unwrap_used)] // a panic is how a test reports
 
-mod support;
-
+use crate::support::{commit_offsets, create_topic, unique, TestServer};
 use app::domain::GroupPage;
-use support::{commit_offsets, create_topic, unique, TestServer};
 
 fn env(name: &str) -> String {
     std::env::var(name)
