@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit;
 pub mod builder;
 pub mod execution;
+pub mod groups;
 pub mod offsets_csv;
 pub mod planner;
 pub mod reset;

@@ -1,0 +1,247 @@
+//! The groups list and a group's page, read from Kafka: the listing (shared by concurrent viewers),
+//! the page's descriptions, and a group's description, commits and log bounds. The rules that page,
+//! order and merge them are `app::domain::groups`.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use app::domain::groups::{
+    cut_page, exists, lag_time_targets, partition_rows, set_log_bound, LogBound,
+};
+use app::domain::{
+    BrokerNode, GroupDetail, GroupMember, GroupPage, GroupQuery, GroupSort, GroupState,
+    GroupSummary, LagIndexInfo,
+};
+use app::error::{AppError, AppResult};
+use rdkafka::types::RDKafkaErrorCode;
+
+use super::lag_index::{committed_rows, LAG_INDEX_TTL};
+use super::records::record_timestamps;
+use super::{
+    group_type, is_transient, retry_transient, timeout, tolerate_missing_leaders, ClusterClient,
+    KafkaGateway,
+};
+use crate::kafka::native::{self, OffsetSpec};
+use crate::now_ms;
+
+impl KafkaGateway {
+    pub(super) async fn list_groups_impl(
+        &self,
+        cluster: &str,
+        query: GroupQuery,
+    ) -> AppResult<GroupPage> {
+        let client = self.cluster(cluster)?;
+        let cluster_name = cluster.to_owned();
+        // Sorting by lag uses the newest complete index; a stale or missing one is rebuilt meanwhile.
+        let snapshot = if query.sort == GroupSort::Lag {
+            let snapshot = client
+                .lag_index
+                .lock()
+                .ok()
+                .and_then(|i| i.snapshot.clone());
+            if snapshot
+                .as_ref()
+                .is_none_or(|s| s.taken.elapsed() > LAG_INDEX_TTL)
+            {
+                self.start_lag_index_build(client);
+            }
+            snapshot
+        } else {
+            None
+        };
+        let lag_index = (query.sort == GroupSort::Lag).then(|| LagIndexInfo {
+            as_of: snapshot.as_ref().map(|s| s.as_of_ms),
+            building: client.lag_index.lock().ok().and_then(|i| i.building),
+        });
+        let listing = client
+            .shared
+            .listing(self.blocking(client, "list-groups", |admin| {
+                let rk = native::handle(admin.inner())?;
+                retry_transient(|| {
+                    let listing = native::list_consumer_groups(rk, timeout())?;
+                    // No broker answered at all: that is an error, not an empty cluster.
+                    match listing.errors.first() {
+                        Some(e) if listing.groups.is_empty() => Err(e.clone()),
+                        _ => Ok(listing),
+                    }
+                })
+            }))
+            .await?;
+        self.blocking(client, "describe-page", move |admin| {
+            let rk = native::handle(admin.inner())?;
+            let warnings: Vec<String> = listing
+                .errors
+                .iter()
+                .map(|e| format!("{} ({})", e.code, e.operation))
+                .collect();
+            let states: Vec<GroupState> = listing
+                .groups
+                .iter()
+                .map(|g| GroupState::parse(&g.state))
+                .collect();
+            let indexed: Vec<(usize, &native::GroupListing)> =
+                listing.groups.iter().enumerate().collect();
+            let cut = cut_page(
+                &indexed,
+                |(i, g)| (g.group_id.as_str(), states[*i]),
+                &query,
+                snapshot.as_ref().map(|s| &s.lags),
+            );
+            // Only the visible page is described: member counts for 50,000 groups would cost 50,000
+            // DescribeGroups requests (librdkafka sends one per group).
+            let ids: Vec<String> = cut.page.iter().map(|(_, g)| g.group_id.clone()).collect();
+            let described: HashMap<String, native::GroupDescription> =
+                native::describe_consumer_groups(rk, &ids, timeout())?
+                    .into_iter()
+                    .map(|d| (d.group_id.clone(), d))
+                    .collect();
+            let groups = cut
+                .page
+                .iter()
+                .map(|(i, g)| {
+                    let d = described.get(&g.group_id).filter(|d| d.error.is_none());
+                    GroupSummary {
+                        group_id: g.group_id.clone(),
+                        // The description is newer than the listing.
+                        state: d.map_or(states[*i], |d| GroupState::parse(&d.state)),
+                        group_type: group_type(d.map_or(g.group_type, |d| d.group_type)),
+                        simple: d.map_or(g.simple, |d| d.simple),
+                        members: d.map(|d| u32::try_from(d.members.len()).unwrap_or(u32::MAX)),
+                        coordinator: d.and_then(|d| d.coordinator.as_ref().map(|n| n.id)),
+                    }
+                })
+                .collect();
+            Ok(GroupPage {
+                cluster: cluster_name,
+                total: cut.total,
+                matched: cut.matched,
+                state_counts: cut.state_counts,
+                page: query.page,
+                page_size: cut.page_size,
+                groups,
+                warnings,
+                lag_index,
+            })
+        })
+        .await
+    }
+
+    /// The group as its page shows it, read at most `FRESH_FOR` ago: viewers of one group share reads.
+    pub(super) async fn describe_group_impl(
+        &self,
+        cluster: &str,
+        group: &str,
+    ) -> AppResult<GroupDetail> {
+        let client = self.cluster(cluster)?;
+        client
+            .shared
+            .detail(group, self.read_group_detail(client, group))
+            .await
+    }
+
+    async fn read_group_detail(
+        &self,
+        client: &ClusterClient,
+        group: &str,
+    ) -> AppResult<GroupDetail> {
+        let started = Instant::now();
+        let cluster = client.config.name.as_str();
+        let group_id = group.to_owned();
+        let (desc, committed) = self
+            .blocking(client, "describe-group", move |admin| {
+                let rk = native::handle(admin.inner())?;
+                let ids = [group_id];
+                let desc = retry_transient(|| {
+                    let d = native::describe_consumer_groups(rk, &ids, timeout())?
+                        .into_iter()
+                        .next();
+                    match d.as_ref().and_then(|g| g.error.clone()) {
+                        Some(e) if is_transient(e.code) => Err(e),
+                        _ => Ok(d),
+                    }
+                })?;
+                let committed = retry_transient(|| {
+                    native::list_committed_offsets(rk, &ids, timeout(), 1)?
+                        .into_iter()
+                        .next()
+                        .unwrap_or_else(|| Ok(Vec::new()))
+                })?;
+                Ok((desc, committed))
+            })
+            .await?;
+        let unknown = || AppError::UnknownGroup {
+            cluster: cluster.to_owned(),
+            group: group.to_owned(),
+        };
+        let desc = desc.ok_or_else(unknown)?;
+        if let Some(e) = &desc.error {
+            return Err(match e.code {
+                RDKafkaErrorCode::GroupIdNotFound => unknown(),
+                _ => client.map_error(e),
+            });
+        }
+        let state = GroupState::parse(&desc.state);
+        if !exists(state, !committed.is_empty()) {
+            return Err(unknown());
+        }
+
+        let members: Vec<GroupMember> = desc
+            .members
+            .iter()
+            .map(|m| GroupMember {
+                member_id: m.member_id.clone(),
+                client_id: m.client_id.clone(),
+                host: m.host.clone(),
+                group_instance_id: m.group_instance_id.clone(),
+                assignment: m.assignment.clone(),
+            })
+            .collect();
+        let mut rows = partition_rows(&members, committed_rows(committed));
+
+        let keys: Vec<(String, i32)> = rows.keys().cloned().collect();
+        let (earliest, latest) = self
+            .blocking(client, "list-offsets", move |admin| {
+                let rk = native::handle(admin.inner())?;
+                let bound = |spec| {
+                    tolerate_missing_leaders(native::list_offsets(rk, &keys, spec, timeout()))
+                };
+                Ok((bound(OffsetSpec::Earliest)?, bound(OffsetSpec::Latest)?))
+            })
+            .await?;
+        let by_key = |offsets: Vec<native::ListedOffset>| {
+            offsets
+                .into_iter()
+                .map(|o| ((o.topic, o.partition), o.offset))
+        };
+        set_log_bound(&mut rows, LogBound::Start, by_key(earliest));
+        set_log_bound(&mut rows, LogBound::End, by_key(latest));
+
+        // Lag in time needs the record at each committed offset that still has one to read.
+        let wanted = lag_time_targets(rows.values());
+        if !wanted.is_empty() {
+            for ((t, p), ts) in record_timestamps(&client.readers, wanted).await {
+                if let Some(pos) = rows.get_mut(&(t, p)) {
+                    pos.committed_timestamp = Some(ts);
+                }
+            }
+        }
+
+        tracing::debug!(cluster, group, elapsed = ?started.elapsed(), "described a group");
+        Ok(GroupDetail {
+            cluster: cluster.to_owned(),
+            group_id: group.to_owned(),
+            state,
+            group_type: group_type(desc.group_type),
+            simple: desc.simple,
+            assignor: desc.assignor,
+            coordinator: desc.coordinator.map(|n| BrokerNode {
+                id: n.id,
+                host: n.host,
+                port: n.port,
+            }),
+            members,
+            partitions: rows.into_values().collect(),
+            read_at: now_ms(),
+        })
+    }
+}

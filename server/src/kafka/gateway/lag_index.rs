@@ -1,0 +1,173 @@
+//! Lag for the groups list: a page's lag on demand, and the lag index of every group (rebuilt in the
+//! background when stale) that sorting by lag reads.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use app::domain::groups::{group_lag, Committed};
+use app::domain::GroupLag;
+use app::error::AppResult;
+use rdkafka::admin::AdminClient;
+use rdkafka::client::DefaultClientContext;
+
+use super::{retry_transient, timeout, tolerate_missing_leaders, ClusterClient, KafkaGateway};
+use crate::kafka::native::{self, NativeError, OffsetSpec};
+use crate::now_ms;
+
+/// A cluster's lag index: the total lag of every group at one moment.
+#[derive(Default)]
+pub(super) struct LagIndex {
+    pub(super) snapshot: Option<Arc<LagSnapshot>>,
+    /// (groups done, groups in all) while a build runs.
+    pub(super) building: Option<(u32, u32)>,
+}
+
+pub(super) struct LagSnapshot {
+    /// When the build started (ms since the epoch): every lag in it is at least this fresh.
+    pub(super) as_of_ms: i64,
+    pub(super) taken: Instant,
+    pub(super) lags: HashMap<String, i64>,
+}
+
+/// An index older than this is rebuilt when someone sorts by lag (and used meanwhile).
+pub(super) const LAG_INDEX_TTL: Duration = Duration::from_secs(60);
+/// Groups per batch while building the index: committed offsets pipelined, then one ListOffsets.
+const LAG_INDEX_BATCH: usize = 500;
+
+/// Committed-offset requests in flight at once when computing a page's lag (librdkafka takes one group
+/// per request; more in flight would only queue at the coordinator).
+const LAG_IN_FLIGHT: usize = 32;
+
+impl KafkaGateway {
+    pub(super) async fn group_lags_impl(
+        &self,
+        cluster: &str,
+        groups: Vec<String>,
+    ) -> AppResult<Vec<GroupLag>> {
+        let client = self.cluster(cluster)?;
+        self.blocking(client, "group-lags", move |admin| {
+            lags_for(native::handle(admin.inner())?, groups)
+        })
+        .await
+    }
+
+    /// Starts building `client`'s lag index on the blocking pool unless a build is running.
+    pub(super) fn start_lag_index_build(&self, client: &ClusterClient) {
+        {
+            let Ok(mut index) = client.lag_index.lock() else {
+                return;
+            };
+            if index.building.is_some() {
+                return;
+            }
+            index.building = Some((0, 0));
+        }
+        let admin = Arc::clone(&client.admin);
+        let index = Arc::clone(&client.lag_index);
+        let cluster = client.config.name.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let result = build_lag_index(&admin, &index);
+            if let Ok(mut i) = index.lock() {
+                i.building = None;
+                match result {
+                    Ok(snapshot) => {
+                        tracing::info!(
+                            %cluster,
+                            groups = snapshot.lags.len(),
+                            ms = started.elapsed().as_millis() as u64,
+                            "lag index built"
+                        );
+                        i.snapshot = Some(Arc::new(snapshot));
+                    }
+                    Err(e) => tracing::warn!(%cluster, error = %e, "lag index build failed"),
+                }
+            }
+        });
+    }
+}
+
+/// Total lag and topics of `groups`: their committed offsets (pipelined, one request per group as
+/// librdkafka requires) and one ListOffsets for all their partitions.
+fn lags_for(rk: native::Handle<'_>, groups: Vec<String>) -> Result<Vec<GroupLag>, NativeError> {
+    let committed = native::list_committed_offsets(rk, &groups, timeout(), LAG_IN_FLIGHT)?;
+    let mut partitions: Vec<(String, i32)> = committed
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|c| (c.topic.clone(), c.partition))
+        .collect();
+    partitions.sort();
+    partitions.dedup();
+    let ends: HashMap<(String, i32), i64> = tolerate_missing_leaders(native::list_offsets(
+        rk,
+        &partitions,
+        OffsetSpec::Latest,
+        timeout(),
+    ))?
+    .into_iter()
+    .filter_map(|o| Some(((o.topic, o.partition), o.offset?)))
+    .collect();
+    Ok(groups
+        .into_iter()
+        .zip(committed)
+        .map(|(group_id, offsets)| match offsets {
+            Ok(offsets) => group_lag(group_id, &committed_rows(offsets), &ends),
+            Err(e) => {
+                tracing::warn!(group = %group_id, error = %e, "cannot read committed offsets");
+                GroupLag {
+                    group_id,
+                    topics: Vec::new(),
+                    committed_partitions: 0,
+                    lag: None,
+                }
+            }
+        })
+        .collect())
+}
+
+/// A group's committed offsets as the domain's rules take them.
+pub(super) fn committed_rows(offsets: Vec<native::CommittedOffset>) -> Vec<Committed> {
+    offsets
+        .into_iter()
+        .map(|c| Committed {
+            topic: c.topic,
+            partition: c.partition,
+            offset: c.offset,
+            metadata: c.metadata,
+        })
+        .collect()
+}
+
+/// The lag of every group of the cluster, in batches, reporting progress into `index`.
+fn build_lag_index(
+    admin: &AdminClient<DefaultClientContext>,
+    index: &Mutex<LagIndex>,
+) -> Result<LagSnapshot, NativeError> {
+    let as_of_ms = now_ms();
+    let taken = Instant::now();
+    let rk = native::handle(admin.inner())?;
+    let listing = retry_transient(|| native::list_consumer_groups(rk, timeout()))?;
+    let ids: Vec<String> = listing.groups.into_iter().map(|g| g.group_id).collect();
+    let total = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+    let mut lags = HashMap::with_capacity(ids.len());
+    let mut done = 0u32;
+    for batch in ids.chunks(LAG_INDEX_BATCH) {
+        for l in lags_for(rk, batch.to_vec())? {
+            // A group without commits has no lag to sort by: it goes after every group that has one.
+            if let (Some(lag), true) = (l.lag, l.committed_partitions > 0) {
+                lags.insert(l.group_id, lag);
+            }
+        }
+        done = done.saturating_add(u32::try_from(batch.len()).unwrap_or(u32::MAX));
+        if let Ok(mut i) = index.lock() {
+            i.building = Some((done, total));
+        }
+    }
+    Ok(LagSnapshot {
+        as_of_ms,
+        taken,
+        lags,
+    })
+}
