@@ -47,7 +47,7 @@ echo "smoke: dev.sh --check passed" | tee -a "$RESULTS"
 
 phase "clippy, per crate and target (ssr and hydrate are exclusive)"
 cargo clippy -p app --features ssr --all-targets -- -D warnings
-cargo clippy -p server --all-targets -- -D warnings
+cargo clippy -p server --features faults --all-targets -- -D warnings
 cargo clippy -p xtask --all-targets -- -D warnings
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
@@ -72,7 +72,7 @@ export REWIND_TEST_TLS_KEY_PASSWORD=${KAFKA_TLS_KEY_PASSWORD:-rewind-tls-test}
 
 phase "unit and integration tests (real broker)"
 cargo test -p app --features ssr 2>&1 | tee -a "$RESULTS"
-cargo test -p server 2>&1 | tee -a "$RESULTS"
+cargo test -p server --features faults 2>&1 | tee -a "$RESULTS"
 
 phase "release build (server + hydrated wasm + Tailwind; dev.sh --check built it, so this is quick)"
 cargo xtask build --profile demo

@@ -209,6 +209,7 @@ async fn setup() -> (String, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(feature = "faults"), ignore = "pauses need the faults feature")]
 async fn sigkill_between_backup_and_commit_is_resolved_as_not_committed() {
     let (topic, group) = setup().await;
     let data = std::env::temp_dir().join(unique("faults-data"));
@@ -247,6 +248,7 @@ async fn sigkill_between_backup_and_commit_is_resolved_as_not_committed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(feature = "faults"), ignore = "pauses need the faults feature")]
 async fn sigkill_between_commit_and_record_is_resolved_as_committed() {
     let (topic, group) = setup().await;
     let data = std::env::temp_dir().join(unique("faults-data"));
@@ -283,6 +285,7 @@ async fn sigkill_between_commit_and_record_is_resolved_as_committed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(feature = "faults"), ignore = "pauses need the faults feature")]
 async fn two_executes_on_one_group_run_exactly_once() {
     let (topic, group) = setup().await;
     let data = std::env::temp_dir().join(unique("faults-data"));
@@ -405,6 +408,7 @@ async fn private_broker_with_group(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(feature = "faults"), ignore = "pauses need the faults feature")]
 async fn broker_stopped_during_execute_is_recorded_as_failed_with_the_backup_kept() {
     let port = 29_392;
     let (_broker, private, topic, group) = private_broker_with_group(port, "faults-down").await;
