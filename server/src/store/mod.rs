@@ -1,5 +1,5 @@
-//! Rewind's own state (saved plans, executions with their backups, group locks, audit) behind a trait,
-//! so a PostgreSQL backend can follow the embedded SQLite one.
+//! Rewind's own state (executions with their backups and group locks, saved plans, audit, sessions,
+//! users) behind one trait per aggregate, so a PostgreSQL backend can follow the embedded SQLite one.
 
 mod sqlite;
 
@@ -138,7 +138,8 @@ impl std::fmt::Debug for LocalUser {
     }
 }
 
-pub trait Store: Send + Sync + 'static {
+/// Executions with their backups, and the per-group lock they hold while they run.
+pub trait ExecutionStore: Send + Sync + 'static {
     /// In one durable transaction: take the group's lock, record the execution as pending and write its
     /// backup. When it returns `Started`, the backup survives a crash of this process.
     fn begin_execution(&self, new: NewExecution) -> BoxFuture<'_, StoreResult<Begin>>;
@@ -159,32 +160,6 @@ pub trait Store: Send + Sync + 'static {
     /// Pending executions of server processes other than `not_owner` (this one), oldest first: with
     /// one server per store, those a crash left behind.
     fn pending_executions(&self, not_owner: String) -> BoxFuture<'_, StoreResult<Vec<Execution>>>;
-    fn save_plan(&self, plan: SavedPlan) -> BoxFuture<'_, StoreResult<()>>;
-    fn plan(&self, id: String) -> BoxFuture<'_, StoreResult<Option<SavedPlan>>>;
-    /// Whether there was such a plan.
-    fn delete_plan(&self, id: String) -> BoxFuture<'_, StoreResult<bool>>;
-    fn audit(&self, entry: AuditEntry) -> BoxFuture<'_, StoreResult<()>>;
-    /// Newest first.
-    fn audit_entries(&self, filter: AuditFilter) -> BoxFuture<'_, StoreResult<Vec<AuditEntry>>>;
-    fn create_session(&self, session: Session) -> BoxFuture<'_, StoreResult<()>>;
-    fn session(&self, token_hash: String) -> BoxFuture<'_, StoreResult<Option<Session>>>;
-    /// Records that the session was used at `at_ms`.
-    fn touch_session(&self, token_hash: String, at_ms: i64) -> BoxFuture<'_, StoreResult<()>>;
-    fn delete_session(&self, token_hash: String) -> BoxFuture<'_, StoreResult<()>>;
-    /// Creates the user or replaces their password, teams and grants (keeping `created_at_ms`).
-    fn put_user(&self, user: LocalUser) -> BoxFuture<'_, StoreResult<()>>;
-    /// The user, with how many unexpired password sessions they have.
-    fn user(&self, name: String) -> BoxFuture<'_, StoreResult<Option<(LocalUser, u32)>>>;
-    /// Every store user by name, with how many unexpired password sessions each has.
-    fn users(&self) -> BoxFuture<'_, StoreResult<Vec<(LocalUser, u32)>>>;
-    /// Removes the user and their password sessions in one transaction; whether there was one.
-    fn delete_user(&self, name: String) -> BoxFuture<'_, StoreResult<bool>>;
-    /// Ends the user's password sessions but `except` (the caller's own); how many ended.
-    fn end_password_sessions(
-        &self,
-        user: String,
-        except: Option<String>,
-    ) -> BoxFuture<'_, StoreResult<u64>>;
     /// Marks a succeeded execution as overwritten by a consumer at `at_ms`, with `message` saying
     /// what moved; false when it was not a succeeded, unmarked execution.
     fn mark_overwritten(
@@ -193,8 +168,54 @@ pub trait Store: Send + Sync + 'static {
         message: String,
         at_ms: i64,
     ) -> BoxFuture<'_, StoreResult<bool>>;
+}
+
+/// Saved plans under their short ids.
+pub trait PlanStore: Send + Sync + 'static {
+    fn save_plan(&self, plan: SavedPlan) -> BoxFuture<'_, StoreResult<()>>;
+    fn plan(&self, id: String) -> BoxFuture<'_, StoreResult<Option<SavedPlan>>>;
+    /// Whether there was such a plan.
+    fn delete_plan(&self, id: String) -> BoxFuture<'_, StoreResult<bool>>;
+}
+
+/// The audit trail.
+pub trait AuditStore: Send + Sync + 'static {
+    fn audit(&self, entry: AuditEntry) -> BoxFuture<'_, StoreResult<()>>;
+    /// Newest first.
+    fn audit_entries(&self, filter: AuditFilter) -> BoxFuture<'_, StoreResult<Vec<AuditEntry>>>;
+}
+
+/// Signed-in browsers.
+pub trait SessionStore: Send + Sync + 'static {
+    fn create_session(&self, session: Session) -> BoxFuture<'_, StoreResult<()>>;
+    fn session(&self, token_hash: String) -> BoxFuture<'_, StoreResult<Option<Session>>>;
+    /// Records that the session was used at `at_ms`.
+    fn touch_session(&self, token_hash: String, at_ms: i64) -> BoxFuture<'_, StoreResult<()>>;
+    fn delete_session(&self, token_hash: String) -> BoxFuture<'_, StoreResult<()>>;
+    /// Ends the user's password sessions but `except` (the caller's own); how many ended.
+    fn end_password_sessions(
+        &self,
+        user: String,
+        except: Option<String>,
+    ) -> BoxFuture<'_, StoreResult<u64>>;
     /// Sessions not expired at `now_ms`.
     fn open_sessions(&self, now_ms: i64) -> BoxFuture<'_, StoreResult<u64>>;
+}
+
+/// Local users and their grants.
+pub trait UserStore: Send + Sync + 'static {
+    /// Creates the user or replaces their password, teams and grants (keeping `created_at_ms`).
+    fn put_user(&self, user: LocalUser) -> BoxFuture<'_, StoreResult<()>>;
+    /// The user, with how many unexpired password sessions they have.
+    fn user(&self, name: String) -> BoxFuture<'_, StoreResult<Option<(LocalUser, u32)>>>;
+    /// Every store user by name, with how many unexpired password sessions each has.
+    fn users(&self) -> BoxFuture<'_, StoreResult<Vec<(LocalUser, u32)>>>;
+    /// Removes the user and their password sessions in one transaction; whether there was one.
+    fn delete_user(&self, name: String) -> BoxFuture<'_, StoreResult<bool>>;
+}
+
+/// Everything Rewind keeps, one trait per aggregate; a backend implements them all on one database.
+pub trait Store: ExecutionStore + PlanStore + AuditStore + SessionStore + UserStore {
     /// A real write (for `/readyz`): fails when the store cannot take writes.
     fn write_probe(&self, at_ms: i64) -> BoxFuture<'_, StoreResult<()>>;
 }

@@ -481,7 +481,7 @@ async fn without_sign_in_configured_the_server_refuses_to_start_unless_insecure(
     assert!(err.to_string().contains("--insecure-no-auth"), "{err}");
     // A user in the store (as `rewind users add` makes) is a way to sign in: the server starts.
     {
-        use rewind_server::store::{LocalUser, SqliteStore, Store};
+        use rewind_server::store::{LocalUser, SqliteStore, UserStore};
         let store = SqliteStore::open(&config.data_dir.join("rewind.db")).unwrap();
         store
             .put_user(LocalUser {

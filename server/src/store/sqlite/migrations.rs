@@ -1,0 +1,110 @@
+//! Rewind's schema, as numbered migrations.
+
+use rusqlite_migration::{Migrations, M};
+
+/// Schema versions, applied in order and tracked in SQLite's `user_version`. Never edit a shipped one:
+/// append a new migration.
+pub(super) fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(
+            r#"
+        CREATE TABLE plans (
+            id            TEXT PRIMARY KEY,
+            cluster       TEXT NOT NULL,
+            created_at_ms INTEGER NOT NULL,
+            created_by    TEXT NOT NULL,
+            plan_json     TEXT NOT NULL
+        );
+        CREATE TABLE executions (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            cluster         TEXT NOT NULL,
+            group_id        TEXT NOT NULL,
+            actor           TEXT NOT NULL,
+            started_at_ms   INTEGER NOT NULL,
+            finished_at_ms  INTEGER,
+            status          TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+            strategy        TEXT NOT NULL,
+            spec_json       TEXT NOT NULL,
+            plan_json       TEXT NOT NULL,
+            commit_metadata TEXT NOT NULL,
+            undo_of         INTEGER REFERENCES executions(id),
+            partitions_json TEXT NOT NULL,
+            partition_count INTEGER NOT NULL,
+            message         TEXT
+        );
+        CREATE INDEX executions_by_group ON executions (cluster, group_id, id);
+        CREATE INDEX executions_pending ON executions (status) WHERE status = 'pending';
+        -- The offsets a group had before an execution, written in the same transaction that records it.
+        CREATE TABLE backups (
+            execution_id  INTEGER PRIMARY KEY REFERENCES executions(id),
+            offsets_json  TEXT NOT NULL
+        );
+        -- At most one execution per group at a time, across every replica sharing this database.
+        CREATE TABLE group_locks (
+            cluster       TEXT NOT NULL,
+            group_id      TEXT NOT NULL,
+            execution_id  INTEGER NOT NULL REFERENCES executions(id),
+            PRIMARY KEY (cluster, group_id)
+        );
+        CREATE TABLE audit (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            at_ms       INTEGER NOT NULL,
+            actor       TEXT NOT NULL,
+            action      TEXT NOT NULL,
+            cluster     TEXT,
+            group_id    TEXT,
+            detail_json TEXT NOT NULL,
+            result      TEXT NOT NULL
+        );
+        "#,
+        ),
+        // Which server process ran an execution: start-up recovery resolves only those of processes
+        // that are gone, never one still running in this process.
+        M::up("ALTER TABLE executions ADD COLUMN owner TEXT NOT NULL DEFAULT '';"),
+        // Sign-in: local users created with `rewind users add`, sessions by the hash of their token
+        // (a stolen database holds no usable cookie), and where each audited act came from.
+        M::up(
+            r#"
+        CREATE TABLE users (
+            name          TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            teams_json    TEXT NOT NULL,
+            created_at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE sessions (
+            token_hash    TEXT PRIMARY KEY,
+            user_name     TEXT NOT NULL,
+            method        TEXT NOT NULL,
+            teams_json    TEXT NOT NULL,
+            source        TEXT NOT NULL,
+            created_at_ms INTEGER NOT NULL,
+            expires_at_ms INTEGER NOT NULL
+        );
+        ALTER TABLE audit ADD COLUMN source TEXT NOT NULL DEFAULT '';
+        CREATE INDEX audit_by_cluster ON audit (cluster, id);
+        "#,
+        ),
+        // Users managed from the console: grants of their own, and when they last changed. Sessions
+        // by user, so removing a user or changing their password ends their sessions at once.
+        M::up(
+            r#"
+        ALTER TABLE users ADD COLUMN grants_json TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE users ADD COLUMN updated_at_ms INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX sessions_by_user ON sessions (user_name, method);
+        "#,
+        ),
+        // When each session was last used, for the idle timeout.
+        M::up("ALTER TABLE sessions ADD COLUMN last_seen_ms INTEGER NOT NULL DEFAULT 0;"),
+        // One row `/readyz` rewrites to prove the store takes writes.
+        M::up(
+            "CREATE TABLE write_probe (id INTEGER PRIMARY KEY CHECK (id = 1), at_ms INTEGER NOT NULL);",
+        ),
+        // When a second look found a succeeded execution overwritten by a consumer.
+        M::up("ALTER TABLE executions ADD COLUMN overwritten_at_ms INTEGER;"),
+        // Single sign-on sessions keep the provider's stable subject (issuer#sub) beside the display
+        // name; sessions made before it have none and sign in again.
+        M::up(
+            "ALTER TABLE sessions ADD COLUMN subject TEXT; DELETE FROM sessions WHERE method = 'oidc';",
+        ),
+    ])
+}
