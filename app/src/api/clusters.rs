@@ -2,20 +2,16 @@
 
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
+use crate::api::console::Console;
+
 use crate::domain::ClusterSummary;
 use crate::error::AppError;
 
 /// The configured clusters the caller may see, without credentials.
 #[server(endpoint = "clusters/list")]
 pub async fn list_clusters() -> Result<Vec<ClusterSummary>, AppError> {
-    use crate::api::ports::{services, Action};
-    let s = services()?;
-    let caller = s.auth.caller()?;
-    Ok(s.kafka
-        .clusters()
-        .into_iter()
-        .filter(|c| caller.may(Action::View, &c.name, None))
-        .collect())
+    Console::current()?.clusters()
 }
 
 /// The cluster a page names, or the first configured one when it names none.

@@ -76,10 +76,13 @@ pub trait Resets: Send + Sync + 'static {
         actor: Actor,
     ) -> BoxFuture<'_, AppResult<ExecuteReport>>;
     fn execution(&self, id: i64) -> BoxFuture<'_, AppResult<Execution>>;
+    /// Newest first, at most `limit`, of `cluster` (or one `group` of it), only of groups some glob of
+    /// `visible` matches: filtered before the limit.
     fn executions(
         &self,
         cluster: String,
         group: Option<String>,
+        visible: Vec<String>,
         limit: usize,
     ) -> BoxFuture<'_, AppResult<Vec<ExecutionSummary>>>;
     /// Previews `spec` and stores the plan under a new id.

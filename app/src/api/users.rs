@@ -3,33 +3,26 @@
 use crate::api::codec::Json;
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
+use crate::api::console::Console;
+
 use crate::domain::users::{UserChange, UserSummary};
 use crate::error::AppError;
 
 /// Every local user (config and store) with their teams, direct and effective grants and sessions.
 #[server(endpoint = "users/list", input = Json)]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
-    use crate::api::ports::{services, Action};
-    let s = services()?;
-    s.auth.authorize(Action::ManageUsers, "*", Some("*"))?;
-    s.users.list().await
+    Console::current()?.users().await
 }
 
 /// Creates a user (`creating`, password required) or changes one (password kept when empty).
 #[server(endpoint = "users/save", input = Json)]
 pub async fn save_user(change: UserChange, creating: bool) -> Result<UserSummary, AppError> {
-    use crate::api::ports::{services, Action};
-    let s = services()?;
-    let actor = s.auth.authorize(Action::ManageUsers, "*", Some("*"))?;
-    let change = change.normalised(creating)?;
-    s.users.save(change, creating, actor).await
+    Console::current()?.save_user(change, creating).await
 }
 
 /// Removes a store user; their sessions end at once.
 #[server(endpoint = "users/delete", input = Json)]
 pub async fn delete_user(name: String) -> Result<(), AppError> {
-    use crate::api::ports::{services, Action};
-    let s = services()?;
-    let actor = s.auth.authorize(Action::ManageUsers, "*", Some("*"))?;
-    s.users.delete(name, actor).await
+    Console::current()?.delete_user(name).await
 }

@@ -145,6 +145,7 @@ impl ResetService {
         let filter = ExecutionFilter {
             cluster: Some(cluster.to_owned()),
             group: Some(group.to_owned()),
+            visible: None,
             limit: 20,
         };
         let Ok(recent) = self.store.executions(filter).await else {

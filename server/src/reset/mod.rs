@@ -103,6 +103,7 @@ impl Resets for ResetService {
         &self,
         cluster: String,
         group: Option<String>,
+        visible: Vec<String>,
         limit: usize,
     ) -> BoxFuture<'_, AppResult<Vec<ExecutionSummary>>> {
         Box::pin(async move {
@@ -112,6 +113,7 @@ impl Resets for ResetService {
                 .executions(ExecutionFilter {
                     cluster: Some(cluster),
                     group,
+                    visible: Some(visible),
                     limit,
                 })
                 .await

@@ -87,6 +87,8 @@ pub enum Begin {
 pub struct ExecutionFilter {
     pub cluster: Option<String>,
     pub group: Option<String>,
+    /// Group globs (`*`, `?`) the caller may see; None: every group. Applied before `limit`.
+    pub visible: Option<Vec<String>>,
     pub limit: usize,
 }
 

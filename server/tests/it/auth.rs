@@ -970,6 +970,25 @@ async fn records_naming_another_teams_group_are_not_found() {
         .collect();
     let id_of = |g: &str| ids.iter().find(|(x, _)| x == g).map(|(_, id)| *id).unwrap();
 
+    // The cluster's history is cut to Pat's groups before its limit: the other team's execution is
+    // the newest, and Pat's still comes back (it used to be filtered out of a one-row page).
+    let (status, body) = server
+        .call_as(
+            &pat.cookie,
+            "executions/list",
+            json!({ "cluster": "local", "limit": 1 }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let listed: Vec<i64> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert!(id_of(&theirs) > id_of(&mine));
+    assert_eq!(listed, vec![id_of(&mine)], "{body}");
+
     // Pat sees their group's execution, cut to their group.
     let (status, body) = server
         .call_as(&pat.cookie, "executions/get", json!({ "id": id_of(&mine) }))

@@ -3,7 +3,7 @@
 use app::api::ports::BoxFuture;
 use rusqlite::params;
 
-use super::{db, from_json, to_json, SqliteStore};
+use super::{db, from_json, glob_literal_brackets, to_json, SqliteStore};
 use crate::store::{AuditEntry, AuditFilter, AuditStore, StoreResult};
 
 impl AuditStore for SqliteStore {
@@ -46,8 +46,8 @@ impl AuditStore for SqliteStore {
                     terms.push(format!(
                         "(cluster GLOB ?{ci} AND (group_id IS NULL OR group_id GLOB ?{gi}))"
                     ));
-                    globs.push(c.replace('[', "[[]"));
-                    globs.push(g.replace('[', "[[]"));
+                    globs.push(glob_literal_brackets(c));
+                    globs.push(glob_literal_brackets(g));
                 }
                 visible_sql = format!(" AND ({})", terms.join(" OR "));
             }

@@ -205,17 +205,37 @@ impl ExecutionStore for SqliteStore {
         filter: ExecutionFilter,
     ) -> BoxFuture<'_, StoreResult<Vec<ExecutionSummary>>> {
         self.run(move |conn| {
+            // Visibility in SQL, before the limit: filtering the page afterwards would hand a caller
+            // who sees few groups a short (often empty) history of a busy cluster.
+            let globs: Vec<String> = filter
+                .visible
+                .iter()
+                .flatten()
+                .map(|g| super::glob_literal_brackets(g))
+                .collect();
+            let visible_sql = match &filter.visible {
+                None => String::new(),
+                Some(_) => {
+                    let terms: Vec<String> = (0..globs.len())
+                        .map(|i| format!("group_id GLOB ?{}", 4 + i))
+                        .collect();
+                    format!(" AND (0{})", terms.iter().map(|t| format!(" OR {t}")).collect::<String>())
+                }
+            };
             let mut stmt = conn
-                .prepare(
+                .prepare(&format!(
                     "SELECT id, cluster, group_id, actor, started_at_ms, status, strategy, \
                      partition_count, undo_of, message, overwritten_at_ms FROM executions \
-                     WHERE (?1 IS NULL OR cluster = ?1) AND (?2 IS NULL OR group_id = ?2) \
+                     WHERE (?1 IS NULL OR cluster = ?1) AND (?2 IS NULL OR group_id = ?2){visible_sql} \
                      ORDER BY id DESC LIMIT ?3",
-                )
+                ))
                 .map_err(db)?;
+            let limit = filter.limit.max(1) as i64;
+            let mut values: Vec<&dyn rusqlite::ToSql> = vec![&filter.cluster, &filter.group, &limit];
+            values.extend(globs.iter().map(|g| g as &dyn rusqlite::ToSql));
             let rows = stmt
                 .query_map(
-                    params![filter.cluster, filter.group, filter.limit.max(1) as i64],
+                    values.as_slice(),
                     |r| {
                         Ok((
                             r.get::<_, i64>(0)?,
@@ -408,5 +428,49 @@ mod tests {
         assert_eq!(list.len(), 2);
         assert_eq!(list[1].status, ExecutionStatus::Succeeded);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Issue 16, item 3: a cluster's history is filtered by the caller's groups before the limit.
+    #[tokio::test]
+    async fn history_is_cut_to_visible_groups_before_the_limit() {
+        let store = SqliteStore::in_memory().unwrap();
+        for group in ["team-a-g1", "team-b-g1", "team-b-g2", "x[1]"] {
+            let Begin::Started { id, .. } =
+                store.begin_execution(new_execution(group)).await.unwrap()
+            else {
+                panic!("busy");
+            };
+            store
+                .finish_execution(id, ExecutionStatus::Succeeded, Vec::new(), None, 2)
+                .await
+                .unwrap();
+        }
+        let groups = |visible: Option<Vec<&'static str>>, limit: usize| {
+            let store = &store;
+            async move {
+                store
+                    .executions(ExecutionFilter {
+                        cluster: Some("c".into()),
+                        visible: visible.map(|v| v.into_iter().map(str::to_owned).collect()),
+                        limit,
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|e| e.group)
+                    .collect::<Vec<_>>()
+            }
+        };
+        // The two newest belong to team b; team a's comes back anyway.
+        assert_eq!(groups(Some(vec!["team-a-*"]), 1).await, vec!["team-a-g1"]);
+        assert_eq!(groups(Some(vec![]), 10).await, Vec::<String>::new());
+        assert_eq!(groups(None, 2).await, vec!["x[1]", "team-b-g2"]);
+        // `[` in a grant is literal, as everywhere else grants are matched.
+        assert_eq!(groups(Some(vec!["x[1]"]), 10).await, vec!["x[1]"]);
+        assert_eq!(
+            groups(Some(vec!["x[1]", "team-b-?2"]), 10).await,
+            vec!["x[1]", "team-b-g2"]
+        );
     }
 }

@@ -85,6 +85,11 @@ impl SqliteStore {
     }
 }
 
+/// A grant's glob as SQLite's GLOB reads it: grants know `*` and `?` only, so `[` is literal.
+pub(super) fn glob_literal_brackets(glob: &str) -> String {
+    glob.replace('[', "[[]")
+}
+
 pub(super) fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Database(e.to_string())
 }

@@ -1,0 +1,74 @@
+//! Clusters and consumer groups as the caller may see them.
+
+use super::Console;
+use crate::api::ports::Action;
+use crate::domain::{
+    ClusterSummary, GroupDetail, GroupLag, GroupPage, GroupQuery, GroupSort, GroupState,
+};
+use crate::error::{AppError, AppResult};
+
+impl Console {
+    /// The configured clusters the caller may see, without credentials.
+    pub fn clusters(&self) -> AppResult<Vec<ClusterSummary>> {
+        let caller = self.caller()?;
+        Ok(self
+            .s
+            .kafka
+            .clusters()
+            .into_iter()
+            .filter(|c| caller.may(Action::View, &c.name, None))
+            .collect())
+    }
+
+    /// One page of the groups the caller may see; only those are listed, counted and paged.
+    pub async fn list_groups(
+        &self,
+        cluster: String,
+        search: String,
+        state: Option<GroupState>,
+        sort: GroupSort,
+        page: u32,
+        page_size: u32,
+    ) -> AppResult<GroupPage> {
+        self.s.auth.authorize(Action::View, &cluster, None)?;
+        let visible = self.visible_groups(&cluster)?;
+        let sees_every_group = visible.iter().any(|g| g == "*");
+        let query = GroupQuery {
+            search,
+            state,
+            sort,
+            page,
+            page_size,
+            visible: Some(visible),
+        };
+        let mut page = self.s.kafka.list_groups(&cluster, query).await?;
+        page.lag_index = page.lag_index.map(|i| i.for_caller(sees_every_group));
+        Ok(page)
+    }
+
+    pub async fn describe_group(&self, cluster: String, group: String) -> AppResult<GroupDetail> {
+        self.s
+            .auth
+            .authorize(Action::View, &cluster, Some(&group))?;
+        self.s.kafka.describe_group(&cluster, &group).await
+    }
+
+    /// Lag of at most a page of groups, each of which the caller may view.
+    pub async fn group_lags(
+        &self,
+        cluster: String,
+        groups: Vec<String>,
+    ) -> AppResult<Vec<GroupLag>> {
+        if groups.len() > GroupQuery::MAX_PAGE_SIZE as usize {
+            return Err(AppError::invalid_input(format!(
+                "at most {} groups per lag request, got {}",
+                GroupQuery::MAX_PAGE_SIZE,
+                groups.len()
+            )));
+        }
+        for g in &groups {
+            self.s.auth.authorize(Action::View, &cluster, Some(g))?;
+        }
+        self.s.kafka.group_lags(&cluster, groups).await
+    }
+}

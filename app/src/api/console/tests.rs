@@ -1,0 +1,464 @@
+//! The console's rules over fakes of the ports: what a caller may see and do, in milliseconds.
+//! (The HTTP tests in `server/tests/it/auth.rs` check the same rules end to end on a real broker.)
+
+use std::sync::{Arc, Mutex};
+
+use super::Console;
+use crate::api::ports::{
+    Action, Actor, AuditLog, Authorizer, BoxFuture, KafkaReader, Resets, Services, Users,
+};
+use crate::domain::access::{Caller, Grant, Role, SignInMethod};
+use crate::domain::audit::{AuditEntry, AuditFilter};
+use crate::domain::execution::{
+    DeleteOffsetsReport, ExecuteReport, Execution, ExecutionStatus, ExecutionSummary, Preview,
+    SavedPlan,
+};
+use crate::domain::reset::{
+    GroupPlan, LandingRecord, Plan, ResetSpec, Scope, Strategy, TopicScope, MAX_GROUPS_PER_PLAN,
+};
+use crate::domain::users::{UserChange, UserSummary};
+use crate::domain::{ClusterSummary, GroupDetail, GroupLag, GroupPage, GroupQuery, GroupState};
+use crate::error::{AppError, AppResult};
+
+/// A caller with one grant per `(role, group glob)` on cluster `c`.
+struct FakeAuth(Caller);
+
+impl Authorizer for FakeAuth {
+    fn caller(&self) -> AppResult<Caller> {
+        Ok(self.0.clone())
+    }
+
+    fn authorize(&self, action: Action, cluster: &str, group: Option<&str>) -> AppResult<Actor> {
+        self.0.check(action, cluster, group)?;
+        Ok(Actor {
+            name: self.0.name.clone(),
+            source: "127.0.0.1".into(),
+        })
+    }
+}
+
+/// Executions and saved plans held in memory; every call the console makes is written down.
+#[derive(Default)]
+struct FakeResets {
+    executions: Vec<Execution>,
+    plans: Vec<SavedPlan>,
+    calls: Mutex<Vec<String>>,
+    history_asked: Mutex<Option<(Vec<String>, usize)>>,
+}
+
+impl FakeResets {
+    fn called(&self, what: &str) {
+        self.calls.lock().unwrap().push(what.to_owned());
+    }
+}
+
+fn not_found<T>(what: String) -> AppResult<T> {
+    Err(AppError::NotFound { what })
+}
+
+impl Resets for FakeResets {
+    fn preview(&self, _spec: ResetSpec) -> BoxFuture<'_, AppResult<Preview>> {
+        self.called("preview");
+        Box::pin(async { not_found("preview (fake)".into()) })
+    }
+
+    fn execute(
+        &self,
+        _spec: ResetSpec,
+        _fingerprint: String,
+        _at_ms: Option<i64>,
+        _actor: Actor,
+    ) -> BoxFuture<'_, AppResult<ExecuteReport>> {
+        self.called("execute");
+        Box::pin(async {
+            Ok(ExecuteReport {
+                executions: Vec::new(),
+                not_attempted: Vec::new(),
+            })
+        })
+    }
+
+    fn execution(&self, id: i64) -> BoxFuture<'_, AppResult<Execution>> {
+        let found = self.executions.iter().find(|e| e.id == id).cloned();
+        Box::pin(async move { found.map_or_else(|| not_found(format!("Execution {id}")), Ok) })
+    }
+
+    fn executions(
+        &self,
+        _cluster: String,
+        _group: Option<String>,
+        visible: Vec<String>,
+        limit: usize,
+    ) -> BoxFuture<'_, AppResult<Vec<ExecutionSummary>>> {
+        *self.history_asked.lock().unwrap() = Some((visible, limit));
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn save_plan(&self, _spec: ResetSpec, _actor: Actor) -> BoxFuture<'_, AppResult<SavedPlan>> {
+        self.called("save_plan");
+        Box::pin(async { not_found("save (fake)".into()) })
+    }
+
+    fn saved_plan(&self, id: String) -> BoxFuture<'_, AppResult<SavedPlan>> {
+        let found = self.plans.iter().find(|p| p.id == id).cloned();
+        Box::pin(async move { found.map_or_else(|| not_found(format!("Plan {id}")), Ok) })
+    }
+
+    fn delete_plan(&self, _id: String, _actor: Actor) -> BoxFuture<'_, AppResult<()>> {
+        self.called("delete_plan");
+        Box::pin(async { Ok(()) })
+    }
+
+    fn landing_records(
+        &self,
+        _cluster: String,
+        _group: String,
+        _targets: Vec<(String, i32, i64)>,
+    ) -> BoxFuture<'_, AppResult<Vec<LandingRecord>>> {
+        self.called("landing_records");
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn export_offsets(&self, _cluster: String, _group: String) -> BoxFuture<'_, AppResult<String>> {
+        self.called("export_offsets");
+        Box::pin(async { Ok(String::new()) })
+    }
+
+    fn delete_offsets(
+        &self,
+        _cluster: String,
+        _group: String,
+        _topics: Vec<TopicScope>,
+        _actor: Actor,
+    ) -> BoxFuture<'_, AppResult<DeleteOffsetsReport>> {
+        self.called("delete_offsets");
+        Box::pin(async { not_found("delete (fake)".into()) })
+    }
+}
+
+/// Kafka with no groups: the rules under test decide before any read.
+struct NoKafka;
+
+impl KafkaReader for NoKafka {
+    fn clusters(&self) -> Vec<ClusterSummary> {
+        ["c", "other"]
+            .map(|name| ClusterSummary {
+                name: name.into(),
+                bootstrap_servers: "localhost:9092".into(),
+                security_protocol: "plaintext".into(),
+            })
+            .into()
+    }
+
+    fn list_groups<'a>(
+        &'a self,
+        cluster: &'a str,
+        query: GroupQuery,
+    ) -> BoxFuture<'a, AppResult<GroupPage>> {
+        // Echoes what the console asked for, so a test can see the visibility it passed.
+        Box::pin(async move {
+            Ok(GroupPage {
+                cluster: cluster.into(),
+                total: 0,
+                matched: 0,
+                state_counts: Vec::new(),
+                page: query.page,
+                page_size: query.effective_page_size(),
+                groups: Vec::new(),
+                warnings: query.visible.unwrap_or_default(),
+                lag_index: None,
+            })
+        })
+    }
+
+    fn group_lags<'a>(
+        &'a self,
+        _cluster: &'a str,
+        _groups: Vec<String>,
+    ) -> BoxFuture<'a, AppResult<Vec<GroupLag>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn describe_group<'a>(
+        &'a self,
+        cluster: &'a str,
+        group: &'a str,
+    ) -> BoxFuture<'a, AppResult<GroupDetail>> {
+        Box::pin(async move {
+            Err(AppError::UnknownGroup {
+                cluster: cluster.into(),
+                group: group.into(),
+            })
+        })
+    }
+}
+
+struct NoAudit;
+
+impl AuditLog for NoAudit {
+    fn entries(&self, _filter: AuditFilter) -> BoxFuture<'_, AppResult<Vec<AuditEntry>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+}
+
+struct NoUsers;
+
+impl Users for NoUsers {
+    fn list(&self) -> BoxFuture<'_, AppResult<Vec<UserSummary>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn save(
+        &self,
+        _change: UserChange,
+        _creating: bool,
+        _actor: Actor,
+    ) -> BoxFuture<'_, AppResult<UserSummary>> {
+        Box::pin(async { not_found("user (fake)".into()) })
+    }
+
+    fn delete(&self, _name: String, _actor: Actor) -> BoxFuture<'_, AppResult<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+fn caller(grants: &[(Role, &str)]) -> Caller {
+    Caller {
+        name: "pat".into(),
+        method: SignInMethod::Password,
+        teams: Vec::new(),
+        grants: grants
+            .iter()
+            .map(|(role, groups)| Grant {
+                role: *role,
+                clusters: "c".into(),
+                groups: (*groups).into(),
+            })
+            .collect(),
+    }
+}
+
+fn console(grants: &[(Role, &str)], resets: FakeResets) -> (Console, Arc<FakeResets>) {
+    let resets = Arc::new(resets);
+    let s = Services {
+        kafka: Arc::new(NoKafka),
+        resets: resets.clone(),
+        auth: Arc::new(FakeAuth(caller(grants))),
+        audit: Arc::new(NoAudit),
+        users: Arc::new(NoUsers),
+    };
+    (Console::new(s), resets)
+}
+
+fn spec(groups: &[&str], strategy: Strategy) -> ResetSpec {
+    ResetSpec {
+        cluster: "c".into(),
+        groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        scope: Scope::AllTopics,
+        strategy,
+    }
+}
+
+fn plan(spec: ResetSpec) -> Plan {
+    Plan {
+        groups: spec
+            .groups
+            .iter()
+            .map(|g| GroupPlan {
+                group: g.clone(),
+                state: GroupState::Empty,
+                refusal: None,
+                partitions: Vec::new(),
+            })
+            .collect(),
+        spec,
+        at_ms: None,
+        snapshot_at_ms: 0,
+        fingerprint: "f".into(),
+    }
+}
+
+fn execution(id: i64, group: &str, spec: ResetSpec) -> Execution {
+    Execution {
+        id,
+        cluster: "c".into(),
+        group: group.into(),
+        actor: "ada".into(),
+        started_at_ms: 0,
+        finished_at_ms: Some(1),
+        status: ExecutionStatus::Succeeded,
+        plan: plan(spec.clone()),
+        spec,
+        commit_metadata: format!("rewind:{id}:x"),
+        undo_of: None,
+        partitions: Vec::new(),
+        message: None,
+        overwritten_at_ms: None,
+    }
+}
+
+fn is_not_found<T: std::fmt::Debug>(r: AppResult<T>) -> bool {
+    matches!(r, Err(AppError::NotFound { .. }))
+}
+
+const TEAM_A: &[(Role, &str)] = &[(Role::Operator, "team-a-*")];
+
+#[tokio::test(flavor = "current_thread")]
+async fn another_teams_execution_is_not_found_exactly_like_a_missing_one() {
+    let resets = FakeResets {
+        executions: vec![
+            execution(1, "team-b-g1", spec(&["team-b-g1"], Strategy::ToEarliest)),
+            // Our group, copying from theirs: its plan shows their offsets.
+            execution(
+                2,
+                "team-a-g1",
+                spec(
+                    &["team-a-g1"],
+                    Strategy::CopyFromGroup {
+                        group: "team-b-g1".into(),
+                    },
+                ),
+            ),
+        ],
+        ..FakeResets::default()
+    };
+    let (console, _) = console(TEAM_A, resets);
+    for id in [1, 2, 99] {
+        // The same answer, word for word, whether the id exists or not.
+        let e = console.execution(id).await.unwrap_err().to_string();
+        let missing = AppError::NotFound {
+            what: format!("Execution {id}"),
+        };
+        assert_eq!(e, missing.to_string());
+        assert!(is_not_found(console.undo_spec(id).await), "{id}");
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_multi_group_execution_shows_only_its_own_group() {
+    let both = spec(&["team-a-g1", "team-b-g1"], Strategy::ToEarliest);
+    let resets = FakeResets {
+        executions: vec![execution(3, "team-a-g1", both)],
+        ..FakeResets::default()
+    };
+    let (console, _) = console(TEAM_A, resets);
+    let e = console.execution(3).await.unwrap();
+    assert_eq!(e.spec.groups, vec!["team-a-g1"]);
+    assert_eq!(e.plan.spec.groups, vec!["team-a-g1"]);
+    let planned: Vec<&str> = e.plan.groups.iter().map(|g| g.group.as_str()).collect();
+    assert_eq!(planned, vec!["team-a-g1"]);
+    let undo = console.undo_spec(3).await.unwrap();
+    assert_eq!(undo.groups, vec!["team-a-g1"]);
+    assert_eq!(undo.strategy, Strategy::RestoreBackup { execution: 3 });
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_plan_copying_from_an_unseen_group_is_neither_shown_nor_previewed() {
+    let copy = spec(
+        &["team-a-g1"],
+        Strategy::CopyFromGroup {
+            group: "team-b-g1".into(),
+        },
+    );
+    let resets = FakeResets {
+        plans: vec![SavedPlan {
+            id: "abc".into(),
+            created_at_ms: 0,
+            created_by: "ada".into(),
+            plan: plan(copy.clone()),
+        }],
+        ..FakeResets::default()
+    };
+    let (console, resets) = console(TEAM_A, resets);
+    assert!(is_not_found(console.plan("abc".into()).await));
+    assert!(is_not_found(console.delete_plan("abc".into()).await));
+    assert!(matches!(
+        console.preview(copy.clone()).await,
+        Err(AppError::Forbidden { group: Some(g), .. }) if g == "team-b-g1"
+    ));
+    assert!(matches!(
+        console.save_plan(copy).await,
+        Err(AppError::Forbidden { .. })
+    ));
+    assert!(
+        resets.calls.lock().unwrap().is_empty(),
+        "nothing reached the service"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_group_of_a_plan_is_checked_and_their_number_bounded_first() {
+    let (console, resets) = console(TEAM_A, FakeResets::default());
+    let mixed = spec(&["team-a-g1", "team-b-g1"], Strategy::ToEarliest);
+    assert!(matches!(
+        console.execute(mixed, "f".into(), None).await,
+        Err(AppError::Forbidden { group: Some(g), .. }) if g == "team-b-g1"
+    ));
+    let many: Vec<String> = (0..=MAX_GROUPS_PER_PLAN)
+        .map(|i| format!("team-a-{i}"))
+        .collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert!(matches!(
+        console.preview(spec(&many, Strategy::ToEarliest)).await,
+        Err(AppError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        console
+            .execute(spec(&[], Strategy::ToEarliest), "f".into(), None)
+            .await,
+        Err(AppError::Plan { .. })
+    ));
+    assert!(resets.calls.lock().unwrap().is_empty());
+    // A viewer may look but not change.
+    let (viewer, _) = console_viewer();
+    assert!(matches!(
+        viewer
+            .execute(spec(&["team-a-g1"], Strategy::ToEarliest), "f".into(), None)
+            .await,
+        Err(AppError::Forbidden { .. })
+    ));
+}
+
+fn console_viewer() -> (Console, Arc<FakeResets>) {
+    console(&[(Role::Viewer, "team-a-*")], FakeResets::default())
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn history_and_the_groups_list_ask_only_for_the_callers_groups() {
+    let (console, resets) = console(
+        &[(Role::Viewer, "team-a-*"), (Role::Operator, "shared-?")],
+        FakeResets::default(),
+    );
+    console
+        .executions("c".into(), None, Some(50_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        resets.history_asked.lock().unwrap().clone(),
+        Some((vec!["team-a-*".to_owned(), "shared-?".to_owned()], 1000)),
+        "visibility goes to the store with the limit, which is bounded"
+    );
+    let page = console
+        .list_groups("c".into(), String::new(), None, Default::default(), 0, 0)
+        .await
+        .unwrap();
+    assert_eq!(page.warnings, vec!["team-a-*", "shared-?"]);
+    let clusters: Vec<String> = console
+        .clusters()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(
+        clusters,
+        vec!["c"],
+        "a cluster without grants is not listed"
+    );
+    let too_many: Vec<String> = (0..=GroupQuery::MAX_PAGE_SIZE)
+        .map(|i| format!("team-a-{i}"))
+        .collect();
+    assert!(matches!(
+        console.group_lags("c".into(), too_many).await,
+        Err(AppError::InvalidInput { .. })
+    ));
+}
