@@ -6,11 +6,15 @@
 mod committers;
 mod delete_offsets;
 mod execute;
+#[cfg(test)]
+mod fake;
 mod faults;
 mod plans;
 pub mod port;
 mod recovery;
 mod snapshot;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
