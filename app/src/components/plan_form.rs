@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::domain::builder::{scope_topics, set_scope_topic, STRATEGIES};
+use crate::domain::builder::{scope_topics, set_scope_topic};
+use crate::domain::reset::StrategyKind;
 use crate::domain::timespec::{
     format_in_zone, parse_datetime, parse_duration, start_of_day, wall_clock,
 };
@@ -27,18 +28,18 @@ pub struct FormSignals {
     pub csv_name: RwSignal<String>,
 }
 
-fn value_field(strategy: &str) -> Option<(&'static str, &'static str, &'static str)> {
-    // (label, placeholder, inputmode)
-    match strategy {
-        "shift-by" => Some(("Shift (records; negative re-reads)", "-1000", "numeric")),
-        "to-offset" => Some(("Offset", "0", "numeric")),
-        "to-datetime" => Some((
+/// The value input a strategy needs: (label, placeholder, inputmode).
+fn value_field(kind: Option<StrategyKind>) -> Option<(&'static str, &'static str, &'static str)> {
+    match kind? {
+        StrategyKind::ShiftBy => Some(("Shift (records; negative re-reads)", "-1000", "numeric")),
+        StrategyKind::ToOffset => Some(("Offset", "0", "numeric")),
+        StrategyKind::ToDatetime => Some((
             "Date and time (wall clock in the zone below)",
             "2026-11-24T08:00:00.000",
             "text",
         )),
-        "by-duration" => Some(("Duration back from now", "PT2H, 90m or 1d", "text")),
-        "copy-from-group" => Some(("Group to copy from", "orders-consumer-v1", "text")),
+        StrategyKind::ByDuration => Some(("Duration back from now", "PT2H, 90m or 1d", "text")),
+        StrategyKind::CopyFromGroup => Some(("Group to copy from", "orders-consumer-v1", "text")),
         _ => None,
     }
 }
@@ -72,10 +73,10 @@ pub fn PlanForm(
                     <select class=INPUT name="strategy" data-testid="strategy"
                         on:change=move |ev| edit(strategy, event_target_value(&ev))
                         prop:value=move || strategy.get()>
-                        {STRATEGIES.iter().map(|(v, label)| view! { <option value=*v>{*label}</option> }).collect_view()}
+                        {StrategyKind::BUILDER.map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
                     </select>
                 </label>
-                {move || value_field(&strategy.get()).map(|(label, placeholder, mode)| view! {
+                {move || value_field(StrategyKind::parse(&strategy.get())).map(|(label, placeholder, mode)| view! {
                     <label class="block text-sm">
                         <span class="mb-1 block text-slate-600">{label}</span>
                         <input class=format!("{INPUT} font-mono") name="value" data-testid="strategy-value" placeholder=placeholder
@@ -84,10 +85,10 @@ pub fn PlanForm(
                             on:input=move |ev| edit(value, event_target_value(&ev))/>
                     </label>
                 })}
-                {move || match strategy.get().as_str() {
-                    "to-datetime" => view! { <DatetimeExtras form on_edit/> }.into_any(),
-                    "by-duration" => view! { <DurationHint value/> }.into_any(),
-                    "from-file" => view! { <CsvInput form on_edit/> }.into_any(),
+                {move || match StrategyKind::parse(&strategy.get()) {
+                    Some(StrategyKind::ToDatetime) => view! { <DatetimeExtras form on_edit/> }.into_any(),
+                    Some(StrategyKind::ByDuration) => view! { <DurationHint value/> }.into_any(),
+                    Some(StrategyKind::FromFile) => view! { <CsvInput form on_edit/> }.into_any(),
                     _ => ().into_any(),
                 }}
                 <button type="submit" class=format!("{BUTTON} w-full bg-indigo-600 text-white hover:bg-indigo-700") data-testid="preview-button"

@@ -16,12 +16,10 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::history::{HistoryTable, UndoBy};
 use crate::components::plan_form::{FormSignals, PlanForm, BUTTON};
 use crate::components::plan_view::{summary_text, DriftTable, LandingTable, PlanView};
-use crate::domain::builder::{
-    self, build_spec, plan_link, plan_locally, FormInputs, Local, STRATEGIES,
-};
+use crate::domain::builder::{self, build_spec, plan_link, plan_locally, FormInputs, Local};
 use crate::domain::execution::{ExecuteReport, ExecutionStatus, Preview};
 use crate::domain::offsets_csv::{cli_command, export_plan, CliCommand};
-use crate::domain::reset::{Plan, ResetSpec, Scope, Strategy};
+use crate::domain::reset::{Plan, ResetSpec, Scope, Strategy, StrategyKind};
 use crate::error::AppError;
 use crate::format::query_value;
 
@@ -109,10 +107,14 @@ pub fn ResetPanel(
     let link = use_query_map().get_untracked();
     let from_link = link
         .get("strategy")
-        .filter(|s| STRATEGIES.iter().any(|(v, _)| v == s));
+        .filter(|s| StrategyKind::parse(s).is_some_and(StrategyKind::in_builder));
     let undo_from_link = link.get("undo").and_then(|u| u.parse::<i64>().ok());
     let form = FormSignals {
-        strategy: RwSignal::new(from_link.clone().unwrap_or_else(|| "shift-by".to_string())),
+        strategy: RwSignal::new(
+            from_link
+                .clone()
+                .unwrap_or_else(|| StrategyKind::ShiftBy.to_string()),
+        ),
         value: RwSignal::new(link.get("value").unwrap_or_default()),
         zone: RwSignal::new(link.get("zone").unwrap_or_else(|| "UTC".to_string())),
         scope: RwSignal::new(link.get("scope").unwrap_or_default()),

@@ -7,22 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::planner;
 use super::reset::{
-    PartitionPlan, Plan, PlanError, ResetSpec, Scope, Snapshot, Strategy, TopicPartition,
-    TopicScope,
+    PartitionPlan, Plan, PlanError, ResetSpec, Scope, Snapshot, Strategy, StrategyKind,
+    TopicPartition, TopicScope,
 };
-
-/// Strategies the builder offers, with their labels, in menu order.
-pub const STRATEGIES: &[(&str, &str)] = &[
-    ("shift-by", "Shift by N records"),
-    ("to-offset", "To an offset"),
-    ("to-datetime", "To a date and time"),
-    ("by-duration", "Back by a duration"),
-    ("to-earliest", "To the earliest offset"),
-    ("to-latest", "To the latest offset (skip everything)"),
-    ("to-current", "To the current offset"),
-    ("from-file", "From a CSV file"),
-    ("copy-from-group", "Copy another group's offsets"),
-];
 
 /// A partition list longer than this in a scope is refused: it would not fit a link or a form.
 const MAX_SCOPED_PARTITIONS: usize = 10_000;
@@ -53,14 +40,17 @@ pub fn build_spec(cluster: &str, group: &str, form: &FormInputs) -> Result<Reset
             .parse::<i64>()
             .map_err(|_| format!("{what} must be a whole number, got '{value}'"))
     };
-    let strategy = match form.strategy.as_str() {
-        "shift-by" => Strategy::ShiftBy {
+    let Some(kind) = StrategyKind::parse(&form.strategy).filter(|k| k.in_builder()) else {
+        return Err(format!("Unknown strategy '{}'.", form.strategy));
+    };
+    let strategy = match kind {
+        StrategyKind::ShiftBy => Strategy::ShiftBy {
             shift: number("The shift")?,
         },
-        "to-offset" => Strategy::ToOffset {
+        StrategyKind::ToOffset => Strategy::ToOffset {
             offset: number("The offset")?,
         },
-        "to-datetime" => {
+        StrategyKind::ToDatetime => {
             if value.is_empty() {
                 return Err("Enter a date and time, or pick a preset.".into());
             }
@@ -71,7 +61,7 @@ pub fn build_spec(cluster: &str, group: &str, form: &FormInputs) -> Result<Reset
                 zone: Some(form.zone.trim().to_owned()).filter(|z| !z.is_empty() && !own_offset),
             }
         }
-        "by-duration" => {
+        StrategyKind::ByDuration => {
             if value.is_empty() {
                 return Err("Enter a duration such as PT2H, 90m or 1d.".into());
             }
@@ -82,10 +72,10 @@ pub fn build_spec(cluster: &str, group: &str, form: &FormInputs) -> Result<Reset
                 duration: value.to_owned(),
             }
         }
-        "to-earliest" => Strategy::ToEarliest,
-        "to-latest" => Strategy::ToLatest,
-        "to-current" => Strategy::ToCurrent,
-        "from-file" => {
+        StrategyKind::ToEarliest => Strategy::ToEarliest,
+        StrategyKind::ToLatest => Strategy::ToLatest,
+        StrategyKind::ToCurrent => Strategy::ToCurrent,
+        StrategyKind::FromFile => {
             if form.csv.trim().is_empty() {
                 return Err(
                     "Choose a CSV file (topic,partition,offset or group,topic,partition,offset)."
@@ -96,7 +86,7 @@ pub fn build_spec(cluster: &str, group: &str, form: &FormInputs) -> Result<Reset
                 csv: form.csv.clone(),
             }
         }
-        "copy-from-group" => {
+        StrategyKind::CopyFromGroup => {
             if value.is_empty() {
                 return Err("Enter the group to copy offsets from.".into());
             }
@@ -104,7 +94,9 @@ pub fn build_spec(cluster: &str, group: &str, form: &FormInputs) -> Result<Reset
                 group: value.to_owned(),
             }
         }
-        other => return Err(format!("Unknown strategy '{other}'.")),
+        StrategyKind::Explicit | StrategyKind::RestoreBackup => {
+            return Err(format!("Unknown strategy '{}'.", form.strategy))
+        }
     };
     let spec = ResetSpec {
         cluster: cluster.to_owned(),

@@ -12,6 +12,7 @@ use crate::components::session::IfAllowed;
 use crate::domain::access::Action as Can;
 use crate::domain::builder::{self, drift, form_of, plan_link};
 use crate::domain::execution::SavedPlan;
+use crate::domain::reset::StrategyKind;
 use crate::format::{count, group_href, utc};
 
 #[component]
@@ -41,7 +42,7 @@ fn SavedPlanView(saved: SavedPlan) -> impl IntoView {
     // Only where the builder's link can carry the whole spec (not a file's rows, an undo, several groups).
     let expressible = spec.groups.len() == 1
         && form.csv.is_empty()
-        && builder::STRATEGIES.iter().any(|(s, _)| *s == form.strategy);
+        && StrategyKind::parse(&form.strategy).is_some_and(StrategyKind::in_builder);
     let builder_link = expressible.then(|| plan_link(&spec.cluster, &group, &form));
     let now_spec = spec.clone();
     // The same spec planned on Kafka as it is now, compared partition by partition with the frozen plan.

@@ -4,6 +4,7 @@ use super::Console;
 use crate::api::ports::Action;
 use crate::domain::access::{Caller, Role};
 use crate::domain::audit::{AuditEntry, AuditFilter, AuditVisibility};
+use crate::domain::reset::StrategyKind;
 use crate::domain::users::{UserChange, UserSummary};
 use crate::error::AppResult;
 
@@ -90,7 +91,10 @@ fn visible(caller: &Caller, e: &AuditEntry) -> bool {
         .as_array()
         .into_iter()
         .flatten()
-        .chain((spec["strategy"]["kind"] == "copy-from-group").then(|| &spec["strategy"]["group"]))
+        .chain(
+            (spec["strategy"]["kind"] == StrategyKind::CopyFromGroup.as_str())
+                .then(|| &spec["strategy"]["group"]),
+        )
         .map(|g| g.as_str());
     sees(e.group.as_deref()) && joined.chain(in_spec).all(sees)
 }
