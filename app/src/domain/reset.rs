@@ -657,7 +657,9 @@ mod strategy_kind_tests {
             Strategy::ByDuration {
                 duration: "PT1H".into(),
             },
-            Strategy::FromFile { csv: "t,0,1".into() },
+            Strategy::FromFile {
+                csv: "t,0,1".into(),
+            },
             Strategy::CopyFromGroup { group: "g".into() },
             Strategy::Explicit {
                 offsets: Vec::new(),
