@@ -10,6 +10,7 @@ pub mod groups;
 pub mod offsets_csv;
 pub mod planner;
 pub mod reset;
+pub mod strategy;
 pub mod timespec;
 pub mod users;
 
