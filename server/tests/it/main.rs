@@ -9,10 +9,13 @@
 mod auth;
 mod faults;
 mod groups;
+mod interop;
 mod parity_describe;
 mod parity_reset;
 mod resets;
+mod roles;
 mod sasl;
 mod support;
 mod tls;
+mod users;
 mod web;

@@ -1,5 +1,7 @@
 //! Test helpers: the real router served in-process on 127.0.0.1:0, and unique Kafka names per test.
 
+pub mod child;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
