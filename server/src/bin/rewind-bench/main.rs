@@ -8,14 +8,12 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use leptos::prelude::LeptosOptions;
-use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::types::RDKafkaErrorCode;
 use rewind_server::config::Config;
-use rewind_server::kafka::{client_config, native, GatewayOptions, KafkaGateway, FRESH_FOR};
+use rewind_server::kafka::{GatewayOptions, KafkaGateway, FRESH_FOR};
 use rewind_server::router;
 
+mod resets;
+mod setup;
 mod viewers;
 
 #[derive(Parser)]
@@ -81,7 +79,7 @@ async fn main() -> BenchResult<()> {
         args.groups, args.partitions, args.bootstrap
     );
     let t = Instant::now();
-    setup(&cluster, &args).await?;
+    setup::setup(&cluster, &args).await?;
     println!("setup: {:.1} s", t.elapsed().as_secs_f64());
 
     let gateway = Arc::new(KafkaGateway::with_options(
@@ -213,7 +211,7 @@ async fn main() -> BenchResult<()> {
     let viewed = format!("{GROUP_PREFIX}{:05}", 0);
     viewers::bench_viewers(&http, &base, &gateway, &viewed, args.viewer_seconds).await?;
 
-    bench_resets(&http, &base, &gateway, &args).await?;
+    resets::bench_resets(&http, &base, &gateway, &args).await?;
 
     time_oracle(&args, "--describe", &["--describe", "--group", WIDE_GROUP]).await?;
     println!();
@@ -221,143 +219,6 @@ async fn main() -> BenchResult<()> {
         "server RSS (in-process, includes the bench client): {} MiB",
         rss_kib().unwrap_or(0) / 1024
     );
-    Ok(())
-}
-
-/// Preview and execute over the wide group, next to Kafka's own tool on the same broker and group.
-async fn bench_resets(
-    http: &reqwest::Client,
-    base: &str,
-    gateway: &KafkaGateway,
-    args: &Args,
-) -> BenchResult<()> {
-    use app::domain::execution::{ExecuteReport, Preview};
-    use app::domain::reset::{ResetSpec, Scope, Strategy};
-    let spec = |strategy: Strategy| ResetSpec {
-        cluster: "local".into(),
-        groups: vec![WIDE_GROUP.into()],
-        scope: Scope::AllTopics,
-        strategy,
-    };
-    let post = |endpoint: &'static str, body: serde_json::Value| {
-        let request = http.post(format!("{base}/api/{endpoint}")).json(&body);
-        async move {
-            let resp = request.send().await?;
-            let status = resp.status().as_u16();
-            let bytes = resp.bytes().await?.to_vec();
-            if status != 200 {
-                return Err::<Vec<u8>, Box<dyn std::error::Error + Send + Sync>>(
-                    format!(
-                        "{endpoint}: HTTP {status}: {}",
-                        String::from_utf8_lossy(&bytes[..bytes.len().min(400)])
-                    )
-                    .into(),
-                );
-            }
-            Ok(bytes)
-        }
-    };
-    println!();
-    println!(
-        "resets on {WIDE_GROUP} ({} partitions, all committed):",
-        args.partitions
-    );
-    let shift = spec(Strategy::ShiftBy { shift: -1 });
-    let at = spec(Strategy::ToDatetime {
-        input: "2020-01-01T00:00:00.000".into(),
-        zone: None,
-    });
-    for (name, s) in [
-        ("preview shift-by -1", &shift),
-        ("preview to-datetime", &at),
-    ] {
-        let mut times = Vec::new();
-        let mut bytes = 0;
-        let mut requests = BTreeMap::new();
-        for run in 0..args.runs {
-            settle().await;
-            let before = gateway.request_counts("local");
-            let t = Instant::now();
-            let body = post("plans/preview", serde_json::json!({ "spec": s })).await?;
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-            bytes = body.len();
-            if run == 0 {
-                settle().await;
-                requests = diff(&before, &gateway.request_counts("local"));
-            }
-        }
-        print_row(name, times, bytes, &requests);
-    }
-    time_oracle(
-        args,
-        "--dry-run",
-        &[
-            "--group",
-            WIDE_GROUP,
-            "--reset-offsets",
-            "--all-topics",
-            "--shift-by",
-            "-1",
-            "--dry-run",
-        ],
-    )
-    .await?;
-    // Execute (backup, one commit, read back, record), then undo it the same way.
-    let preview: Preview = serde_json::from_slice(
-        &post("plans/preview", serde_json::json!({ "spec": shift })).await?,
-    )?;
-    settle().await;
-    let before = gateway.request_counts("local");
-    let t = Instant::now();
-    let report: ExecuteReport = serde_json::from_slice(
-        &post(
-            "executions/execute",
-            serde_json::json!({ "spec": shift, "fingerprint": preview.plan.fingerprint }),
-        )
-        .await?,
-    )?;
-    let took = t.elapsed().as_secs_f64() * 1000.0;
-    settle().await;
-    let requests = diff(&before, &gateway.request_counts("local"));
-    let e = &report.executions[0];
-    println!(
-        "{:<34} {:>9.1}  ({:?}, {} partitions verified)  {}",
-        "execute shift-by -1",
-        took,
-        e.status,
-        e.partitions.iter().filter(|p| p.verified()).count(),
-        format_requests(&requests)
-    );
-    let undo = spec(Strategy::RestoreBackup { execution: e.id });
-    let t = Instant::now();
-    let preview: Preview =
-        serde_json::from_slice(&post("plans/preview", serde_json::json!({ "spec": undo })).await?)?;
-    let report: ExecuteReport = serde_json::from_slice(
-        &post(
-            "executions/execute",
-            serde_json::json!({ "spec": undo, "fingerprint": preview.plan.fingerprint }),
-        )
-        .await?,
-    )?;
-    println!(
-        "{:<34} {:>9.1}  ({:?})",
-        "undo (preview + execute)",
-        t.elapsed().as_secs_f64() * 1000.0,
-        report.executions[0].status
-    );
-    time_oracle(
-        args,
-        "--execute",
-        &[
-            "--group",
-            WIDE_GROUP,
-            "--reset-offsets",
-            "--all-topics",
-            "--to-current",
-            "--execute",
-        ],
-    )
-    .await?;
     Ok(())
 }
 
@@ -472,199 +333,4 @@ impl Request {
         let status = resp.status().as_u16();
         Ok((status, resp.bytes().await?.to_vec()))
     }
-}
-
-/// Creates what is missing: the topics, their records, and the groups' commits (re-committing is harmless).
-async fn setup(cluster: &rewind_server::config::ClusterConfig, args: &Args) -> BenchResult<()> {
-    let admin: Arc<AdminClient<DefaultClientContext>> = Arc::new(client_config(cluster).create()?);
-    // KRaft controllers refuse to create more than 2,000 partitions in one request (by default):
-    // create the wide topic at that size and grow it in steps.
-    const STEP: i32 = 2_000;
-    let topics = [
-        NewTopic::new(
-            WIDE_TOPIC,
-            args.partitions.min(STEP),
-            TopicReplication::Fixed(1),
-        ),
-        NewTopic::new(SMALL_TOPIC, 1, TopicReplication::Fixed(1)),
-    ];
-    let opts = AdminOptions::new()
-        .operation_timeout(Some(Duration::from_secs(300)))
-        .request_timeout(Some(Duration::from_secs(300)));
-    let t = Instant::now();
-    let mut fresh = Vec::new();
-    for r in admin.create_topics(&topics, &opts).await? {
-        match r {
-            Ok(name) => fresh.push(name),
-            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((name, code)) => return Err(format!("cannot create {name}: {code}").into()),
-        }
-    }
-    if fresh.iter().any(|n| n == WIDE_TOPIC) {
-        let mut size = args.partitions.min(STEP);
-        while size < args.partitions {
-            size = (size + STEP).min(args.partitions);
-            let grow = NewPartitions::new(WIDE_TOPIC, usize::try_from(size)?);
-            for r in admin.create_partitions(&[grow], &opts).await? {
-                r.map_err(|(name, code)| {
-                    format!("cannot grow {name} to {size} partitions: {code}")
-                })?;
-            }
-        }
-        // New partitions reach the producer's metadata with its next refresh; give the broker a moment.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
-    println!(
-        "  topics ready in {:.1} s (created: {fresh:?})",
-        t.elapsed().as_secs_f64()
-    );
-
-    if fresh.iter().any(|n| n == WIDE_TOPIC) {
-        let t = Instant::now();
-        let producer: BaseProducer = client_config(cluster).set("linger.ms", "50").create()?;
-        // A topic grown in steps reaches every broker's metadata a little later; the producer would
-        // otherwise see too few partitions and wait for its next periodic refresh (minutes).
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let seen = producer
-                .client()
-                .fetch_metadata(Some(WIDE_TOPIC), Duration::from_secs(10))?
-                .topics()
-                .first()
-                .map_or(0, |t| t.partitions().len());
-            if seen >= usize::try_from(args.partitions)? {
-                break;
-            }
-            if Instant::now() > deadline {
-                return Err(format!("{WIDE_TOPIC} shows {seen} partitions after 2 minutes").into());
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-        for p in 0..args.partitions {
-            // Two records a partition: committing offset 1 leaves a lag of 1 with a record to read.
-            for i in 0..2 {
-                let key = format!("k{p}-{i}");
-                loop {
-                    match producer.send(
-                        BaseRecord::to(WIDE_TOPIC)
-                            .partition(p)
-                            .key(&key)
-                            .payload("v"),
-                    ) {
-                        Ok(()) => break,
-                        Err((_, _)) => {
-                            producer.poll(Duration::from_millis(20));
-                        }
-                    }
-                }
-            }
-        }
-        producer.flush(Duration::from_secs(120))?;
-        println!(
-            "  produced {} records in {:.1} s",
-            2 * i64::from(args.partitions),
-            t.elapsed().as_secs_f64()
-        );
-    }
-
-    let wide: Vec<(String, i32, i64)> = (0..args.partitions)
-        .map(|p| (WIDE_TOPIC.to_owned(), p, 1))
-        .collect();
-    let many: Vec<native::GroupOffsets> = (0..args.groups)
-        .map(|i| {
-            (
-                format!("{GROUP_PREFIX}{i:05}"),
-                vec![(SMALL_TOPIC.to_owned(), 0, 0)],
-            )
-        })
-        .collect();
-    // On a fresh broker the first commit also creates and loads __consumer_offsets, which waits behind
-    // the controller's backlog of new partitions: wait until a one-partition commit goes through.
-    let warm = Arc::clone(&admin);
-    let t = Instant::now();
-    tokio::task::spawn_blocking(move || {
-        let rk = native::handle(warm.inner())?;
-        let probe = vec![(
-            format!("{GROUP_PREFIX}warm-up"),
-            vec![(SMALL_TOPIC.to_owned(), 0, 0)],
-        )];
-        loop {
-            match native::alter_committed_offsets(rk, &probe, None, Duration::from_secs(10), 1)?
-                .pop()
-            {
-                Some(Ok(refused)) if refused.is_empty() => return Ok::<_, native::NativeError>(()),
-                _ if t.elapsed() > Duration::from_secs(300) => {
-                    return Err(native::NativeError {
-                        operation: "warm-up commit",
-                        code: RDKafkaErrorCode::OperationTimedOut,
-                        message: "the group coordinator was not ready within 5 minutes".into(),
-                    })
-                }
-                _ => std::thread::sleep(Duration::from_millis(500)),
-            }
-        }
-    })
-    .await??;
-    println!(
-        "  group coordinator ready after {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
-    let committer = Arc::clone(&admin);
-    let t = Instant::now();
-    let (wide_result, many_results) = tokio::task::spawn_blocking(move || {
-        let rk = native::handle(committer.inner())?;
-        let timeout = Duration::from_secs(120);
-        let wide = native::alter_committed_offsets(
-            rk,
-            &[(WIDE_GROUP.to_owned(), wide)],
-            Some("rewind-bench"),
-            timeout,
-            1,
-        )?;
-        let many = native::alter_committed_offsets(rk, &many, Some("rewind-bench"), timeout, 64)?;
-        Ok::<_, native::NativeError>((wide, many))
-    })
-    .await??;
-    match wide_result.first() {
-        Some(Ok(refused)) if refused.is_empty() => {
-            println!(
-                "  committed {} partitions of {WIDE_GROUP} in one request",
-                args.partitions
-            )
-        }
-        Some(Ok(refused)) => {
-            return Err(format!(
-                "committing {WIDE_GROUP}: the broker refused {} partitions (first: {:?})",
-                refused.len(),
-                refused.first()
-            )
-            .into())
-        }
-        Some(Err(e)) => return Err(format!("committing {WIDE_GROUP} failed: {e}").into()),
-        None => return Err(format!("committing {WIDE_GROUP}: no result").into()),
-    }
-    let failures: Vec<String> = many_results
-        .iter()
-        .filter_map(|r| match r {
-            Ok(refused) if refused.is_empty() => None,
-            Ok(refused) => Some(format!(
-                "{} partitions refused, first {:?}",
-                refused.len(),
-                refused.first()
-            )),
-            Err(e) => Some(e.to_string()),
-        })
-        .collect();
-    println!(
-        "  committed offsets in {:.1} s; {} of {} groups failed{}",
-        t.elapsed().as_secs_f64(),
-        failures.len(),
-        args.groups,
-        failures
-            .first()
-            .map(|f| format!(" (first: {f})"))
-            .unwrap_or_default()
-    );
-    drop(admin);
-    Ok(())
 }

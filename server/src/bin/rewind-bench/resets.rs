@@ -1,0 +1,146 @@
+//! The reset benchmark: preview and execute (with undo) over the wide group, beside Kafka's own tool on
+//! the same broker and group.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use rewind_server::kafka::KafkaGateway;
+
+use crate::{diff, format_requests, print_row, settle, time_oracle, Args, BenchResult, WIDE_GROUP};
+
+/// Preview and execute over the wide group, next to Kafka's own tool on the same broker and group.
+pub async fn bench_resets(
+    http: &reqwest::Client,
+    base: &str,
+    gateway: &KafkaGateway,
+    args: &Args,
+) -> BenchResult<()> {
+    use app::domain::execution::{ExecuteReport, Preview};
+    use app::domain::reset::{ResetSpec, Scope, Strategy};
+    let spec = |strategy: Strategy| ResetSpec {
+        cluster: "local".into(),
+        groups: vec![WIDE_GROUP.into()],
+        scope: Scope::AllTopics,
+        strategy,
+    };
+    let post = |endpoint: &'static str, body: serde_json::Value| {
+        let request = http.post(format!("{base}/api/{endpoint}")).json(&body);
+        async move {
+            let resp = request.send().await?;
+            let status = resp.status().as_u16();
+            let bytes = resp.bytes().await?.to_vec();
+            if status != 200 {
+                return Err::<Vec<u8>, Box<dyn std::error::Error + Send + Sync>>(
+                    format!(
+                        "{endpoint}: HTTP {status}: {}",
+                        String::from_utf8_lossy(&bytes[..bytes.len().min(400)])
+                    )
+                    .into(),
+                );
+            }
+            Ok(bytes)
+        }
+    };
+    println!();
+    println!(
+        "resets on {WIDE_GROUP} ({} partitions, all committed):",
+        args.partitions
+    );
+    let shift = spec(Strategy::ShiftBy { shift: -1 });
+    let at = spec(Strategy::ToDatetime {
+        input: "2020-01-01T00:00:00.000".into(),
+        zone: None,
+    });
+    for (name, s) in [
+        ("preview shift-by -1", &shift),
+        ("preview to-datetime", &at),
+    ] {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        let mut requests = BTreeMap::new();
+        for run in 0..args.runs {
+            settle().await;
+            let before = gateway.request_counts("local");
+            let t = Instant::now();
+            let body = post("plans/preview", serde_json::json!({ "spec": s })).await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            bytes = body.len();
+            if run == 0 {
+                settle().await;
+                requests = diff(&before, &gateway.request_counts("local"));
+            }
+        }
+        print_row(name, times, bytes, &requests);
+    }
+    time_oracle(
+        args,
+        "--dry-run",
+        &[
+            "--group",
+            WIDE_GROUP,
+            "--reset-offsets",
+            "--all-topics",
+            "--shift-by",
+            "-1",
+            "--dry-run",
+        ],
+    )
+    .await?;
+    // Execute (backup, one commit, read back, record), then undo it the same way.
+    let preview: Preview = serde_json::from_slice(
+        &post("plans/preview", serde_json::json!({ "spec": shift })).await?,
+    )?;
+    settle().await;
+    let before = gateway.request_counts("local");
+    let t = Instant::now();
+    let report: ExecuteReport = serde_json::from_slice(
+        &post(
+            "executions/execute",
+            serde_json::json!({ "spec": shift, "fingerprint": preview.plan.fingerprint }),
+        )
+        .await?,
+    )?;
+    let took = t.elapsed().as_secs_f64() * 1000.0;
+    settle().await;
+    let requests = diff(&before, &gateway.request_counts("local"));
+    let e = &report.executions[0];
+    println!(
+        "{:<34} {:>9.1}  ({:?}, {} partitions verified)  {}",
+        "execute shift-by -1",
+        took,
+        e.status,
+        e.partitions.iter().filter(|p| p.verified()).count(),
+        format_requests(&requests)
+    );
+    let undo = spec(Strategy::RestoreBackup { execution: e.id });
+    let t = Instant::now();
+    let preview: Preview =
+        serde_json::from_slice(&post("plans/preview", serde_json::json!({ "spec": undo })).await?)?;
+    let report: ExecuteReport = serde_json::from_slice(
+        &post(
+            "executions/execute",
+            serde_json::json!({ "spec": undo, "fingerprint": preview.plan.fingerprint }),
+        )
+        .await?,
+    )?;
+    println!(
+        "{:<34} {:>9.1}  ({:?})",
+        "undo (preview + execute)",
+        t.elapsed().as_secs_f64() * 1000.0,
+        report.executions[0].status
+    );
+    time_oracle(
+        args,
+        "--execute",
+        &[
+            "--group",
+            WIDE_GROUP,
+            "--reset-offsets",
+            "--all-topics",
+            "--to-current",
+            "--execute",
+        ],
+    )
+    .await?;
+    Ok(())
+}
