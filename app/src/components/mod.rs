@@ -1,7 +1,9 @@
 //! Building blocks shared by pages.
 
 pub mod confirm_dialog;
+pub mod copy_button;
 pub mod error_panel;
+pub mod execution_result;
 pub mod history;
 pub mod plan_form;
 pub mod plan_view;

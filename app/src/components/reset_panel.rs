@@ -12,12 +12,14 @@ use crate::api::executions::{execute_plan, list_executions, undo_spec};
 use crate::api::plans::{landing_records, preview_plan, save_plan, LANDING_RECORDS_MAX};
 use crate::browser;
 use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::copy_button::CopyButton;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::execution_result::ExecutionResult;
 use crate::components::history::{HistoryTable, UndoBy};
 use crate::components::plan_form::{FormSignals, PlanForm, BUTTON};
 use crate::components::plan_view::{summary_text, DriftTable, LandingTable, PlanView};
 use crate::domain::builder::{self, build_spec, plan_link, plan_locally, FormInputs, Local};
-use crate::domain::execution::{ExecuteReport, ExecutionStatus, Preview};
+use crate::domain::execution::Preview;
 use crate::domain::offsets_csv::{cli_command, export_plan, CliCommand};
 use crate::domain::reset::{Plan, ResetSpec, Scope, Strategy, StrategyKind};
 use crate::error::AppError;
@@ -486,65 +488,6 @@ fn PlanArea(
                 disabled=move || !can_open.get() on:click=on_execute>
                 "Execute..."
             </button>
-        </div>
-    }
-    .into_any()
-}
-
-/// A button that copies text to the clipboard and says so.
-#[component]
-pub fn CopyButton(
-    #[prop(into)] text: Signal<String>,
-    label: &'static str,
-    testid: &'static str,
-) -> impl IntoView {
-    let state = RwSignal::new(None::<bool>);
-    view! {
-        <button type="button" class=format!("{BUTTON} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100") data-testid=testid
-            on:click=move |_| {
-                let t = text.get_untracked();
-                // A link is copied whole, so it works when pasted anywhere.
-                let t = if t.starts_with('/') {
-                    leptos::prelude::window().location().origin().map(|o| format!("{o}{t}")).unwrap_or(t)
-                } else {
-                    t
-                };
-                browser::copy_text(t, move |ok| state.set(Some(ok)));
-            }>
-            {move || match state.get() {
-                Some(true) => "Copied".to_string(),
-                Some(false) => "Copy failed: select and copy".to_string(),
-                None => label.to_string(),
-            }}
-        </button>
-    }
-    .into_any()
-}
-
-#[component]
-fn ExecutionResult(report: ExecuteReport, on_undo: Callback<i64>) -> impl IntoView {
-    view! {
-        <div class="mt-3" data-testid="execution-result">
-            {report.executions.into_iter().map(|e| {
-                let ok = e.status == ExecutionStatus::Succeeded;
-                let verified = e.partitions.iter().filter(|p| p.verified()).count();
-                let id = e.id;
-                view! {
-                    <div class=if ok { "rounded border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900" } else { "rounded border border-rose-200 bg-rose-50 p-3 text-sm text-rose-900" }>
-                        <p class="font-semibold" data-testid="execution-status">
-                            {format!("Execution {} {}: {} of {} partitions verified", e.id, e.status.as_str(), verified, e.partitions.len())}
-                        </p>
-                        {e.message.map(|m| view! { <p>{m}</p> })}
-                        <button type="button" class=format!("{BUTTON} mt-2 border border-slate-300 bg-white text-slate-800 hover:bg-slate-100") data-testid="undo-button"
-                            on:click=move |_| on_undo.run(id)>
-                            "Undo (preview the restore)"
-                        </button>
-                    </div>
-                }
-            }).collect_view()}
-            {(!report.not_attempted.is_empty()).then(|| view! {
-                <p class="mt-2 text-sm text-rose-800">{format!("Not attempted: {}", report.not_attempted.join(", "))}</p>
-            })}
         </div>
     }
     .into_any()

@@ -1,5 +1,8 @@
 //! The plumbing every admin call shares: queues, options, result events, request lists, and the
 //! borrowed views through which results are read.
+//!
+//! Past ~500 lines on purpose: this file is the whole unsafe surface the per-API modules build on, and
+//! it is reviewed (and run under valgrind) as one.
 
 use std::collections::VecDeque;
 use std::ffi::{c_void, CStr, CString};
