@@ -60,6 +60,16 @@ else
     rustup target add wasm32-unknown-unknown --toolchain "$toolchain"
 fi
 
+# 2b. cargo-deny, pinned, for the dependency checks of the test command (licences, sources, duplicate
+#     versions, and advisories where a RustSec database is at hand). Built once into ~/.cargo/bin.
+deny_version=0.20.2
+if cargo deny --version 2>/dev/null | grep -q " $deny_version\$"; then
+  done_step "cargo-deny $deny_version"
+else
+  step "cargo install cargo-deny $deny_version" "five minutes or so" \
+    cargo install cargo-deny --version "$deny_version" --locked --quiet --target-dir "$REWIND_CACHE/tools-target"
+fi
+
 # 3. npm: Tailwind v4 CLI and binaryen's wasm-opt for the site build, and Playwright for the browser tests.
 #    Never `playwright install`: tests use Debian's Chromium.
 for dir in . end2end; do

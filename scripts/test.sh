@@ -52,6 +52,26 @@ cargo clippy -p xtask --all-targets -- -D warnings
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
+phase "dependencies: licences, sources and duplicate versions (cargo deny), and known advisories"
+# Duplicate versions are warnings (listed in the log), not failures: most come from leptos and axum's own trees.
+out=$(cargo deny --offline check licenses bans sources 2>&1) || { echo "$out" >&2; exit 1; }
+echo "$(grep -c '^warning\[duplicate\]' <<<"$out") crates in more than one version; $(tail -n 1 <<<"$out")"
+# Advisories need the RustSec database: fetched when GitHub is reachable, else a copy an earlier fetch
+# cached is used; with neither, the check is skipped and says so (it is never reported as passed).
+advisory_db_date() { git -C "$(ls -d "$HOME"/.cargo/advisory-dbs/advisory-db-* | head -n 1)" log -1 --format=%cs 2>/dev/null || echo "unknown date"; }
+if out=$(cargo deny check advisories 2>&1); then
+  echo "advisories ok against the RustSec database of $(advisory_db_date)"
+elif grep -q "failed to fetch advisory database" <<<"$out"; then
+  if ls -d "$HOME"/.cargo/advisory-dbs/advisory-db-* >/dev/null 2>&1; then
+    cargo deny --offline check advisories
+    echo "advisories ok against the cached RustSec database of $(advisory_db_date) (GitHub unreachable)"
+  else
+    echo "advisories: SKIPPED, no RustSec database reachable or cached"
+  fi
+else
+  echo "$out" >&2; exit 1
+fi
+
 phase "the wasm dependency tree holds no Kafka crate"
 if cargo tree -p frontend --target wasm32-unknown-unknown -e normal,build --prefix none | grep -iE '^(rdkafka|rdkafka-sys|librdkafka)'; then
   echo "test.sh: a Kafka crate reached the wasm build" >&2; exit 1
