@@ -76,6 +76,16 @@ impl FakeGateway {
         self
     }
 
+    /// Commits `offset` with `metadata` on partition `partition` of topic `t`, as a consumer would.
+    pub fn commit(&self, group: &str, partition: i32, offset: i64, metadata: String) {
+        let mut s = self.state.lock().unwrap();
+        s.groups
+            .entry(group.to_owned())
+            .or_default()
+            .committed
+            .insert(("t".to_owned(), partition), (offset, metadata));
+    }
+
     pub fn committed(&self, group: &str) -> BTreeMap<(String, i32), i64> {
         let s = self.state.lock().unwrap();
         s.groups

@@ -68,6 +68,35 @@ fn actor() -> Actor {
     }
 }
 
+/// An execution of `plan` on `group` that another server process began (and may have crashed in).
+fn begun_by_another_process(
+    plan: &app::domain::reset::Plan,
+    group: &str,
+    partitions: Vec<PartitionOutcome>,
+) -> NewExecution {
+    NewExecution {
+        cluster: "c".into(),
+        group: group.into(),
+        actor: "ada".into(),
+        started_at_ms: now_ms(),
+        spec: plan.spec.clone(),
+        plan: plan.clone(),
+        undo_of: None,
+        owner: "another-process".into(),
+        partitions,
+    }
+}
+
+/// The execution and reason of an execute that ran and failed.
+fn failed(err: AppError) -> (i64, String) {
+    match err {
+        AppError::ExecutionFailed {
+            execution, reason, ..
+        } => (execution, reason),
+        other => panic!("expected a failed execution, got {other:?}"),
+    }
+}
+
 fn offsets(pairs: &[(i32, i64)]) -> BTreeMap<(String, i32), i64> {
     pairs
         .iter()
@@ -106,6 +135,15 @@ impl Rig {
             .into_iter()
             .map(|e| e.result)
             .collect()
+    }
+
+    /// The plan of the standard to-earliest spec, as a preview gives it.
+    async fn plan(&self) -> app::domain::reset::Plan {
+        self.service
+            .preview(spec(Strategy::ToEarliest))
+            .await
+            .unwrap()
+            .plan
     }
 
     fn calls_after_preview(&self) -> Vec<String> {
@@ -185,15 +223,7 @@ async fn drift_since_the_preview_is_refused_with_the_new_plan() {
     let fingerprint = rig
         .fingerprint(&spec(Strategy::ShiftBy { shift: -10 }))
         .await;
-    rig.kafka
-        .state
-        .lock()
-        .unwrap()
-        .groups
-        .get_mut("g")
-        .unwrap()
-        .committed
-        .insert(("t".into(), 0), (55, String::new()));
+    rig.kafka.commit("g", 0, 55, String::new());
     let err = rig
         .service
         .execute(
@@ -230,12 +260,7 @@ async fn a_group_that_moves_after_the_lock_is_left_alone_with_its_backup_kept() 
         .execute(spec(Strategy::ToEarliest), fingerprint, None, actor())
         .await
         .unwrap_err();
-    let AppError::ExecutionFailed {
-        execution, reason, ..
-    } = err
-    else {
-        panic!("{err:?}")
-    };
+    let (execution, reason) = failed(err);
     assert!(
         reason.contains("nothing was committed") && reason.contains("t-1"),
         "{reason}"
@@ -313,9 +338,7 @@ async fn a_refused_delete_stops_the_undo_before_its_commit() {
     });
     let calls_before = rig.kafka.calls().len();
     let err = rig.preview_and_execute(&undo).await.unwrap_err();
-    let AppError::ExecutionFailed { reason, .. } = err else {
-        panic!("{err:?}")
-    };
+    let (_, reason) = failed(err);
     assert!(reason.contains("refused to delete"), "{reason}");
     assert!(!rig.kafka.calls()[calls_before..].contains(&"commit".to_owned()));
     assert_eq!(rig.kafka.committed("g"), offsets(&[(0, 0), (1, 0)]));
@@ -329,12 +352,7 @@ async fn a_partition_read_back_elsewhere_fails_verification_and_keeps_the_backup
         .preview_and_execute(&spec(Strategy::ToEarliest))
         .await
         .unwrap_err();
-    let AppError::ExecutionFailed {
-        execution, reason, ..
-    } = err
-    else {
-        panic!("{err:?}")
-    };
+    let (execution, reason) = failed(err);
     assert!(
         reason.starts_with("1 of 2 partitions did not verify (t-0)"),
         "{reason}"
@@ -364,12 +382,7 @@ async fn a_commit_that_failed_after_landing_is_read_back_and_never_reported_as_s
         .preview_and_execute(&spec(Strategy::ToEarliest))
         .await
         .unwrap_err();
-    let AppError::ExecutionFailed {
-        execution, reason, ..
-    } = err
-    else {
-        panic!("{err:?}")
-    };
+    let (execution, reason) = failed(err);
     assert!(reason.contains("the commit was not confirmed"), "{reason}");
     // What landed is on record: the operator sees the offsets moved and may undo.
     let recorded = rig.store.execution(execution).await.unwrap().unwrap();
@@ -380,25 +393,10 @@ async fn a_commit_that_failed_after_landing_is_read_back_and_never_reported_as_s
 #[tokio::test(flavor = "current_thread")]
 async fn a_group_another_execution_holds_is_refused() {
     let rig = rig();
-    let plan = rig
-        .service
-        .preview(spec(Strategy::ToEarliest))
-        .await
-        .unwrap()
-        .plan;
+    let plan = rig.plan().await;
     let held = rig
         .store
-        .begin_execution(NewExecution {
-            cluster: "c".into(),
-            group: "g".into(),
-            actor: "ada".into(),
-            started_at_ms: now_ms(),
-            spec: plan.spec.clone(),
-            plan: plan.clone(),
-            undo_of: None,
-            owner: "another-process".into(),
-            partitions: Vec::new(),
-        })
+        .begin_execution(begun_by_another_process(&plan, "g", Vec::new()))
         .await
         .unwrap();
     assert!(matches!(held, Begin::Started { .. }));
@@ -417,12 +415,7 @@ async fn a_group_another_execution_holds_is_refused() {
 #[tokio::test(flavor = "current_thread")]
 async fn recovery_resolves_a_crashed_execution_from_what_kafka_has() {
     let rig = rig();
-    let plan = rig
-        .service
-        .preview(spec(Strategy::ToEarliest))
-        .await
-        .unwrap()
-        .plan;
+    let plan = rig.plan().await;
     let parts = |target: i64| {
         [(0, 50), (1, 60)]
             .map(|(p, before)| PartitionOutcome {
@@ -435,16 +428,8 @@ async fn recovery_resolves_a_crashed_execution_from_what_kafka_has() {
             })
             .to_vec()
     };
-    let begin = |group: &str, partitions: Vec<PartitionOutcome>| NewExecution {
-        cluster: "c".into(),
-        group: group.into(),
-        actor: "ada".into(),
-        started_at_ms: now_ms(),
-        spec: plan.spec.clone(),
-        plan: plan.clone(),
-        undo_of: None,
-        owner: "a-crashed-process".into(),
-        partitions,
+    let begin = |group: &str, partitions: Vec<PartitionOutcome>| {
+        begun_by_another_process(&plan, group, partitions)
     };
     // One crashed after its commit landed, one before it was sent.
     let Begin::Started {
@@ -459,25 +444,10 @@ async fn recovery_resolves_a_crashed_execution_from_what_kafka_has() {
         panic!()
     };
     for p in 0..2 {
-        rig.kafka
-            .state
-            .lock()
-            .unwrap()
-            .groups
-            .get_mut("g")
-            .unwrap()
-            .committed
-            .insert(("t".into(), p), (0, commit_metadata.clone()));
+        rig.kafka.commit("g", p, 0, commit_metadata.clone());
     }
-    let rig2 = rig.kafka.clone();
-    {
-        let mut s = rig2.state.lock().unwrap();
-        let g2 = s.groups.get("g").cloned().unwrap();
-        s.groups.insert("g2".into(), g2);
-        let g2 = s.groups.get_mut("g2").unwrap();
-        g2.committed.insert(("t".into(), 0), (50, String::new()));
-        g2.committed.insert(("t".into(), 1), (60, String::new()));
-    }
+    rig.kafka.commit("g2", 0, 50, String::new());
+    rig.kafka.commit("g2", 1, 60, String::new());
     let Begin::Started { id: not_sent, .. } = rig
         .store
         .begin_execution(begin("g2", parts(0)))
