@@ -40,7 +40,7 @@ impl Console {
             .caller()?
             .grants
             .into_iter()
-            .filter(|g| glob_match(&g.clusters, cluster))
+            .filter(|g| g.role >= Action::View.needs() && glob_match(&g.clusters, cluster))
             .map(|g| g.groups)
             .collect())
     }
