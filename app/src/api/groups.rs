@@ -31,6 +31,16 @@ pub async fn describe_group(cluster: String, group: String) -> Result<GroupDetai
     Console::current()?.describe_group(cluster, group).await
 }
 
+/// When the records at the group's committed offsets were written, for lag in time: read after the
+/// group's page data (one record per partition), so the page never waits for it.
+#[server(endpoint = "groups/record-times")]
+pub async fn record_times(
+    cluster: String,
+    group: String,
+) -> Result<Vec<crate::domain::groups::RecordTime>, AppError> {
+    Console::current()?.record_times(cluster, group).await
+}
+
 /// Total lag and topics of `groups` on `cluster` (at most one page of them), in the order given: one
 /// committed-offsets request per group (pipelined) and one ListOffsets for all their partitions.
 #[server(endpoint = "groups/lag", input = crate::api::codec::Json)]

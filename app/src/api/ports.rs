@@ -39,6 +39,13 @@ pub trait KafkaReader: Send + Sync + 'static {
         cluster: &'a str,
         group: &'a str,
     ) -> BoxFuture<'a, AppResult<GroupDetail>>;
+    /// When the records at the group's committed offsets were written (lag in time), best effort
+    /// within a short budget: a record per partition, so it is read apart from `describe_group`.
+    fn record_times<'a>(
+        &'a self,
+        cluster: &'a str,
+        group: &'a str,
+    ) -> BoxFuture<'a, AppResult<Vec<crate::domain::groups::RecordTime>>>;
 }
 
 pub use crate::domain::access::Action;

@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{GroupLag, GroupMember, GroupQuery, GroupState, PartitionPosition};
+use serde::{Deserialize, Serialize};
+
+use super::{GroupDetail, GroupLag, GroupMember, GroupQuery, GroupState, PartitionPosition};
 
 /// One page of a cluster's listing, cut as the query asks.
 #[derive(Debug, PartialEq, Eq)]
@@ -176,6 +178,37 @@ pub fn group_lag(
         topics,
         committed_partitions: count(committed.iter().filter(|c| c.offset.is_some()).count()),
         lag: Some(lag),
+    }
+}
+
+/// When the record at a partition's committed offset was written: what lag in time is computed from.
+/// Read after the group's offsets (it costs a record read per partition), so a page shows its offsets
+/// at once and its lag in time a moment later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordTime {
+    pub topic: String,
+    pub partition: i32,
+    /// The committed offset the record was read at.
+    pub offset: i64,
+    pub timestamp: i64,
+}
+
+impl GroupDetail {
+    /// The detail with each row's `committed_timestamp` filled in from `times`, where the time was read
+    /// at the row's committed offset (a commit since then makes it someone else's record).
+    pub fn with_record_times(mut self, times: &[RecordTime]) -> Self {
+        let by_partition: HashMap<(&str, i32), &RecordTime> = times
+            .iter()
+            .map(|t| ((t.topic.as_str(), t.partition), t))
+            .collect();
+        for row in &mut self.partitions {
+            if let Some(t) = by_partition.get(&(row.topic.as_str(), row.partition)) {
+                if row.committed == Some(t.offset) {
+                    row.committed_timestamp = Some(t.timestamp);
+                }
+            }
+        }
+        self
     }
 }
 
@@ -354,5 +387,39 @@ mod tests {
         assert_eq!(lag.lag, Some(3));
         assert_eq!(lag.topics, vec!["t", "u"]);
         assert_eq!(lag.committed_partitions, 2);
+    }
+
+    #[test]
+    fn record_times_fill_rows_whose_committed_offset_they_were_read_at() {
+        let members: [GroupMember; 0] = [];
+        let rows = partition_rows(
+            &members,
+            [
+                committed("t", 0, Some(7), ""),
+                committed("t", 1, Some(3), ""),
+            ],
+        );
+        let detail = GroupDetail {
+            cluster: "c".into(),
+            group_id: "g".into(),
+            state: GroupState::Empty,
+            group_type: super::super::GroupType::Classic,
+            simple: true,
+            assignor: String::new(),
+            coordinator: None,
+            members: Vec::new(),
+            partitions: rows.into_values().collect(),
+            read_at: 10_000,
+        };
+        let time = |partition: i32, offset: i64, timestamp: i64| RecordTime {
+            topic: "t".into(),
+            partition,
+            offset,
+            timestamp,
+        };
+        // t-1 was committed again since its record was read: its time is not this row's.
+        let d = detail.with_record_times(&[time(0, 7, 4_000), time(1, 2, 1_000)]);
+        assert_eq!(d.partitions[0].committed_timestamp, Some(4_000));
+        assert_eq!(d.partitions[1].committed_timestamp, None);
     }
 }

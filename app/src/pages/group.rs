@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::groups::describe_group;
+use crate::api::groups::{describe_group, record_times};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::reset_panel::ResetPanel;
 use crate::components::session::IfAllowed;
@@ -35,18 +35,42 @@ pub fn GroupPage() -> impl IntoView {
             }
         },
     );
+    // Lag in time costs a record read per partition: read in the browser after the page shows the
+    // rest (never during server rendering), then merged into the rows it belongs to.
+    let times = LocalResource::new(move || {
+        let (cluster, id) = target.get();
+        async move {
+            match id {
+                Some(id) => record_times(cluster, id).await.ok(),
+                None => None,
+            }
+        }
+    });
+    let refresh = move || {
+        detail.refetch();
+        times.refetch();
+    };
     let back = move || format!("/?cluster={}", query_value(&target.get().0));
 
     view! {
         <nav class="mb-3 text-sm"><a class="text-indigo-700 hover:underline" href=back>"All groups"</a></nav>
         // Transition keeps the current view while a refresh loads: no flicker.
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Reading the group from the brokers..."</p> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(d) => view! { <GroupView detail=d on_refresh=move || detail.refetch()/> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                }
-            })}
+            {move || {
+                let times = times.get().flatten();
+                Suspend::new(async move {
+                    match detail.await {
+                        Ok(d) => {
+                            let d = match &times {
+                                Some(t) => d.with_record_times(t),
+                                None => d,
+                            };
+                            view! { <GroupView detail=d on_refresh=refresh/> }.into_any()
+                        }
+                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                    }
+                })
+            }}
         </Transition>
         // Outside the transition: a refresh of the group above keeps the plan being built here.
         {move || {
@@ -57,7 +81,7 @@ pub fn GroupPage() -> impl IntoView {
                     // Viewers get no builder: previews, plans and executes need the operator role.
                     <IfAllowed action=Action::Preview cluster=cluster.clone() group=group.clone()
                         fallback=move || view! { <ReadOnlyNote cluster=c.clone() group=g.clone()/> }>
-                        <ResetPanel cluster=cluster.clone() group=group.clone() on_executed=Callback::new(move |()| detail.refetch())/>
+                        <ResetPanel cluster=cluster.clone() group=group.clone() on_executed=Callback::new(move |()| refresh())/>
                     </IfAllowed>
                 }
             })

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::support::{commit_offsets, create_topic, unique, LiveMember, TestServer, LOCAL};
+use app::domain::groups::RecordTime;
 use app::domain::{GroupDetail, GroupPage, GroupState, GroupType};
 use rewind_server::kafka::FRESH_FOR;
 
@@ -270,6 +271,42 @@ async fn concurrent_viewers_of_a_group_share_one_read() {
     // and end. librdkafka's statistics do not count the admin client's OffsetFetch.
     assert_eq!(sent.get("DescribeGroups"), Some(&1), "{sent:?}");
     assert_eq!(sent.get("ConsumerGroupDescribe"), Some(&1), "{sent:?}");
+    assert_eq!(sent.get("ListOffsets"), Some(&2), "{sent:?}");
+    assert_eq!(
+        sent.get("Fetch"),
+        None,
+        "the page data reads no records: {sent:?}"
+    );
+
+    // Lag in time is read after, and shared the same way: one record read for everyone.
+    tokio::time::sleep(FRESH_FOR + Duration::from_millis(200)).await;
+    let before = server.gateway.request_counts("local");
+    let mut viewers = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let (http, addr, group) = (server.http.clone(), server.addr, group.clone());
+        viewers.spawn(async move {
+            http.post(format!("http://{addr}/api/groups/record-times"))
+                .form(&[("cluster", "local"), ("group", group.as_str())])
+                .send()
+                .await
+                .expect("record times answer")
+                .json::<Vec<RecordTime>>()
+                .await
+                .expect("record times")
+        });
+    }
+    let mut answers = std::collections::BTreeSet::new();
+    while let Some(times) = viewers.join_next().await {
+        let times = times.expect("viewer task");
+        assert_eq!(times.len(), 2, "{times:?}");
+        assert!(times.iter().all(|t| t.offset == 3), "{times:?}");
+        answers.insert(format!("{times:?}"));
+    }
+    assert_eq!(answers.len(), 1, "one read shared by all: {answers:?}");
+    // The fifty share one read of the group's offsets (the record reader's own fetches are not in
+    // librdkafka's counters between polls, so the shared describe under them is what is counted).
+    let sent = server.requests_since(&before).await;
+    assert_eq!(sent.get("DescribeGroups"), Some(&1), "{sent:?}");
     assert_eq!(sent.get("ListOffsets"), Some(&2), "{sent:?}");
 
     commit_offsets(&group, &topic, &[(0, 5), (1, 5)]);

@@ -9,6 +9,7 @@ use crate::support::{
     bootstrap, client_config, commit_offsets, create_topic, oracle, unique, LiveMember, TestServer,
     LOCAL,
 };
+use app::domain::groups::RecordTime;
 use app::domain::{GroupDetail, GroupState};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
@@ -139,8 +140,24 @@ async fn describe_matches_kafka_consumer_groups() {
         );
     }
 
-    // Lag in time: the record at a committed offset below the log end was read; at the log end there is none.
+    // Lag in time is read apart from the page data (a record per partition): the record at a committed
+    // offset below the log end has a time; at the log end there is none.
     let mine = describe(&server, &empty).await;
+    assert!(
+        mine.partitions
+            .iter()
+            .all(|p| p.committed_timestamp.is_none()),
+        "the page data reads no records"
+    );
+    let (status, body) = server
+        .call(
+            "groups/record-times",
+            &[("cluster", "local"), ("group", &empty)],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let times: Vec<RecordTime> = serde_json::from_value(body).expect("record times");
+    let mine = mine.with_record_times(&times);
     let p0 = mine
         .partitions
         .iter()

@@ -2,6 +2,7 @@
 
 use super::Console;
 use crate::api::ports::Action;
+use crate::domain::groups::RecordTime;
 use crate::domain::{
     ClusterSummary, GroupDetail, GroupLag, GroupPage, GroupQuery, GroupSort, GroupState,
 };
@@ -51,6 +52,13 @@ impl Console {
             .auth
             .authorize(Action::View, &cluster, Some(&group))?;
         self.s.kafka.describe_group(&cluster, &group).await
+    }
+
+    pub async fn record_times(&self, cluster: String, group: String) -> AppResult<Vec<RecordTime>> {
+        self.s
+            .auth
+            .authorize(Action::View, &cluster, Some(&group))?;
+        self.s.kafka.record_times(&cluster, &group).await
     }
 
     /// Lag of at most a page of groups, each of which the caller may view.

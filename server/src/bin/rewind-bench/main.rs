@@ -138,6 +138,13 @@ async fn main() -> BenchResult<()> {
             ),
         ),
         (
+            "wide group: lag in time (after)",
+            Request::post(
+                "groups/record-times",
+                &[("cluster", "local"), ("group", WIDE_GROUP)],
+            ),
+        ),
+        (
             "wide group: page (SSR HTML)",
             Request::get(&format!("/group?cluster=local&id={WIDE_GROUP}")),
         ),

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::domain::groups::RecordTime;
 use app::domain::GroupDetail;
 use app::error::{AppError, AppResult};
 use moka::future::Cache;
@@ -27,6 +28,8 @@ const DETAILS_KEPT: u64 = 256;
 
 pub(super) struct SharedReads {
     details: Cache<String, Arc<GroupDetail>>,
+    /// Record times are slower to read than the detail (a record per partition): kept as long.
+    record_times: Cache<String, Arc<Vec<RecordTime>>>,
     listing: Cache<(), Arc<GroupListings>>,
     loads: Semaphore,
     /// Bumped by every `forget`: a load that was already running then read Kafka before the change,
@@ -38,6 +41,10 @@ impl SharedReads {
     pub(super) fn new(fresh_for: Duration) -> Self {
         Self {
             details: Cache::builder()
+                .max_capacity(DETAILS_KEPT)
+                .time_to_live(fresh_for)
+                .build(),
+            record_times: Cache::builder()
                 .max_capacity(DETAILS_KEPT)
                 .time_to_live(fresh_for)
                 .build(),
@@ -57,17 +64,36 @@ impl SharedReads {
         group: &str,
         load: impl Future<Output = AppResult<GroupDetail>> + Send,
     ) -> AppResult<GroupDetail> {
+        self.per_group(&self.details, group, load)
+            .await
+            .map(|d| GroupDetail::clone(&d))
+    }
+
+    /// The times of the records at the group's committed offsets, shared as `detail` is.
+    pub(super) async fn record_times(
+        &self,
+        group: &str,
+        load: impl Future<Output = AppResult<Vec<RecordTime>>> + Send,
+    ) -> AppResult<Vec<RecordTime>> {
+        self.per_group(&self.record_times, group, load)
+            .await
+            .map(|t| Vec::clone(&t))
+    }
+
+    async fn per_group<T: Send + Sync + 'static>(
+        &self,
+        cache: &Cache<String, Arc<T>>,
+        group: &str,
+        load: impl Future<Output = AppResult<T>> + Send,
+    ) -> AppResult<Arc<T>> {
         let before = self.forgotten.load(Ordering::SeqCst);
-        let answer = self
-            .details
+        let answer = cache
             .try_get_with(group.to_owned(), self.bounded(load))
             .await;
         if self.forgotten.load(Ordering::SeqCst) != before {
-            self.details.invalidate(group).await;
+            cache.invalidate(group).await;
         }
-        answer
-            .map(|d| GroupDetail::clone(&d))
-            .map_err(|e| AppError::clone(&e))
+        answer.map_err(|e| AppError::clone(&e))
     }
 
     /// Every group of the cluster, shared as `detail` is.
@@ -86,6 +112,7 @@ impl SharedReads {
     pub(super) async fn forget(&self, group: &str) {
         self.forgotten.fetch_add(1, Ordering::SeqCst);
         self.details.invalidate(group).await;
+        self.record_times.invalidate(group).await;
     }
 
     async fn bounded<T>(&self, load: impl Future<Output = AppResult<T>>) -> AppResult<Arc<T>> {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use app::domain::groups::{
-    cut_page, exists, lag_time_targets, partition_rows, set_log_bound, LogBound,
+    cut_page, exists, lag_time_targets, partition_rows, set_log_bound, LogBound, RecordTime,
 };
 use app::domain::{
     BrokerNode, GroupDetail, GroupMember, GroupPage, GroupQuery, GroupSort, GroupState,
@@ -139,6 +139,46 @@ impl KafkaGateway {
             .await
     }
 
+    /// When the records at the group's committed offsets (as its page shows them) were written,
+    /// shared by concurrent viewers like the page itself.
+    pub(super) async fn record_times_impl(
+        &self,
+        cluster: &str,
+        group: &str,
+    ) -> AppResult<Vec<RecordTime>> {
+        let detail = self.describe_group_impl(cluster, group).await?;
+        let client = self.cluster(cluster)?;
+        client
+            .shared
+            .record_times(group, async move {
+                // Only a committed offset that still has a record to read has a time.
+                let wanted = lag_time_targets(detail.partitions.iter());
+                let offsets: HashMap<(String, i32), i64> = wanted
+                    .iter()
+                    .map(|(t, p, o)| ((t.clone(), *p), *o))
+                    .collect();
+                if wanted.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut times: Vec<RecordTime> = record_timestamps(&client.readers, wanted)
+                    .await
+                    .into_iter()
+                    .filter_map(|((topic, partition), timestamp)| {
+                        let offset = *offsets.get(&(topic.clone(), partition))?;
+                        Some(RecordTime {
+                            topic,
+                            partition,
+                            offset,
+                            timestamp,
+                        })
+                    })
+                    .collect();
+                times.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+                Ok(times)
+            })
+            .await
+    }
+
     async fn read_group_detail(
         &self,
         client: &ClusterClient,
@@ -215,16 +255,8 @@ impl KafkaGateway {
         };
         set_log_bound(&mut rows, LogBound::Start, by_key(earliest));
         set_log_bound(&mut rows, LogBound::End, by_key(latest));
-
-        // Lag in time needs the record at each committed offset that still has one to read.
-        let wanted = lag_time_targets(rows.values());
-        if !wanted.is_empty() {
-            for ((t, p), ts) in record_timestamps(&client.readers, wanted).await {
-                if let Some(pos) = rows.get_mut(&(t, p)) {
-                    pos.committed_timestamp = Some(ts);
-                }
-            }
-        }
+        // Lag in time is not read here: it costs a record per partition (seconds for a wide group),
+        // and the page shows everything else at once. `record_times` reads it after.
 
         tracing::debug!(cluster, group, elapsed = ?started.elapsed(), "described a group");
         Ok(GroupDetail {

@@ -328,4 +328,12 @@ impl KafkaReader for KafkaGateway {
     ) -> BoxFuture<'a, AppResult<GroupDetail>> {
         Box::pin(self.describe_group_impl(cluster, group))
     }
+
+    fn record_times<'a>(
+        &'a self,
+        cluster: &'a str,
+        group: &'a str,
+    ) -> BoxFuture<'a, AppResult<Vec<app::domain::groups::RecordTime>>> {
+        Box::pin(self.record_times_impl(cluster, group))
+    }
 }
