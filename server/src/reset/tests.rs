@@ -2,9 +2,7 @@
 //! refusals, drift, a group that moves after the lock, deletes before the commit, read-back
 //! verification, calls that fail after they landed, the lock, recovery. The real-broker tests in
 //! `server/tests/it/` (and the parity tests against Kafka's tool) stay the truth about Kafka.
-//!
-//! Past ~500 lines: each test reads as one whole scenario (set-up, execute, what Kafka and the store
-//! then hold), which splitting across files would not make easier to follow.
+
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -4,6 +4,8 @@
 //! tests run it over fakes of the ports, without a broker or a store.
 
 mod audit;
+#[cfg(test)]
+mod fakes;
 mod groups;
 mod resets;
 #[cfg(test)]

@@ -3749,12 +3749,32 @@ static rd_bool_t rd_kafka_topic_partition_list_get_leaders(
                         rd_list_add(leaders, leader);
                 }
 
-                rktpar2 = rd_kafka_topic_partition_list_find(
-                    leader->partitions, rktpar->topic, rktpar->partition);
+                /* Rewind patch (vendor/README.md): a list only ever appended
+                 * to in increasing order holds nothing greater than its last
+                 * element, so the linear lookup is skipped for a partition
+                 * past it. Grouping n sorted partitions by leader is then
+                 * linear instead of quadratic (50 M comparisons for 10,000). */
+                if (leader->sorted &&
+                    (leader->partitions->cnt == 0 ||
+                     rd_kafka_topic_partition_cmp(
+                         &leader->partitions
+                              ->elems[leader->partitions->cnt - 1],
+                         rktpar) < 0))
+                        rktpar2 = NULL;
+                else
+                        rktpar2 = rd_kafka_topic_partition_list_find(
+                            leader->partitions, rktpar->topic,
+                            rktpar->partition);
                 if (rktpar2) {
                         /* Already exists in partitions list, just update. */
                         rd_kafka_topic_partition_update(rktpar2, rktpar);
                 } else {
+                        if (leader->partitions->cnt > 0 &&
+                            rd_kafka_topic_partition_cmp(
+                                &leader->partitions
+                                     ->elems[leader->partitions->cnt - 1],
+                                rktpar) >= 0)
+                                leader->sorted = rd_false;
                         /* Make a copy of rktpar and add to partitions list */
                         rktpar2 = rd_kafka_topic_partition_list_add_copy(
                             leader->partitions, rktpar);

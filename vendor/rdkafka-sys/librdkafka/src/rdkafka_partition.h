@@ -1087,6 +1087,9 @@ void rd_kafka_toppar_broker_leave_for_remove(rd_kafka_toppar_t *rktp);
 struct rd_kafka_partition_leader {
         rd_kafka_broker_t *rkb;
         rd_kafka_topic_partition_list_t *partitions;
+        /* Rewind patch (vendor/README.md): whether `partitions` was only ever
+         * appended to in increasing (topic, partition) order. */
+        rd_bool_t sorted;
 };
 
 static RD_UNUSED void
@@ -1104,6 +1107,7 @@ rd_kafka_partition_leader_new(rd_kafka_broker_t *rkb) {
         leader->rkb                              = rkb;
         rd_kafka_broker_keep(rkb);
         leader->partitions = rd_kafka_topic_partition_list_new(0);
+        leader->sorted     = rd_true;
         return leader;
 }
 

@@ -1200,6 +1200,13 @@ rd_kafka_handle_OffsetFetch(rd_kafka_t *rk,
         int i;
         int actions;
         int seen_cnt = 0;
+        /* Rewind patch (vendor/README.md): the index after the previous
+         * match, tried first; and whether this response fills a list that
+         * started empty (the admin ListConsumerGroupOffsets of a whole group),
+         * whose partitions the protocol lists once each, so nothing needs
+         * looking up. Both make parsing n partitions linear, not quadratic. */
+        int next_idx = 0;
+        rd_bool_t fill_empty;
 
         if (err)
                 goto err;
@@ -1218,6 +1225,7 @@ rd_kafka_handle_OffsetFetch(rd_kafka_t *rk,
 
         if (!*offsets)
                 *offsets = rd_kafka_topic_partition_list_new(16);
+        fill_empty = add_part && (*offsets)->cnt == 0;
 
         /* Set default offset for all partitions. */
         rd_kafka_topic_partition_list_set_offsets(rkb->rkb_rk, *offsets, 0,
@@ -1258,8 +1266,17 @@ rd_kafka_handle_OffsetFetch(rd_kafka_t *rk,
                         rd_kafka_buf_read_i16(rkbuf, &err2);
                         rd_kafka_buf_skip_tags(rkbuf);
 
-                        rktpar = rd_kafka_topic_partition_list_find(
-                            *offsets, topic_name, partition);
+                        rktpar = NULL;
+                        if (next_idx < (*offsets)->cnt &&
+                            (*offsets)->elems[next_idx].partition ==
+                                partition &&
+                            (*offsets)->elems[next_idx].topic &&
+                            !strcmp((*offsets)->elems[next_idx].topic,
+                                    topic_name))
+                                rktpar = &(*offsets)->elems[next_idx];
+                        if (!rktpar && !fill_empty)
+                                rktpar = rd_kafka_topic_partition_list_find(
+                                    *offsets, topic_name, partition);
                         if (!rktpar && add_part) {
                                 if (topic_id) {
                                         rktpar =
@@ -1279,6 +1296,7 @@ rd_kafka_handle_OffsetFetch(rd_kafka_t *rk,
                                            topic_name, partition);
                                 continue;
                         }
+                        next_idx = (int)(rktpar - (*offsets)->elems) + 1;
 
                         seen_cnt++;
 
