@@ -3,7 +3,6 @@
 //! verification, calls that fail after they landed, the lock, recovery. The real-broker tests in
 //! `server/tests/it/` (and the parity tests against Kafka's tool) stay the truth about Kafka.
 
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
