@@ -167,6 +167,16 @@ impl Caller {
         })
     }
 
+    /// The group globs of the caller's grants on `cluster` that let them view: what lists of groups
+    /// (the groups list, a cluster's history) are cut to, before `sees_group` checks each row.
+    pub fn visible_groups(&self, cluster: &str) -> Vec<String> {
+        self.grants
+            .iter()
+            .filter(|g| g.role >= Action::View.needs() && glob_match(&g.clusters, cluster))
+            .map(|g| g.groups.clone())
+            .collect()
+    }
+
     /// Whether the caller may see group `group` of `cluster` at all.
     pub fn sees_group(&self, cluster: &str, group: &str) -> bool {
         self.may(Action::View, cluster, Some(group))

@@ -32,7 +32,7 @@ impl Console {
         page_size: u32,
     ) -> AppResult<GroupPage> {
         self.s.auth.authorize(Action::View, &cluster, None)?;
-        let visible = self.visible_groups(&cluster)?;
+        let visible = self.caller()?.visible_groups(&cluster);
         let sees_every_group = visible.iter().any(|g| g == "*");
         let query = GroupQuery {
             search,

@@ -12,7 +12,7 @@ mod resets;
 mod tests;
 
 use crate::api::ports::{services, Action, Actor, Services};
-use crate::domain::access::{glob_match, Caller};
+use crate::domain::access::Caller;
 use crate::domain::execution::{Execution, SavedPlan};
 use crate::domain::reset::{ResetSpec, MAX_GROUPS_PER_PLAN};
 use crate::error::{AppError, AppResult};
@@ -34,17 +34,6 @@ impl Console {
 
     fn caller(&self) -> AppResult<Caller> {
         self.s.auth.caller()
-    }
-
-    /// The group globs the caller's grants on `cluster` cover: what lists of groups are cut to.
-    fn visible_groups(&self, cluster: &str) -> AppResult<Vec<String>> {
-        Ok(self
-            .caller()?
-            .grants
-            .into_iter()
-            .filter(|g| g.role >= Action::View.needs() && glob_match(&g.clusters, cluster))
-            .map(|g| g.groups)
-            .collect())
     }
 
     /// The caller if they may do `action` on every group of `spec` (on the cluster when it names none),

@@ -113,7 +113,8 @@ impl Console {
         self.s
             .auth
             .authorize(Action::View, &cluster, group.as_deref())?;
-        let visible = self.visible_groups(&cluster)?;
+        let caller = self.caller()?;
+        let visible = caller.visible_groups(&cluster);
         let limit = limit.unwrap_or(100).clamp(1, HISTORY_MAX);
         let mut list = self
             .s
@@ -122,7 +123,6 @@ impl Console {
             .await?;
         // The store's GLOB is the filter that keeps the page full; this is the rule itself, which SQL
         // cannot fully say (GLOB stops at a NUL byte, which a Kafka group id may contain).
-        let caller = self.caller()?;
         list.retain(|e| caller.sees_group(&cluster, &e.group));
         Ok(list)
     }

@@ -146,11 +146,12 @@ impl KafkaGateway {
         cluster: &str,
         group: &str,
     ) -> AppResult<Vec<RecordTime>> {
-        let detail = self.describe_group_impl(cluster, group).await?;
         let client = self.cluster(cluster)?;
         client
             .shared
             .record_times(group, async move {
+                // Read (or shared) only when the times are: a cached answer needs no detail.
+                let detail = self.describe_group_impl(cluster, group).await?;
                 // Only a committed offset that still has a record to read has a time.
                 let wanted = lag_time_targets(detail.partitions.iter());
                 let offsets: HashMap<(String, i32), i64> = wanted
