@@ -123,7 +123,8 @@ pub fn build(leptos_options: LeptosOptions, wired: Wired) -> Router {
             origins,
             crate::web::same_origin,
         ))
-        .layer(axum::middleware::from_fn(crate::web::security_headers));
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
+        .layer(crate::web::compression());
     crate::web::body_limit(router).layer(axum::middleware::from_fn(crate::metrics::track))
 }
 

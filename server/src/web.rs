@@ -1,5 +1,5 @@
 //! The hardened web surface: security headers on every response, an allow-list of `Host` names, a
-//! same-origin rule for every state-changing request, and a cap on request bodies.
+//! same-origin rule for every state-changing request, a cap on request bodies, and compressed answers.
 //!
 //! DNS rebinding: a page on an attacker's name that resolves to Rewind's address reaches Rewind with
 //! the attacker's name in `Host`, so every request (but the operator endpoints) must name a host Rewind
@@ -25,6 +25,20 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// For everything that is not a page (JSON, wasm, CSS): nothing may run or frame it.
 const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Compresses answers on the fly (brotli 4 or gzip, as the browser accepts) when they are not already
+/// compressed: a 10,000-partition group's page data is 1.5 MB of JSON and its preview 3.3 MB, which cross
+/// as about a tenth of that. The site's own files carry their build-time brotli-11 copies
+/// (`Content-Encoding` already set), so they pass through untouched.
+///
+/// Pages are compressed too, although an encoder holds a streamed shell until more of the page is ready:
+/// the page of a wide group embeds its data for hydration, and on a slow network its bytes cost far more
+/// than the wait for the group's reads.
+pub fn compression() -> tower_http::compression::CompressionLayer {
+    tower_http::compression::CompressionLayer::new()
+        .br(true)
+        .gzip(true)
+}
 
 /// The one body cap, `MAX_BODY_BYTES`, for every route: it wraps the body (413 beyond it, whoever
 /// reads it) and sets axum's extractor limit (2 MiB by default) to the same size, so no route or

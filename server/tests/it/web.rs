@@ -1,8 +1,8 @@
 //! The hardened web surface over HTTP: security headers and a CSP whose nonce matches the page's
 //! scripts, cross-site POSTs refused before any work, oversized bodies refused, and every error answered
-//! with its own status.
+//! with its own status, and answers compressed as the browser accepts.
 
-use crate::support::{TestServer, LOCAL};
+use crate::support::{commit_offsets, create_topic, unique, TestServer, LOCAL};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_carry_security_headers_and_a_nonce_that_matches_their_scripts() {
@@ -486,4 +486,73 @@ async fn a_plan_naming_too_many_groups_is_refused_before_any_read() {
             "{body}"
         );
     }
+}
+
+/// Issue 17: a wide group's page data crosses compressed as the client accepts (brotli, else gzip), the
+/// same JSON once decoded, and a client that accepts nothing gets plain JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_data_is_compressed_as_the_client_accepts() {
+    use std::io::Read;
+    let server = TestServer::start(LOCAL).await;
+    let topic = unique("compressed");
+    let group = unique("compressed-group");
+    create_topic(&topic, 200).await;
+    let offsets: Vec<(i32, i64)> = (0..200).map(|p| (p, 0)).collect();
+    commit_offsets(&group, &topic, &offsets);
+    let describe = |accept: &'static str| {
+        let request = server
+            .http
+            .post(format!("http://{}/api/groups/describe", server.addr))
+            .form(&[("cluster", "local"), ("group", group.as_str())]);
+        let request = if accept.is_empty() {
+            request
+        } else {
+            request.header("accept-encoding", accept)
+        };
+        async move {
+            let resp = request.send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            let encoding = resp
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (encoding, resp.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (encoding, plain) = describe("").await;
+    assert_eq!(encoding, None);
+    let json: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(
+        json["partitions"].as_array().map(Vec::len),
+        Some(200),
+        "{json}"
+    );
+
+    let (encoding, br) = describe("gzip, deflate, br").await;
+    assert_eq!(encoding.as_deref(), Some("br"));
+    let mut decoded = Vec::new();
+    brotli::Decompressor::new(&br[..], 4096)
+        .read_to_end(&mut decoded)
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&decoded).unwrap(),
+        json
+    );
+    assert!(
+        br.len() * 4 < plain.len(),
+        "{} of {}",
+        br.len(),
+        plain.len()
+    );
+
+    let (encoding, gz) = describe("gzip").await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut decoded)
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&decoded).unwrap(),
+        json
+    );
 }

@@ -152,18 +152,19 @@ async fn main() -> BenchResult<()> {
 
     println!();
     println!(
-        "{:<34} {:>9} {:>9} {:>9} {:>10}  broker requests per run (librdkafka counters)",
-        "operation", "min ms", "median", "max ms", "bytes"
+        "{:<34} {:>9} {:>9} {:>9} {:>10} {:>10}  broker requests per run (librdkafka counters)",
+        "operation", "min ms", "median", "max ms", "bytes", "wire (br)"
     );
     for (name, req) in &ops {
         let mut times = Vec::with_capacity(args.runs);
-        let mut bytes = 0usize;
+        let mut wire = 0usize;
         let mut requests = BTreeMap::new();
         for run in 0..args.runs {
             settle().await;
             let before = gateway.request_counts("local");
             let t = Instant::now();
-            let (status, body) = req.send(&http, &base).await?;
+            // Timed as a browser asks: compressed (the time includes the server's compression).
+            let (status, body) = req.send_compressed(&http, &base).await?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             if status != 200 {
                 return Err(format!(
@@ -172,13 +173,14 @@ async fn main() -> BenchResult<()> {
                 )
                 .into());
             }
-            bytes = body.len();
+            wire = body.len();
             if run == 0 {
                 settle().await;
                 requests = diff(&before, &gateway.request_counts("local"));
             }
         }
-        print_row(name, times, bytes, &requests);
+        let (_, plain) = req.send(&http, &base).await?;
+        print_row(name, times, (plain.len(), wire), &requests);
     }
 
     // Sorting by lag needs the lag of every group: time the background index build end to end.
@@ -229,16 +231,23 @@ async fn main() -> BenchResult<()> {
     Ok(())
 }
 
-/// One line of figures: min, median and max of `times` (ms), response bytes, broker requests.
-fn print_row(name: &str, mut times: Vec<f64>, bytes: usize, requests: &BTreeMap<String, i64>) {
+/// One line of figures: min, median and max of `times` (ms), the answer's bytes (uncompressed, and on
+/// the wire as a browser gets it), broker requests.
+fn print_row(
+    name: &str,
+    mut times: Vec<f64>,
+    (bytes, wire): (usize, usize),
+    requests: &BTreeMap<String, i64>,
+) {
     times.sort_by(f64::total_cmp);
     println!(
-        "{:<34} {:>9.1} {:>9.1} {:>9.1} {:>10}  {}",
+        "{:<34} {:>9.1} {:>9.1} {:>9.1} {:>10} {:>10}  {}",
         name,
         times[0],
         times[times.len() / 2],
         times[times.len() - 1],
         bytes,
+        wire,
         format_requests(requests)
     );
 }
@@ -328,15 +337,33 @@ impl Request {
     }
 
     async fn send(&self, http: &reqwest::Client, base: &str) -> BenchResult<(u16, Vec<u8>)> {
-        let resp = match self {
-            Self::Post { endpoint, form } => {
-                http.post(format!("{base}/api/{endpoint}"))
-                    .form(form)
-                    .send()
-                    .await?
-            }
-            Self::Get { path } => http.get(format!("{base}{path}")).send().await?,
+        self.send_with(http, base, None).await
+    }
+
+    /// As a browser asks (brotli accepted); the body stays compressed, so its length is the wire size.
+    async fn send_compressed(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+    ) -> BenchResult<(u16, Vec<u8>)> {
+        self.send_with(http, base, Some("gzip, deflate, br")).await
+    }
+
+    async fn send_with(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        accept: Option<&str>,
+    ) -> BenchResult<(u16, Vec<u8>)> {
+        let request = match self {
+            Self::Post { endpoint, form } => http.post(format!("{base}/api/{endpoint}")).form(form),
+            Self::Get { path } => http.get(format!("{base}{path}")),
         };
+        let request = match accept {
+            Some(accept) => request.header("accept-encoding", accept),
+            None => request,
+        };
+        let resp = request.send().await?;
         let status = resp.status().as_u16();
         Ok((status, resp.bytes().await?.to_vec()))
     }

@@ -24,22 +24,11 @@ pub async fn bench_resets(
         strategy,
     };
     let post = |endpoint: &'static str, body: serde_json::Value| {
-        let request = http.post(format!("{base}/api/{endpoint}")).json(&body);
-        async move {
-            let resp = request.send().await?;
-            let status = resp.status().as_u16();
-            let bytes = resp.bytes().await?.to_vec();
-            if status != 200 {
-                return Err::<Vec<u8>, Box<dyn std::error::Error + Send + Sync>>(
-                    format!(
-                        "{endpoint}: HTTP {status}: {}",
-                        String::from_utf8_lossy(&bytes[..bytes.len().min(400)])
-                    )
-                    .into(),
-                );
-            }
-            Ok(bytes)
-        }
+        post_with(http, base, endpoint, body, None)
+    };
+    // As a browser asks: the body stays compressed, so its length is the wire size.
+    let post_compressed = |endpoint: &'static str, body: serde_json::Value| {
+        post_with(http, base, endpoint, body, Some("gzip, deflate, br"))
     };
     println!();
     println!(
@@ -56,21 +45,22 @@ pub async fn bench_resets(
         ("preview to-datetime", &at),
     ] {
         let mut times = Vec::new();
-        let mut bytes = 0;
+        let mut wire = 0;
         let mut requests = BTreeMap::new();
         for run in 0..args.runs {
             settle().await;
             let before = gateway.request_counts("local");
             let t = Instant::now();
-            let body = post("plans/preview", serde_json::json!({ "spec": s })).await?;
+            let body = post_compressed("plans/preview", serde_json::json!({ "spec": s })).await?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);
-            bytes = body.len();
+            wire = body.len();
             if run == 0 {
                 settle().await;
                 requests = diff(&before, &gateway.request_counts("local"));
             }
         }
-        print_row(name, times, bytes, &requests);
+        let plain = post("plans/preview", serde_json::json!({ "spec": s })).await?;
+        print_row(name, times, (plain.len(), wire), &requests);
     }
     time_oracle(
         args,
@@ -143,4 +133,30 @@ pub async fn bench_resets(
     )
     .await?;
     Ok(())
+}
+
+/// One server-function call with a JSON body; `accept` asks for a compressed answer, left compressed.
+async fn post_with(
+    http: &reqwest::Client,
+    base: &str,
+    endpoint: &str,
+    body: serde_json::Value,
+    accept: Option<&str>,
+) -> BenchResult<Vec<u8>> {
+    let request = http.post(format!("{base}/api/{endpoint}")).json(&body);
+    let request = match accept {
+        Some(accept) => request.header("accept-encoding", accept),
+        None => request,
+    };
+    let resp = request.send().await?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await?.to_vec();
+    if status != 200 {
+        return Err(format!(
+            "{endpoint}: HTTP {status}: {}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(400)])
+        )
+        .into());
+    }
+    Ok(bytes)
 }
