@@ -107,7 +107,8 @@ test('bad input gets a specific message while typing', async ({ page }) => {
   for (const typed of ['-2h', '-PT2H']) {
     await page.getByTestId('strategy-value').fill(typed);
     await expect(page.getByTestId('form-error')).toContainText('A negative duration points into the future');
-    await expect(page.getByTestId('resolved-instant')).toContainText('A negative duration points into the future');
+    // Said once, under the field, not again in the duration's hint.
+    await expect(page.getByTestId('resolved-instant')).toHaveCount(0);
     await expect(page.getByTestId('execute-button')).toHaveCount(0);
   }
   await page.getByTestId('strategy').selectOption('to-offset');

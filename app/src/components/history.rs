@@ -58,9 +58,10 @@ pub fn HistoryTable(
 #[component]
 fn HistoryRow(e: ExecutionSummary, undo: UndoBy, with_group: bool) -> impl IntoView {
     let id = e.id;
-    let what = match e.undo_of {
-        Some(u) => format!("undo of #{u}"),
-        None => e.strategy.clone(),
+    let what = match (e.undo_of, e.what.is_empty()) {
+        (Some(u), _) => format!("undo of #{u}"),
+        (None, true) => e.strategy.clone(),
+        (None, false) => e.what.clone(),
     };
     let open = RwSignal::new(false);
     let details = Action::new(move |id: &i64| get_execution(*id));

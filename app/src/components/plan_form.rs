@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::domain::builder::{scope_topics, set_scope_topic};
+use crate::components::field_error::{FieldErrors, FieldMessage};
+use crate::domain::builder::{scope_topics, set_scope_topic, Field};
 use crate::domain::reset::StrategyKind;
 use crate::domain::timespec::{
     format_in_zone, parse_datetime, parse_duration, start_of_day, wall_clock,
@@ -13,6 +14,7 @@ use crate::format::{int, utc};
 
 pub const INPUT: &str = "w-full rounded border border-slate-300 px-2 py-1 text-sm focus:outline-none focus:ring-2 focus:ring-indigo-500";
 pub const BUTTON: &str = "rounded px-3 py-1 text-sm font-medium focus:outline-none focus:ring-2 focus:ring-indigo-500 disabled:opacity-50";
+const VALUE_INPUT: &str = "w-full rounded border border-slate-300 px-2 py-1 font-mono text-sm focus:outline-none focus:ring-2 focus:ring-indigo-500";
 const CHIP: &str = "rounded border border-slate-300 bg-white px-2 py-0.5 text-xs hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500 disabled:opacity-50";
 /// Topics listed in the scope picker at once; the search narrows the rest.
 const TOPICS_LISTED: usize = 60;
@@ -50,8 +52,10 @@ pub fn PlanForm(
     /// Topics the builder knows of, with their partition counts (from the last snapshot).
     topics: Signal<Vec<(String, usize)>>,
     on_submit: Callback<()>,
-    /// Marks the form as edited, so validation messages start to show.
+    /// Called on every edit.
     on_edit: Callback<()>,
+    /// The form's message and the fields edited so far (a message shows under its field once edited).
+    errors: FieldErrors,
     #[prop(into)] previewing: Signal<bool>,
 ) -> impl IntoView {
     let FormSignals {
@@ -60,8 +64,9 @@ pub fn PlanForm(
         scope,
         ..
     } = form;
-    let edit = move |signal: RwSignal<String>, v: String| {
+    let edit = move |signal: RwSignal<String>, v: String, field: Field| {
         signal.set(v);
+        errors.visit(field);
         on_edit.run(());
     };
     view! {
@@ -70,25 +75,36 @@ pub fn PlanForm(
             <div class="space-y-3">
                 <label class="block text-sm">
                     <span class="mb-1 block text-slate-600">"Strategy"</span>
-                    <select class=INPUT name="strategy" data-testid="strategy"
-                        on:change=move |ev| edit(strategy, event_target_value(&ev))
+                    <select class=errors.class(Field::Strategy, INPUT) name="strategy" data-testid="strategy"
+                        aria-invalid=errors.invalid(Field::Strategy) aria-describedby=errors.described_by(Field::Strategy)
+                        on:change=move |ev| {
+                            errors.restart();
+                            strategy.set(event_target_value(&ev));
+                            on_edit.run(());
+                        }
                         prop:value=move || strategy.get()>
                         {StrategyKind::BUILDER.map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
                     </select>
                 </label>
+                <FieldMessage errors field=Field::Strategy/>
                 {move || value_field(StrategyKind::parse(&strategy.get())).map(|(label, placeholder, mode)| view! {
-                    <label class="block text-sm">
-                        <span class="mb-1 block text-slate-600">{label}</span>
-                        <input class=format!("{INPUT} font-mono") name="value" data-testid="strategy-value" placeholder=placeholder
-                            inputmode=mode autocomplete="off" spellcheck="false"
-                            prop:value=move || value.get()
-                            on:input=move |ev| edit(value, event_target_value(&ev))/>
-                    </label>
+                    <div>
+                        <label class="block text-sm">
+                            <span class="mb-1 block text-slate-600">{label}</span>
+                            <input class=errors.class(Field::Value, VALUE_INPUT) name="value" data-testid="strategy-value" placeholder=placeholder
+                                inputmode=mode autocomplete="off" spellcheck="false"
+                                aria-invalid=errors.invalid(Field::Value) aria-describedby=errors.described_by(Field::Value)
+                                prop:value=move || value.get()
+                                on:input=move |ev| edit(value, event_target_value(&ev), Field::Value)
+                                on:blur=move |_| errors.visit(Field::Value)/>
+                        </label>
+                        <FieldMessage errors field=Field::Value/>
+                    </div>
                 })}
                 {move || match StrategyKind::parse(&strategy.get()) {
-                    Some(StrategyKind::ToDatetime) => view! { <DatetimeExtras form on_edit/> }.into_any(),
+                    Some(StrategyKind::ToDatetime) => view! { <DatetimeExtras form on_edit errors/> }.into_any(),
                     Some(StrategyKind::ByDuration) => view! { <DurationHint value/> }.into_any(),
-                    Some(StrategyKind::FromFile) => view! { <CsvInput form on_edit/> }.into_any(),
+                    Some(StrategyKind::FromFile) => view! { <CsvInput form on_edit errors/> }.into_any(),
                     _ => ().into_any(),
                 }}
                 <button type="submit" class=format!("{BUTTON} w-full bg-indigo-600 text-white hover:bg-indigo-700") data-testid="preview-button"
@@ -97,7 +113,7 @@ pub fn PlanForm(
                 </button>
                 <p class="text-xs text-slate-500">"The plan below updates as you type, from the offsets last read. Preview reads them again."</p>
             </div>
-            <ScopePicker scope topics on_edit/>
+            <ScopePicker scope topics on_edit=Callback::new(move |()| { errors.visit(Field::Scope); on_edit.run(()); }) errors/>
         </form>
     }
     .into_any()
@@ -105,13 +121,18 @@ pub fn PlanForm(
 
 /// Zone choice, a native picker with seconds and milliseconds, presets, and the resolved instant.
 #[component]
-fn DatetimeExtras(form: FormSignals, on_edit: Callback<()>) -> impl IntoView {
+fn DatetimeExtras(form: FormSignals, on_edit: Callback<()>, errors: FieldErrors) -> impl IntoView {
     let FormSignals { value, zone, .. } = form;
+    let zone_edited = move || {
+        errors.visit(Field::Zone);
+        on_edit.run(());
+    };
     // Known only once the wasm runs; the button is rendered disabled until then, so nothing jumps.
     let browser_zone = RwSignal::new(None::<String>);
     Effect::new(move |_| browser_zone.set(browser::browser_zone()));
     let set_value = move |v: String| {
         value.set(v);
+        errors.visit(Field::Value);
         on_edit.run(());
     };
     let preset = move |f: fn(i64, &str) -> Option<i64>| {
@@ -159,9 +180,10 @@ fn DatetimeExtras(form: FormSignals, on_edit: Callback<()>) -> impl IntoView {
                             .map(|t| format!(" = {t} in {z}"))
                             .unwrap_or_default()
                     };
-                    (true, format!("Resolves to {in_utc} UTC{local}"))
+                    format!("Resolves to {in_utc} UTC{local}")
                 }
-                Err(e) => (false, e.to_string()),
+                // The value's own message says what is wrong, under the field: not twice.
+                Err(_) => return None,
             },
         )
     };
@@ -175,17 +197,20 @@ fn DatetimeExtras(form: FormSignals, on_edit: Callback<()>) -> impl IntoView {
             </label>
             <label class="block">
                 <span class="mb-1 block text-slate-600">"Time zone (IANA name)"</span>
-                <input class=INPUT name="zone" data-testid="zone" list="zones" autocomplete="off" spellcheck="false"
+                <input class=errors.class(Field::Zone, INPUT) name="zone" data-testid="zone" list="zones" autocomplete="off" spellcheck="false"
+                    aria-invalid=errors.invalid(Field::Zone) aria-describedby=errors.described_by(Field::Zone)
                     prop:value=move || zone.get()
-                    on:input=move |ev| { zone.set(event_target_value(&ev)); on_edit.run(()); }/>
+                    on:input=move |ev| { zone.set(event_target_value(&ev)); zone_edited(); }
+                    on:blur=move |_| errors.visit(Field::Zone)/>
                 <datalist id="zones">
                     {chrono_tz::TZ_VARIANTS.iter().map(|tz| view! { <option value=tz.name()/> }).collect_view()}
                 </datalist>
             </label>
+            <FieldMessage errors field=Field::Zone/>
             <div class="flex flex-wrap gap-1" role="group" aria-label="Zone">
-                <button type="button" class=CHIP data-testid="zone-utc" on:click=move |_| { zone.set("UTC".into()); on_edit.run(()); }>"UTC"</button>
+                <button type="button" class=CHIP data-testid="zone-utc" on:click=move |_| { zone.set("UTC".into()); zone_edited(); }>"UTC"</button>
                 <button type="button" class=CHIP data-testid="zone-browser" disabled=move || browser_zone.get().is_none()
-                    on:click=move |_| if let Some(z) = browser_zone.get_untracked() { zone.set(z); on_edit.run(()); }>
+                    on:click=move |_| if let Some(z) = browser_zone.get_untracked() { zone.set(z); zone_edited(); }>
                     {move || format!("Browser: {}", browser_zone.get().unwrap_or_else(|| "...".into()))}
                 </button>
             </div>
@@ -195,8 +220,8 @@ fn DatetimeExtras(form: FormSignals, on_edit: Callback<()>) -> impl IntoView {
                 <button type="button" class=CHIP data-testid="preset-today" on:click=move |_| preset(|now, z| start_of_day(now, z, 0))>"Start of today"</button>
                 <button type="button" class=CHIP data-testid="preset-yesterday" on:click=move |_| preset(|now, z| start_of_day(now, z, 1))>"Start of yesterday"</button>
             </div>
-            {move || resolved().map(|(ok, text)| view! {
-                <p class=if ok { "text-xs text-slate-700" } else { "text-xs text-rose-700" } data-testid="resolved-instant">{text}</p>
+            {move || resolved().map(|text| view! {
+                <p class="text-xs text-slate-700" data-testid="resolved-instant">{text}</p>
             })}
         </div>
     }
@@ -226,46 +251,47 @@ fn DurationHint(value: RwSignal<String>) -> impl IntoView {
     Effect::new(move |_| now.set(Some(browser::now_ms())));
     move || {
         let v = value.get();
-        (!v.trim().is_empty()).then(|| match parse_duration(&v) {
-            Ok(ms) if ms < 0 => view! {
-                <p class="text-xs text-rose-700" data-testid="resolved-instant">{crate::domain::builder::NEGATIVE_DURATION}</p>
-            }.into_any(),
-            Ok(ms) => view! {
+        // A wrong or negative duration is said under the field, not here as well.
+        parse_duration(&v).ok().filter(|ms| *ms >= 0).map(|ms| view! {
                 <p class="text-xs text-slate-700" data-testid="resolved-instant">
                     {move || match now.get() {
                         Some(now) => format!("From about {} (now minus {}); the instant is fixed when Kafka is asked.", utc(now - ms), crate::format::duration(ms)),
                         None => format!("Now minus {}.", crate::format::duration(ms)),
                     }}
                 </p>
-            }.into_any(),
-            Err(e) => view! { <p class="text-xs text-rose-700" data-testid="resolved-instant">{e.to_string()}</p> }.into_any(),
-        })
+            })
     }
 }
 
 /// A CSV file in either of the tool's formats, read in the browser and checked line by line as you go.
 #[component]
-fn CsvInput(form: FormSignals, on_edit: Callback<()>) -> impl IntoView {
+fn CsvInput(form: FormSignals, on_edit: Callback<()>, errors: FieldErrors) -> impl IntoView {
     let FormSignals { csv, csv_name, .. } = form;
+    let edited = move || {
+        errors.visit(Field::Csv);
+        on_edit.run(());
+    };
     let read_error = RwSignal::new(None::<String>);
     view! {
         <div class="space-y-2 text-sm">
             <label class="block">
                 <span class="mb-1 block text-slate-600">"CSV file: topic,partition,offset (or group first)"</span>
                 <input type="file" accept=".csv,text/csv" class="block w-full text-xs" data-testid="csv-file"
+                    aria-invalid=errors.invalid(Field::Csv) aria-describedby=errors.described_by(Field::Csv)
                     on:change=move |ev| {
                         browser::read_chosen_file(&ev, move |r| match r {
                             Ok((name, text)) => {
                                 read_error.set(None);
                                 csv_name.set(name);
                                 csv.set(text);
-                                on_edit.run(());
+                                edited();
                             }
                             Err(e) => read_error.set(Some(e)),
                         });
                     }/>
             </label>
             {move || read_error.get().map(|e| view! { <p class="text-xs text-rose-700" role="alert">{e}</p> })}
+            <FieldMessage errors field=Field::Csv/>
             {move || {
                 let lines = csv.with(|c| c.lines().filter(|l| !l.trim().is_empty()).count());
                 (lines > 0).then(|| view! {
@@ -278,7 +304,7 @@ fn CsvInput(form: FormSignals, on_edit: Callback<()>) -> impl IntoView {
                 <summary class="cursor-pointer text-xs text-indigo-700">"Or paste or edit the CSV"</summary>
                 <textarea class=format!("{INPUT} mt-1 h-28 font-mono text-xs") data-testid="csv-text" spellcheck="false"
                     prop:value=move || csv.get()
-                    on:input=move |ev| { csv_name.set(String::new()); csv.set(event_target_value(&ev)); on_edit.run(()); }></textarea>
+                    on:input=move |ev| { csv_name.set(String::new()); csv.set(event_target_value(&ev)); edited(); }></textarea>
             </details>
         </div>
     }
@@ -292,6 +318,7 @@ fn ScopePicker(
     scope: RwSignal<String>,
     topics: Signal<Vec<(String, usize)>>,
     on_edit: Callback<()>,
+    errors: FieldErrors,
 ) -> impl IntoView {
     let search = RwSignal::new(String::new());
     let set = move |text: String| {
@@ -344,11 +371,14 @@ fn ScopePicker(
             }}
             <label class="mt-2 block">
                 <span class="mb-1 block text-xs text-slate-500">"As text (topic, topic:0,1 or topic:0-99; empty for all)"</span>
-                <input class=format!("{INPUT} font-mono") name="scope" data-testid="scope" placeholder="orders orders:0-3"
+                <input class=errors.class(Field::Scope, VALUE_INPUT) name="scope" data-testid="scope" placeholder="orders orders:0-3"
                     autocomplete="off" spellcheck="false"
+                    aria-invalid=errors.invalid(Field::Scope) aria-describedby=errors.described_by(Field::Scope)
                     prop:value=move || scope.get()
-                    on:input=move |ev| set(event_target_value(&ev))/>
+                    on:input=move |ev| set(event_target_value(&ev))
+                    on:blur=move |_| errors.visit(Field::Scope)/>
             </label>
+            <FieldMessage errors field=Field::Scope/>
         </fieldset>
     }
     .into_any()

@@ -16,8 +16,34 @@ const VIEW_ROWS: usize = 10;
 /// Rows rendered beyond the visible ones, so fast scrolling shows no blank gap.
 const OVERSCAN: usize = 8;
 
-/// "1,234 records will be re-read, from 2026-11-24 08:00:00 UTC to now; 12 skipped".
-pub fn summary_text(t: &Totals) -> String {
+/// An instant in the plan's zone (`zone`, else UTC), and the same instant in UTC for a tooltip.
+pub fn in_zone(ms: i64, zone: Option<&str>) -> (String, String) {
+    let in_utc = utc(ms);
+    match zone
+        .filter(|z| !z.eq_ignore_ascii_case("UTC"))
+        .and_then(|z| format_in_zone(ms, z))
+        .map(|t| match t.split_once('.') {
+            // Seconds are enough here; the tooltip and the instant line keep the milliseconds.
+            Some((clock, rest)) => format!("{clock}{}", rest.trim_start_matches(char::is_numeric)),
+            None => t,
+        }) {
+        Some(local) => (local, in_utc),
+        None => (in_utc.clone(), in_utc),
+    }
+}
+
+/// The zone a plan's times are shown in: the one its instant was given in.
+pub fn plan_zone(plan: &Plan) -> Option<String> {
+    match &plan.spec.strategy {
+        Strategy::ToDatetime { zone: Some(z), .. } => Some(z.clone()),
+        _ => None,
+    }
+}
+
+/// "3 of 6 partitions change: 1,234 records re-read (records from 2026-11-24 08:00:00 +08:00
+/// (Asia/Shanghai) to now), 12 skipped". The re-read ends where the group had read: "now" only when it
+/// had read everything.
+pub fn summary_text(t: &Totals, zone: Option<&str>) -> String {
     let mut text = format!(
         "{} of {} partitions change: {} records re-read",
         int(t.changed as i64),
@@ -25,7 +51,18 @@ pub fn summary_text(t: &Totals) -> String {
         int(t.reread)
     );
     if let Some(from) = t.reread_from_ms.filter(|_| t.reread > 0) {
-        text.push_str(&format!(" (from {} to now)", utc(from)));
+        let (from, _) = in_zone(from, zone);
+        let from = match zone.filter(|z| !z.eq_ignore_ascii_case("UTC")) {
+            Some(z) => format!("{from} ({z})"),
+            None => from,
+        };
+        if t.reread_behind {
+            text.push_str(&format!(
+                " (records from {from} up to where the group had read)"
+            ));
+        } else {
+            text.push_str(&format!(" (records from {from} to now)"));
+        }
     }
     text.push_str(&format!(", {} skipped", int(t.skipped)));
     if t.deleted > 0 {
@@ -46,10 +83,7 @@ pub fn PlanView(plan: Plan, from_kafka: bool) -> impl IntoView {
         .iter()
         .filter_map(|g| g.refusal.as_ref().map(|r| r.message(&g.group)))
         .collect();
-    let zone = match &plan.spec.strategy {
-        Strategy::ToDatetime { zone: Some(z), .. } => Some(z.clone()),
-        _ => None,
-    };
+    let zone = plan_zone(&plan);
     let at = plan.at_ms.map(|ms| {
         let local = zone
             .as_deref()
@@ -77,12 +111,13 @@ pub fn PlanView(plan: Plan, from_kafka: bool) -> impl IntoView {
             {refusals.into_iter().map(|r| view! {
                 <p role="alert" class="mb-2 rounded border border-rose-200 bg-rose-50 p-2 text-sm text-rose-900" data-testid="plan-refusal">{r}</p>
             }).collect_view()}
-            <p class="text-sm font-medium" data-testid="plan-summary">{summary_text(&all)}</p>
+            <p class="text-sm font-medium" data-testid="plan-summary"
+                title=all.reread_from_ms.map(|ms| format!("Re-read from {}", utc(ms)))>{summary_text(&all, zone.as_deref())}</p>
             <p class="text-xs text-slate-500" data-testid="plan-origin">{origin}</p>
             {at.map(|a| view! { <p class="text-xs text-slate-500" data-testid="plan-instant">{a}</p> })}
             <Legend/>
             {multi_topic.then(|| view! { <TopicTotals topics/> })}
-            <PartitionTracks rows/>
+            <PartitionTracks rows zone/>
         </div>
     }
     .into_any()
@@ -127,7 +162,7 @@ fn TopicTotals(topics: Vec<(String, Totals)>) -> impl IntoView {
 
 /// The partition rows, filtered by topic text and "changing only", rendering only what is in view.
 #[component]
-fn PartitionTracks(rows: Vec<PartitionPlan>) -> impl IntoView {
+fn PartitionTracks(rows: Vec<PartitionPlan>, zone: Option<String>) -> impl IntoView {
     let total = rows.len();
     let rows = StoredValue::new(rows);
     let filter = RwSignal::new(String::new());
@@ -213,7 +248,7 @@ fn PartitionTracks(rows: Vec<PartitionPlan>) -> impl IntoView {
             }>
             <div class="relative" style=move || format!("height: {}px", selected.with(Vec::len) as f64 * ROW_PX)>
                 <For each=window key=|(i, p)| (*i, p.topic.clone(), p.partition, p.target, p.current) let:item>
-                    <TrackRow index=item.0 p=item.1/>
+                    <TrackRow index=item.0 p=item.1 zone=zone.clone()/>
                 </For>
             </div>
         </div>
@@ -222,7 +257,7 @@ fn PartitionTracks(rows: Vec<PartitionPlan>) -> impl IntoView {
 }
 
 #[component]
-fn TrackRow(index: usize, p: PartitionPlan) -> impl IntoView {
+fn TrackRow(index: usize, p: PartitionPlan, zone: Option<String>) -> impl IntoView {
     let t = builder::track(&p);
     let tp = p.tp();
     let delta = match p.delta() {
@@ -244,7 +279,9 @@ fn TrackRow(index: usize, p: PartitionPlan) -> impl IntoView {
         .collect();
     let warning_text = warnings.join(" ");
     let landed = p.target_timestamp;
-    let landed_text = landed.map(utc).unwrap_or_else(|| "-".into());
+    let (landed_text, landed_utc) = landed
+        .map(|ms| in_zone(ms, zone.as_deref()))
+        .unwrap_or_else(|| ("-".into(), String::new()));
     let marker = |pct: Option<f64>, class: &'static str, label: String| {
         pct.map(|x| {
             view! {
@@ -262,7 +299,7 @@ fn TrackRow(index: usize, p: PartitionPlan) -> impl IntoView {
                 <span aria-hidden="true" class="text-slate-400">"→"</span>
                 <span class="font-semibold tabular-nums" data-testid="plan-target" data-col="target">{target}</span>
                 <span class=format!("w-20 text-right tabular-nums {delta_class}") data-col="delta">{delta}</span>
-                <span class="hidden w-56 truncate text-right text-xs text-slate-500 md:inline" data-col="landed">{landed_text}</span>
+                <span class="hidden w-56 truncate text-right text-xs text-slate-500 md:inline" data-col="landed" title=landed_utc>{landed_text}</span>
             </div>
             <div class="mt-1.5 flex items-center gap-2">
                 <span class="w-16 shrink-0 text-right text-[10px] tabular-nums text-slate-400" title="log start">{int(p.log_start)}</span>
@@ -343,4 +380,44 @@ pub fn LandingTable(records: Vec<LandingRecord>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn totals(behind: bool) -> Totals {
+        Totals {
+            partitions: 2,
+            changed: 2,
+            reread: 300,
+            skipped: 0,
+            deleted: 0,
+            warnings: 0,
+            // 2026-11-24T01:00:00Z, 09:00 in Shanghai.
+            reread_from_ms: Some(1_763_946_000_000),
+            reread_behind: behind,
+        }
+    }
+
+    /// Issue 18, item 8: the span re-read is said in the plan's zone, and ends at "now" only for a
+    /// group that had read everything.
+    #[test]
+    fn the_summary_names_the_span_in_the_plans_zone() {
+        assert_eq!(
+            summary_text(&totals(false), Some("Asia/Shanghai")),
+            "2 of 2 partitions change: 300 records re-read (records from 2025-11-24 09:00:00 +08:00 (Asia/Shanghai) to now), 0 skipped"
+        );
+        assert_eq!(
+            summary_text(&totals(true), None),
+            "2 of 2 partitions change: 300 records re-read (records from 2025-11-24 01:00:00 UTC up to where the group had read), 0 skipped"
+        );
+        assert_eq!(
+            in_zone(1_763_946_000_000, Some("Asia/Shanghai")),
+            (
+                "2025-11-24 09:00:00 +08:00".to_owned(),
+                "2025-11-24 01:00:00 UTC".to_owned()
+            )
+        );
+    }
 }

@@ -9,21 +9,28 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::api::executions::{execute_plan, list_executions, undo_spec};
-use crate::api::plans::{landing_records, preview_plan, save_plan, LANDING_RECORDS_MAX};
+use crate::api::plans::{get_plan, preview_plan, save_plan};
 use crate::browser;
 use crate::components::confirm_dialog::ConfirmDialog;
-use crate::components::copy_button::CopyButton;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::execution_result::ExecutionResult;
-use crate::components::history::{HistoryTable, UndoBy};
-use crate::components::plan_form::{FormSignals, PlanForm, BUTTON};
-use crate::components::plan_view::{summary_text, DriftTable, LandingTable, PlanView};
-use crate::domain::builder::{self, build_spec, plan_link, plan_locally, FormInputs, Local};
+use crate::components::field_error::{FieldErrors, ALL_FIELDS};
+use crate::components::history::{undo_href, HistoryTable, UndoBy};
+use crate::components::plan_area::{PlanArea, UndoCard};
+use crate::components::plan_form::{FormSignals, PlanForm};
+use crate::components::plan_view::{plan_zone, summary_text, DriftTable};
+use crate::domain::builder::{
+    self, build_spec, plan_link, plan_locally, Field, FormError, FormInputs, Local,
+};
 use crate::domain::execution::Preview;
 use crate::domain::offsets_csv::{cli_command, export_plan, CliCommand};
 use crate::domain::reset::{Plan, ResetSpec, Scope, Strategy, StrategyKind};
 use crate::error::AppError;
-use crate::format::query_value;
+use crate::format::{group_href, query_value};
+
+/// How long typing must pause before a plan that needs Kafka is read: long enough that a date typed
+/// character by character is read once, short enough to feel immediate.
+const AUTO_READ_PAUSE: std::time::Duration = std::time::Duration::from_millis(400);
 
 /// A plan as the builder shows it, with where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +46,7 @@ pub struct ShownPlan {
 #[derive(Debug, Clone, PartialEq)]
 enum Shown {
     Waiting,
-    Invalid(String),
+    Invalid(FormError),
     NeedsKafka(String),
     /// The plan was just executed; a new edit or Preview starts the next one.
     Executed,
@@ -94,7 +101,7 @@ fn shown_for(spec: &ResetSpec, fetched: &Preview) -> Shown {
             }))
         }
         Local::NeedsKafka(what) => Shown::NeedsKafka(what),
-        Local::Invalid(e) => Shown::Invalid(e),
+        Local::Invalid(e) => Shown::Invalid(FormError::from_plan(&e)),
     }
 }
 
@@ -111,6 +118,8 @@ pub fn ResetPanel(
         .get("strategy")
         .filter(|s| StrategyKind::parse(s).is_some_and(StrategyKind::in_builder));
     let undo_from_link = link.get("undo").and_then(|u| u.parse::<i64>().ok());
+    // A saved plan opened in the builder: the one way to share a plan whose CSV a link cannot carry.
+    let plan_from_link = link.get("plan").filter(|p| !p.is_empty());
     let form = FormSignals {
         strategy: RwSignal::new(
             from_link
@@ -130,15 +139,27 @@ pub fn ResetPanel(
         zone: form.zone.get(),
         scope: form.scope.get(),
         csv: form.csv.get(),
+        csv_name: form.csv_name.get(),
     });
     let form_spec = Memo::new(move |_| ids.with_value(|(c, g)| build_spec(c, g, &inputs.get())));
-    // An undo's restore plan, shown instead of the form's until the form is edited.
+    // An undo in progress: the execution it undoes (in the page's link from the start, so a link copied
+    // at any moment shares the undo, never the form's plan under it), and its restore plan once read.
+    let undoing = RwSignal::new(undo_from_link);
     let special = RwSignal::new(None::<ResetSpec>);
-    let active_spec = Memo::new(move |_| match special.get() {
-        Some(s) => Ok(s),
-        None => form_spec.get(),
+    let active_spec = Memo::new(move |_| match (undoing.get(), special.get()) {
+        (None, _) => form_spec.get(),
+        (Some(_), Some(s)) => Ok(s),
+        (Some(id), None) => Err(FormError {
+            field: Field::Strategy,
+            message: format!("Reading the backup of execution #{id}..."),
+        }),
     });
-    let touched = RwSignal::new(from_link.is_some());
+    // A plan opened from a link shows its messages at once; a blank form waits for each field's edit.
+    let visited = RwSignal::new(if from_link.is_some() {
+        ALL_FIELDS.to_vec()
+    } else {
+        Vec::new()
+    });
     let fetched = RwSignal::new(None::<Arc<Preview>>);
     let fetch_error = RwSignal::new(None::<AppError>);
     let executed = RwSignal::new(None::<ResetSpec>);
@@ -153,6 +174,9 @@ pub fn ResetPanel(
         None => {}
     });
     let shown = Memo::new(move |_| {
+        if undoing.get().is_some() && special.with(Option::is_none) {
+            return Shown::Waiting;
+        }
         let spec = match active_spec.get() {
             Err(e) => return Shown::Invalid(e),
             Ok(s) => s,
@@ -170,15 +194,38 @@ pub fn ResetPanel(
     Effect::new(move |prev: Option<FormInputs>| {
         let now = inputs.get();
         if prev.is_some_and(|p| p != now) {
+            undoing.set(None);
             special.set(None);
             fetch_error.set(None);
         }
         now
     });
-    // The address bar always holds the plan's link (replaced, so Back leaves the page).
+    // The saved plan the form was filled from, while the form still holds it unchanged.
+    let loaded = RwSignal::new(None::<(String, FormInputs)>);
+    let from_saved = Memo::new(move |_| {
+        loaded.with(|l| match l {
+            Some((id, f)) if inputs.with(|i| i == f) => Some(id.clone()),
+            _ => None,
+        })
+    });
+    // The address bar always holds the link of what is planned: the undo while one is active, the saved
+    // plan it was opened from, else the form's plan (replaced, so Back leaves the page).
+    let link = Memo::new(move |_| {
+        ids.with_value(|(c, g)| match (undoing.get(), from_saved.get()) {
+            (Some(id), _) => undo_href(c, g, id),
+            (None, Some(plan)) => format!("{}&plan={}", group_href(c, g), query_value(&plan)),
+            (None, None) => plan_link(c, g, &inputs.get()),
+        })
+    });
+    // A link carries no file: a plan from a CSV is shared by saving it (or opening it saved).
+    let shareable = Signal::derive(move || {
+        undoing.get().is_some()
+            || from_saved.get().is_some()
+            || inputs.with(|i| StrategyKind::parse(&i.strategy) != Some(StrategyKind::FromFile))
+    });
     let navigate = use_navigate();
     Effect::new(move |_| {
-        let link = ids.with_value(|(c, g)| plan_link(c, g, &inputs.get()));
+        let link = link.get();
         navigate(
             &link,
             NavigateOptions {
@@ -190,12 +237,52 @@ pub fn ResetPanel(
     });
 
     let undo = Action::new(|id: &i64| undo_spec(*id));
-    Effect::new(move |_| {
-        if let Some(Ok(spec)) = undo.value().get() {
+    Effect::new(move |_| match undo.value().get() {
+        Some(Ok(spec)) => {
             executed.set(None);
             special.set(Some(spec.clone()));
             preview.dispatch(spec);
         }
+        // Nothing to undo (unknown execution, no backup): the form comes back beside the error.
+        Some(Err(_)) => undoing.set(None),
+        None => {}
+    });
+    let start_undo = move |id: i64| {
+        undoing.set(Some(id));
+        special.set(None);
+        fetch_error.set(None);
+        undo.dispatch(id);
+    };
+
+    let open_saved = Action::new(|id: &String| get_plan(id.clone()));
+    Effect::new(move |_| match open_saved.value().get() {
+        Some(Ok(saved)) => {
+            let spec = saved.plan.spec;
+            let ours = ids.with_value(|(c, g)| spec.cluster == *c && spec.groups == [g.clone()]);
+            if !ours {
+                fetch_error.set(Some(AppError::invalid_input(format!(
+                    "saved plan {} resets {} of cluster '{}', not this group; open it from its own page",
+                    saved.id,
+                    spec.groups.join(", "),
+                    spec.cluster
+                ))));
+                return;
+            }
+            let mut f = builder::form_of(&spec);
+            f.zone = form.zone.get_untracked();
+            f.csv_name = format!("saved plan {}", saved.id);
+            form.strategy.set(f.strategy.clone());
+            form.value.set(f.value.clone());
+            form.zone.set(f.zone.clone());
+            form.scope.set(f.scope.clone());
+            form.csv.set(f.csv.clone());
+            form.csv_name.set(f.csv_name.clone());
+            loaded.set(Some((saved.id, f)));
+            visited.set(ALL_FIELDS.to_vec());
+            preview.dispatch(spec);
+        }
+        Some(Err(e)) => fetch_error.set(Some(e)),
+        None => {}
     });
 
     // After hydration: read the group once, so every edit can be planned here without a round trip.
@@ -204,7 +291,11 @@ pub fn ResetPanel(
             return;
         }
         if let Some(id) = undo_from_link {
-            undo.dispatch(id);
+            start_undo(id);
+            return;
+        }
+        if let Some(id) = plan_from_link.clone() {
+            open_saved.dispatch(id);
             return;
         }
         let spec = form_spec.get_untracked().unwrap_or_else(|_| {
@@ -218,8 +309,34 @@ pub fn ResetPanel(
         preview.dispatch(spec);
     });
 
+    // A valid plan that needs Kafka (an instant's offsets, another group's commits, a topic not yet
+    // read) is read on its own once typing pauses. A newer spec cancels the wait, and an older read
+    // that answers late is dropped (the action keeps only its latest dispatch).
+    let pause = StoredValue::new(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        let spec = active_spec.get();
+        let needs_kafka = matches!(shown.get(), Shown::NeedsKafka(_));
+        if let Some(h) = pause.get_value() {
+            h.clear();
+        }
+        pause.set_value(None);
+        let Ok(spec) = spec else { return };
+        if !needs_kafka {
+            return;
+        }
+        let read = move || {
+            if active_spec.with_untracked(|s| s.as_ref() == Ok(&spec)) {
+                fetch_error.set(None);
+                preview.dispatch(spec.clone());
+            }
+        };
+        if let Ok(h) = set_timeout_with_handle(read, AUTO_READ_PAUSE) {
+            pause.set_value(Some(h));
+        }
+    });
+
     let run_preview = Callback::new(move |()| {
-        touched.set(true);
+        visited.set(ALL_FIELDS.to_vec());
         if let Ok(spec) = active_spec.get_untracked() {
             executed.set(None);
             fetch_error.set(None);
@@ -269,44 +386,71 @@ pub fn ResetPanel(
             list_executions(c, Some(g), Some(20))
         },
     );
-    let on_undo = Callback::new(move |id: i64| {
-        undo.dispatch(id);
-    });
+    let on_undo = Callback::new(start_undo);
     let group_name = group.clone();
+    // The form's own message, else Kafka's answer to the last read when it is about the form's input.
+    let errors = FieldErrors {
+        error: Signal::derive(move || match shown.get() {
+            Shown::Invalid(e) => Some(e),
+            _ => fetch_error.with(|e| match e {
+                Some(AppError::Plan { error }) => Some(FormError::from_plan(error)),
+                _ => None,
+            }),
+        }),
+        visited,
+    };
+    let topics = Signal::from(Memo::new(move |_| {
+        fetched.with(|f| f.as_ref().map(|p| known_topics(p)).unwrap_or_default())
+    }));
 
     view! {
-        <section class="mt-4 rounded border border-slate-200 bg-white p-4" aria-labelledby="reset-heading" data-testid="reset-panel"
+        <section id="reset" class="mt-4 scroll-mt-4 rounded border border-slate-200 bg-white p-4" aria-labelledby="reset-heading" data-testid="reset-panel"
             data-snapshot-at=move || fetched.with(|f| f.as_ref().map(|p| p.snapshot.taken_at_ms.to_string()))>
             <h2 id="reset-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-500">"Plan a reset"</h2>
-            <PlanForm form
-                topics=Signal::from(Memo::new(move |_| fetched.with(|f| f.as_ref().map(|p| known_topics(p)).unwrap_or_default())))
-                on_submit=run_preview
-                on_edit=Callback::new(move |()| touched.set(true))
-                previewing=preview.pending()/>
-            {move || special.get().map(|s| view! {
-                <p class="mt-3 rounded border border-indigo-200 bg-indigo-50 p-2 text-sm text-indigo-900" data-testid="undo-banner">
-                    {format!("Undo: {}. Edit the form to plan something else.", builder::describe(&s))}
-                </p>
-            })}
-            {move || fetch_error.get().map(|error| view! { <div class="mt-3"><ErrorPanel error/></div> })}
+            // While an undo is active it replaces the form: the page plans and shares the undo alone.
+            <Show when=move || undoing.get().is_none()
+                fallback=move || undoing.get().map(|id| view! {
+                    <UndoCard id spec=Signal::derive(move || special.get())
+                        on_leave=Callback::new(move |()| {
+                            undoing.set(None);
+                            special.set(None);
+                            fetch_error.set(None);
+                            executed.set(None);
+                            if let Ok(spec) = form_spec.get_untracked() {
+                                preview.dispatch(spec);
+                            }
+                        })/>
+                })>
+                <PlanForm form
+                    topics=topics
+                    on_submit=run_preview
+                    on_edit=Callback::new(|()| ())
+                    errors
+                    previewing=preview.pending()/>
+            </Show>
+            // A planning error from Kafka (an unknown topic, say) is shown under its field; others here.
+            {move || fetch_error.get()
+                .filter(|e| undoing.get().is_some() || !matches!(e, AppError::Plan { .. }))
+                .map(|error| view! { <div class="mt-3"><ErrorPanel error/></div> })}
             {move || undo.value().get().and_then(Result::err).map(|error| view! {
                 <div class="mt-3" data-testid="undo-error"><ErrorPanel error/></div>
             })}
             <div class="min-h-[6rem]">
                 {move || match shown.get() {
                     Shown::Waiting => view! { <p class="mt-3 text-sm text-slate-500" data-testid="plan-waiting">"Reading the group's offsets from Kafka..."</p> }.into_any(),
-                    Shown::Invalid(e) => if touched.get() {
-                        view! { <p role="alert" class="mt-3 text-sm text-rose-700" data-testid="form-error">{e}</p> }.into_any()
+                    Shown::Invalid(e) => if visited.with(|v| v.contains(&e.field)) {
+                        view! { <p class="mt-3 text-sm text-slate-500" data-testid="plan-invalid">"The plan appears here once the field marked in red is fixed."</p> }.into_any()
                     } else {
-                        view! { <p class="mt-3 text-sm text-slate-500">"Choose a strategy and its value to see the plan."</p> }.into_any()
+                        view! { <p class="mt-3 text-sm text-slate-500" data-testid="plan-invalid">"Choose a strategy and its value to see the plan."</p> }.into_any()
                     },
+                    // Read on its own after a pause; a failed read shows its error above instead.
                     Shown::NeedsKafka(what) => view! {
-                        <p class="mt-3 text-sm text-slate-700" data-testid="plan-needs-kafka">
-                            {if preview.pending().get() { format!("Reading {what} from Kafka...") } else { format!("This plan needs {what} from Kafka: press Preview from Kafka.") }}
+                        <p class="mt-3 text-sm text-slate-700" data-testid="plan-needs-kafka" role="status">
+                            {move || if fetch_error.with(Option::is_some) { String::new() } else { format!("Reading {what} from Kafka...") }}
                         </p>
                     }.into_any(),
                     Shown::Executed => view! { <p class="mt-3 text-sm text-slate-500" data-testid="plan-executed">"This plan was executed; see the result below. Edit the form or preview again to plan the next reset."</p> }.into_any(),
-                    Shown::Plan(p) => view! { <PlanArea shown=p group=ids.with_value(|(_, g)| g.clone()) cluster=ids.with_value(|(c, _)| c.clone()) inputs save on_execute=open_dialog can_open=Signal::derive(can_open)/> }.into_any(),
+                    Shown::Plan(p) => view! { <PlanArea shown=p group=ids.with_value(|(_, g)| g.clone()) cluster=ids.with_value(|(c, _)| c.clone()) link=link.into() shareable save on_execute=open_dialog can_open=Signal::derive(can_open)/> }.into_any(),
                 }}
             </div>
 
@@ -314,7 +458,7 @@ pub fn ResetPanel(
                 let (all, _) = builder::totals(&p.plan);
                 let plan = p.plan.clone();
                 view! {
-                    <ConfirmDialog group=group_name.clone() summary=summary_text(&all) pending=execute.pending().into()
+                    <ConfirmDialog group=group_name.clone() summary=summary_text(&all, plan_zone(&p.plan).as_deref()) pending=execute.pending().into()
                         on_execute=Callback::new(move |()| {
                             if execute.pending().get_untracked() {
                                 return;
@@ -382,113 +526,4 @@ fn known_topics(p: &Preview) -> Vec<(String, usize)> {
         }
     }
     counts
-}
-
-/// The plan, and what can be done with it: link, CLI, CSV, save, execute.
-#[component]
-fn PlanArea(
-    shown: Arc<ShownPlan>,
-    cluster: String,
-    group: String,
-    inputs: Memo<FormInputs>,
-    save: Action<ResetSpec, Result<crate::domain::execution::SavedPlan, AppError>>,
-    on_execute: impl Fn(leptos::ev::MouseEvent) + Send + Sync + 'static,
-    can_open: Signal<bool>,
-) -> impl IntoView {
-    // Landing records: read on demand (one consumer assignment), for the partitions that move first.
-    let targets: Vec<(String, i32, i64)> = {
-        let mut rows: Vec<_> = shown
-            .plan
-            .groups
-            .iter()
-            .flat_map(|g| g.partitions.iter())
-            .filter_map(|p| {
-                let t = p.target?;
-                (t >= p.log_start && t < p.log_end)
-                    .then(|| (!p.changes(), (p.topic.clone(), p.partition, t)))
-            })
-            .collect();
-        rows.sort_by_key(|r| r.0);
-        rows.into_iter()
-            .take(LANDING_RECORDS_MAX)
-            .map(|(_, t)| t)
-            .collect()
-    };
-    let n_targets = targets.len();
-    let landing = Action::new(
-        move |(c, g, t): &(String, String, Vec<(String, i32, i64)>)| {
-            landing_records(c.clone(), g.clone(), t.clone())
-        },
-    );
-    let landing_key = (cluster.clone(), group.clone(), targets);
-    let link = Signal::derive(move || plan_link(&cluster, &group, &inputs.get()));
-    let cli = shown.cli.clone();
-    let csv = shown.csv.clone();
-    let spec = shown.plan.spec.clone();
-    let spec_shown = spec.clone();
-    let file_name = format!(
-        "rewind-plan-{}.csv",
-        shown
-            .plan
-            .spec
-            .groups
-            .first()
-            .map(|g| query_value(g))
-            .unwrap_or_default()
-    );
-    view! {
-        <PlanView plan=shown.plan.clone() from_kafka=shown.from_kafka/>
-        {(n_targets > 0).then(|| view! {
-            <div class="mt-2">
-                <button type="button" class=format!("{BUTTON} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100") data-testid="show-landing"
-                    disabled=move || landing.pending().get()
-                    on:click=move |_| { landing.dispatch(landing_key.clone()); }>
-                    {move || if landing.pending().get() { "Reading records...".to_string() } else { format!("Show the records they land on ({n_targets})") }}
-                </button>
-                {move || landing.value().get().map(|r| match r {
-                    Ok(records) => view! { <LandingTable records/> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                })}
-            </div>
-        })}
-        {cli.clone().map(|c| view! {
-            <p class="mt-3 text-xs text-slate-500">"Same with Kafka's tool:"</p>
-            <pre class="overflow-x-auto whitespace-pre-wrap break-all rounded bg-slate-900 p-2 text-xs text-slate-100" data-testid="cli-command">{c.command}</pre>
-            {c.note.map(|n| view! { <p class="text-xs text-slate-500">{n}</p> })}
-        })}
-        <div class="mt-3 flex flex-wrap items-center gap-2" role="group" aria-label="Share this plan">
-            <a class="text-sm text-indigo-700 hover:underline" data-testid="plan-link" href=link>"Link to this plan"</a>
-            <CopyButton text=link label="Copy link" testid="copy-link"/>
-            {cli.map(|c| view! { <CopyButton text=Signal::derive(move || c.command.clone()) label="Copy CLI command" testid="copy-cli"/> })}
-            <a class=format!("{BUTTON} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100") data-testid="download-csv"
-                href="#" download=file_name
-                on:click=move |ev| {
-                    // Built on click: a 10,000-partition CSV does not belong in the DOM on every keystroke.
-                    let el = event_target::<leptos::web_sys::Element>(&ev);
-                    let _ = el.set_attribute("href", &format!("data:text/csv;charset=utf-8,{}", query_value(&csv)));
-                }>"Download CSV"</a>
-            <button type="button" class=format!("{BUTTON} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100") data-testid="save-plan"
-                disabled=move || save.pending().get()
-                on:click=move |_| { save.dispatch(spec.clone()); }>
-                {move || if save.pending().get() { "Saving..." } else { "Save plan" }}
-            </button>
-            {move || save.value().get().map(|r| match r {
-                // A save answers for the spec it was made from; next to another plan it would mislead.
-                Ok(saved) if saved.plan.spec != spec_shown => ().into_any(),
-                Ok(saved) => {
-                    let href = format!("/plans/{}", saved.id);
-                    view! {
-                        <span class="text-sm">"Saved as "<a class="font-mono text-indigo-700 hover:underline" data-testid="saved-link" href=href.clone()>{href.clone()}</a></span>
-                    }.into_any()
-                }
-                Err(error) => view! { <ErrorPanel error/> }.into_any(),
-            })}
-            <span class="flex-1"></span>
-            <button type="button" class=format!("{BUTTON} bg-rose-600 text-white hover:bg-rose-700") data-testid="execute-button"
-                disabled=move || !can_open.get() on:click=on_execute>
-                "Execute..."
-            </button>
-        </div>
-    }
-    .into_any()
 }

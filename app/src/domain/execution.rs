@@ -98,6 +98,10 @@ pub struct ExecutionSummary {
     pub message: Option<String>,
     #[serde(default)]
     pub overwritten_at_ms: Option<i64>,
+    /// The reset in one line: strategy, value and scope (`shift-by -100 on orders:0-3`); empty for
+    /// executions recorded before it was kept.
+    #[serde(default)]
+    pub what: String,
 }
 
 impl From<&Execution> for ExecutionSummary {
@@ -114,6 +118,7 @@ impl From<&Execution> for ExecutionSummary {
             undo_of: e.undo_of,
             message: e.message.clone(),
             overwritten_at_ms: e.overwritten_at_ms,
+            what: super::builder::describe(&e.spec),
         }
     }
 }

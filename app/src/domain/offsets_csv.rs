@@ -12,6 +12,10 @@ use super::reset::{Plan, PlanError, Scope, Strategy, TopicPartition};
 /// The first line decides the format: if it parses as `topic,partition,offset` and exactly one group
 /// is given, every line is that 3-column form for that group; otherwise every line is
 /// `group,topic,partition,offset`. No header; blank lines are skipped.
+///
+/// Where the tool fails, so does this, but with the cause named: an empty file is said to be empty (the
+/// tool says it has no plan for the group), a header line is called a header, and a 3-column line that
+/// does not parse gets its own fault (a negative partition, say) rather than a column count.
 pub fn parse_reset_csv(
     csv: &str,
     groups: &[String],
@@ -27,30 +31,43 @@ pub fn parse_reset_csv(
                 .map_err(|reason| PlanError::Csv { line: n, reason })
         })
         .collect::<Result<_, _>>()?;
-    let three_columns = groups.len() == 1
-        && lines
-            .first()
-            .is_some_and(|(_, f)| f.len() == 3 && parse_row(&f[0], &f[1], &f[2]).is_ok());
+    let Some((first_line, first)) = lines.first() else {
+        return Err(PlanError::EmptyCsv);
+    };
+    if is_header(first) {
+        return Err(PlanError::Csv {
+            line: *first_line,
+            reason: format!(
+                "'{}' is a header; the file has none (Kafka's tool fails on it too): remove the line",
+                first.join(",")
+            ),
+        });
+    }
+    // A first line of 3 fields that does not parse fails either way (in the 4-column form its count is
+    // wrong); read as 3 columns, it fails with its own fault.
+    let three_columns = groups.len() == 1 && first.len() == 3;
     let mut out: BTreeMap<String, Vec<(TopicPartition, i64)>> = BTreeMap::new();
     for (n, fields) in lines {
         let (group, row) = match (three_columns, fields.as_slice()) {
             (true, [t, p, o]) => (groups[0].clone(), parse_row(t, p, o)),
             (false, [g, t, p, o]) => (g.clone(), parse_row(t, p, o)),
-            (true, _) => {
-                return Err(PlanError::Csv {
-                    line: n,
-                    reason: format!(
-                        "expected topic,partition,offset (3 columns, like line 1) but found {} columns",
-                        fields.len()
-                    ),
-                })
-            }
+            (true, _) => return Err(PlanError::Csv {
+                line: n,
+                reason: format!(
+                    "expected topic,partition,offset (3 columns, like line 1) but found {} columns",
+                    fields.len()
+                ),
+            }),
             (false, _) => {
                 return Err(PlanError::Csv {
                     line: n,
                     reason: format!(
-                        "expected group,topic,partition,offset (4 columns{}) but found {}; a header line is not allowed",
-                        if groups.len() == 1 { ", or 3 without the group" } else { " with several groups" },
+                        "expected group,topic,partition,offset (4 columns{}) but found {}",
+                        if groups.len() == 1 {
+                            ", or 3 without the group"
+                        } else {
+                            " with several groups"
+                        },
                         fields.len()
                     ),
                 })
@@ -60,6 +77,16 @@ pub fn parse_reset_csv(
         out.entry(group).or_default().push((tp, offset));
     }
     Ok(out)
+}
+
+/// A line naming the columns (`topic,partition,offset`, any case, with or without `group`).
+fn is_header(fields: &[String]) -> bool {
+    let named = |f: &String, name: &str| f.trim().eq_ignore_ascii_case(name);
+    let n = fields.len();
+    (n == 3 || n == 4)
+        && named(&fields[n - 1], "offset")
+        && named(&fields[n - 2], "partition")
+        && named(&fields[n - 3], "topic")
 }
 
 fn split_record(line: &str) -> Result<Vec<String>, String> {
@@ -83,12 +110,13 @@ fn parse_row(topic: &str, partition: &str, offset: &str) -> Result<(TopicPartiti
         .parse()
         .map_err(|_| format!("partition '{partition}' is not an integer"))?;
     if p < 0 {
-        return Err(format!("partition {p} is negative"));
+        return Err(format!(
+            "partition {p} is negative; partitions are numbered from 0"
+        ));
     }
-    let o: i64 = offset
-        .trim()
-        .parse()
-        .map_err(|_| format!("offset '{offset}' is not an integer"))?;
+    let o: i64 = offset.trim().parse().map_err(|_| {
+        format!("offset '{offset}' is not an integer (a whole number such as 0 or 1500)")
+    })?;
     Ok((TopicPartition::new(topic, p), o))
 }
 
@@ -312,6 +340,48 @@ mod tests {
             matches!(&nan, Err(PlanError::Csv { line: 2, reason }) if reason.contains("'x'")),
             "{nan:?}"
         );
+    }
+
+    /// Issue 18, item 6: each fault is named for what it is, not by a column count or a missing plan.
+    #[test]
+    fn faults_are_named_for_what_they_are() {
+        let reason = |csv: &str, groups: &[String]| match parse_reset_csv(csv, groups) {
+            Err(e) => e.to_string(),
+            Ok(rows) => panic!("{csv:?} parsed: {rows:?}"),
+        };
+        for empty in ["", "\n\n", "  \r\n \n"] {
+            assert_eq!(
+                reason(empty, &one("g")),
+                PlanError::EmptyCsv.to_string(),
+                "{empty:?}"
+            );
+        }
+        assert!(reason("", &one("g")).starts_with("The CSV file is empty"));
+        for header in [
+            "topic,partition,offset\nt,0,1",
+            "GROUP,Topic,Partition,Offset\ng,t,0,1",
+        ] {
+            let r = reason(header, &one("g"));
+            assert!(
+                r.starts_with("CSV line 1: '") && r.contains("is a header"),
+                "{r}"
+            );
+        }
+        assert_eq!(
+            reason("orders,-1,5", &one("g")),
+            "CSV line 1: partition -1 is negative; partitions are numbered from 0"
+        );
+        assert_eq!(
+            reason("g,orders,-1,5", &one("g")),
+            "CSV line 1: partition -1 is negative; partitions are numbered from 0"
+        );
+        assert_eq!(
+            reason("orders,0,x", &one("g")),
+            "CSV line 1: offset 'x' is not an integer (a whole number such as 0 or 1500)"
+        );
+        // Several groups: 3 columns cannot say whose row it is, and the message says what is expected.
+        let two = vec!["a".to_string(), "b".to_string()];
+        assert!(reason("t,0,1", &two).contains("4 columns with several groups"));
     }
 
     #[test]

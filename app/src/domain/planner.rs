@@ -47,6 +47,12 @@ pub fn validate(spec: &ResetSpec) -> Result<(), PlanError> {
                 return Err(PlanError::InvalidTopicArg { arg: t.to_arg() });
             }
             for p in t.partitions.iter().flatten() {
+                if *p < 0 {
+                    return Err(PlanError::NegativePartition {
+                        topic: t.topic.clone(),
+                        partition: *p,
+                    });
+                }
                 if !seen.insert((t.topic.as_str(), *p)) {
                     return Err(PlanError::DuplicatePartition {
                         topic: t.topic.clone(),

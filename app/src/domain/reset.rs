@@ -423,6 +423,9 @@ pub enum PlanError {
     InvalidTopicArg { arg: String },
     #[error("Invalid topic arg '{arg}': partition '{value}' is not an integer")]
     InvalidPartition { arg: String, value: String },
+    /// The tool takes it and finds no such partition; the cause is worth naming.
+    #[error("Partition {partition} of topic {topic} is negative; partitions are numbered from 0")]
+    NegativePartition { topic: String, partition: i32 },
     #[error("Partition {partition} of topic {topic} is given twice")]
     DuplicatePartition { topic: String, partition: i32 },
     #[error("Topic '{topic}' does not exist")]
@@ -449,6 +452,8 @@ pub enum PlanError {
     InvalidDuration { input: String, reason: String },
     #[error("CSV line {line}: {reason}")]
     Csv { line: usize, reason: String },
+    #[error("The CSV file is empty: it needs a line topic,partition,offset (or group,topic,partition,offset) per partition")]
+    EmptyCsv,
     #[error("No reset plan for group {group} found.")]
     NoPlanForGroup { group: String },
     #[error("Source group '{group}' has no committed offset for {partition}")]

@@ -3,7 +3,7 @@
 //! Pure functions of their input: "now" is always passed in, so the browser and the server resolve a
 //! by-duration plan to the same instant when given the same clock reading.
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
 use super::reset::PlanError;
@@ -36,13 +36,24 @@ pub fn parse_datetime(input: &str, zone: Option<&str>) -> Result<i64, PlanError>
             .parse::<i64>()
             .map_err(|_| invalid("the epoch-millisecond number is too large"));
     }
-    let Some((date_part, time_and_zone)) = text.split_once(['T', 't']) else {
-        return Err(invalid(
-            "it does not contain a 'T' between date and time (ISO 8601, e.g. 2026-11-24T08:00:00.000)",
-        ));
+    // The date is checked first: a date that does not exist is the fault to name, whatever follows it.
+    let date_end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .unwrap_or(text.len());
+    let date_part = &text[..date_end];
+    let date = NaiveDate::parse_from_str(date_part, "%Y-%m-%d").map_err(|_| {
+        invalid(&calendar_fault(date_part).unwrap_or_else(|| {
+            "it must start with a date yyyy-MM-dd, e.g. 2026-11-24T08:00:00.000".to_owned()
+        }))
+    })?;
+    let Some((_, time_and_zone)) = text.split_once(['T', 't']) else {
+        let rest = text[date_part.len()..].trim();
+        return Err(invalid(&if rest.is_empty() {
+            format!("it has no time: add 'T' and a time after the date, e.g. {date}T00:00:00.000")
+        } else {
+            format!("put a 'T' between the date and the time, e.g. {date}T{rest}")
+        }));
     };
-    let date = NaiveDate::parse_from_str(date_part, "%Y-%m-%d")
-        .map_err(|_| invalid("the date must be yyyy-MM-dd and exist in the calendar"))?;
     let (clock, offset) = match offset_start(time_and_zone) {
         Some(i) => (&time_and_zone[..i], Some(&time_and_zone[i..])),
         None => (time_and_zone, None),
@@ -178,6 +189,33 @@ fn two_digits(s: &str) -> Option<u32> {
 }
 
 /// `Z`, `+hh:mm`, `+hhmm`, `+hh` (or `-`), as seconds east of UTC.
+/// For a `yyyy-MM-dd` whose day or month does not exist: which, and the valid range.
+fn calendar_fault(date: &str) -> Option<String> {
+    let mut parts = date.splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    if !(1..=12).contains(&m) {
+        return Some(format!("{date} has no month {m} (months run 01 to 12)"));
+    }
+    let next_month = if m == 12 {
+        NaiveDate::from_ymd_opt(y + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(y, m + 1, 1)
+    }?;
+    let days = next_month.pred_opt()?.day();
+    (d == 0 || d > days).then(|| {
+        format!(
+            "{date} does not exist: {} has {days} days",
+            next_month
+                .pred_opt()
+                .map_or_else(String::new, |last| last.format("%B %Y").to_string())
+        )
+    })
+}
+
 fn parse_offset(offset: &str) -> Option<i32> {
     if offset.eq_ignore_ascii_case("z") {
         return Some(0);
@@ -452,6 +490,39 @@ mod tests {
         assert!(
             matches!(&twice, Err(PlanError::InvalidDatetime { reason, .. }) if reason.contains("twice")),
             "{twice:?}"
+        );
+    }
+
+    /// Issue 18, item 6: the message names the fault the operator made, not the first rule it broke.
+    #[test]
+    fn datetime_messages_name_the_fault() {
+        let reason = |input: &str| match parse_datetime(input, None) {
+            Err(PlanError::InvalidDatetime { reason, .. }) => reason,
+            other => panic!("{input}: {other:?}"),
+        };
+        assert_eq!(
+            reason("2026-02-30"),
+            "2026-02-30 does not exist: February 2026 has 28 days"
+        );
+        assert_eq!(
+            reason("2028-02-30T08:00:00"),
+            "2028-02-30 does not exist: February 2028 has 29 days"
+        );
+        assert_eq!(
+            reason("2026-13-01T00:00:00"),
+            "2026-13-01 has no month 13 (months run 01 to 12)"
+        );
+        assert_eq!(
+            reason("2026-02-28"),
+            "it has no time: add 'T' and a time after the date, e.g. 2026-02-28T00:00:00.000"
+        );
+        assert_eq!(
+            reason("2026-11-24 08:00"),
+            "put a 'T' between the date and the time, e.g. 2026-11-24T08:00"
+        );
+        assert_eq!(
+            reason("yesterday"),
+            "it must start with a date yyyy-MM-dd, e.g. 2026-11-24T08:00:00.000"
         );
     }
 

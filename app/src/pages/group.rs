@@ -14,8 +14,9 @@ use crate::domain::{GroupDetail, GroupMember};
 use crate::error::AppError;
 use crate::format::{count, int, opt_duration, opt_int, query_value, utc};
 
-/// Rows rendered at first: a 10,000-partition group stays quick to load; the rest is one click away.
-const FIRST_ROWS: usize = 500;
+/// Partition rows shown at first: the reset builder below stays within reach, and a 10,000-partition
+/// group stays quick to load (its topic totals sum up the rest); all of them are one click away.
+const FIRST_ROWS: usize = 25;
 
 #[component]
 pub fn GroupPage() -> impl IntoView {
@@ -93,7 +94,7 @@ pub fn GroupPage() -> impl IntoView {
 #[component]
 fn ReadOnlyNote(cluster: String, group: String) -> impl IntoView {
     view! {
-        <section class="mt-6 rounded border border-slate-200 bg-white p-4 text-sm text-slate-700" data-testid="read-only">
+        <section id="reset" class="mt-6 rounded border border-slate-200 bg-white p-4 text-sm text-slate-700" data-testid="read-only">
             <h2 class="font-semibold text-slate-900">"Read-only access"</h2>
             <p class="mt-1">{format!(
                 "You may view group '{group}' of cluster '{cluster}'. Previewing, saving and executing resets needs the operator role there; ask an admin of this Rewind."
@@ -136,13 +137,20 @@ fn GroupView(detail: GroupDetail, on_refresh: impl Fn() + Send + Sync + 'static)
                         {detail.with_value(|d| d.group_id.clone())}
                     </h1>
                 </div>
-                <button
-                    type="button"
-                    class="rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
-                    on:click=move |_| on_refresh()
-                >
-                    "Refresh"
-                </button>
+                <div class="flex gap-2">
+                    // The page's main job, at the top: the builder is below the group's tables.
+                    <a href="#reset" data-testid="reset-entry"
+                        class="rounded bg-indigo-600 px-3 py-1 text-sm font-medium text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-1">
+                        "Reset offsets"
+                    </a>
+                    <button
+                        type="button"
+                        class="rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
+                        on:click=move |_| on_refresh()
+                    >
+                        "Refresh"
+                    </button>
+                </div>
             </div>
             <dl class="mt-3 grid grid-cols-2 gap-x-6 gap-y-2 text-sm sm:grid-cols-3 lg:grid-cols-6" data-testid="group-facts">
                 <Fact label="State"><StateBadge state=detail.with_value(|d| d.state)/></Fact>
@@ -236,7 +244,7 @@ fn GroupView(detail: GroupDetail, on_refresh: impl Fn() + Send + Sync + 'static)
                     class="mt-2 rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
                     on:click=move |_| show_all.set(true)
                 >
-                    {format!("Show all {} partitions", int(n_partitions as i64))}
+                    {format!("Show all {} partitions ({} hidden)", int(n_partitions as i64), int((n_partitions - FIRST_ROWS) as i64))}
                 </button>
             })}
         </section>

@@ -12,8 +12,9 @@ use crate::components::session::IfAllowed;
 use crate::domain::access::Action as Can;
 use crate::domain::builder::{self, drift, form_of, plan_link};
 use crate::domain::execution::SavedPlan;
+use crate::domain::offsets_csv::export_plan;
 use crate::domain::reset::StrategyKind;
-use crate::format::{count, group_href, utc};
+use crate::format::{count, group_href, query_value, utc};
 
 #[component]
 pub fn SavedPlanPage() -> impl IntoView {
@@ -39,11 +40,28 @@ fn SavedPlanView(saved: SavedPlan) -> impl IntoView {
     let spec = plan.spec.clone();
     let form = form_of(&spec);
     let group = spec.groups.first().cloned().unwrap_or_default();
-    // Only where the builder's link can carry the whole spec (not a file's rows, an undo, several groups).
-    let expressible = spec.groups.len() == 1
-        && form.csv.is_empty()
+    // One group and a strategy the builder offers: the builder takes the plan by its link, or (a file's
+    // rows being too large for a link) by this saved plan's id.
+    let in_builder = spec.groups.len() == 1
         && StrategyKind::parse(&form.strategy).is_some_and(StrategyKind::in_builder);
-    let builder_link = expressible.then(|| plan_link(&spec.cluster, &group, &form));
+    let builder_link = in_builder.then(|| {
+        if form.csv.is_empty() {
+            plan_link(&spec.cluster, &group, &form)
+        } else {
+            format!(
+                "{}&plan={}",
+                group_href(&spec.cluster, &group),
+                query_value(&saved.id)
+            )
+        }
+    });
+    // The file itself for a plan from a file; otherwise the plan in the tool's CSV format.
+    let file = if form.csv.is_empty() {
+        export_plan(&plan)
+    } else {
+        form.csv.clone()
+    };
+    let file_name = format!("rewind-plan-{}.csv", saved.id);
     let now_spec = spec.clone();
     // The same spec planned on Kafka as it is now, compared partition by partition with the frozen plan.
     let now = Resource::new(|| (), move |_| preview_plan(now_spec.clone()));
@@ -69,6 +87,15 @@ fn SavedPlanView(saved: SavedPlan) -> impl IntoView {
                     <span class="text-xs text-slate-500">" to preview it on today's offsets and execute it."</span>
                 </p>
             })}
+            <p class="mt-2 text-sm">
+                <a class="text-indigo-700 hover:underline" data-testid="download-plan" href="#" download=file_name
+                    on:click=move |ev| {
+                        // Built on click: a 10,000-partition file does not belong in the DOM up front.
+                        let el = event_target::<leptos::web_sys::Element>(&ev);
+                        let _ = el.set_attribute("href", &format!("data:text/csv;charset=utf-8,{}", query_value(&file)));
+                    }>"Download the CSV"</a>
+                <span class="text-xs text-slate-500">" (Kafka's tool takes it with --from-file)"</span>
+            </p>
         </section>
 
         <section class="mt-4 rounded border border-slate-200 bg-white p-4" aria-labelledby="drift-heading">

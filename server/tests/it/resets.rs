@@ -238,7 +238,7 @@ async fn bad_input_gets_specific_errors_and_changes_nothing() {
                     zone: None,
                 },
             ),
-            "does not contain a 'T'".to_string(),
+            "put a 'T' between the date and the time, e.g. 2026-11-24T08:00".to_string(),
         ),
         (
             spec(
@@ -259,6 +259,43 @@ async fn bad_input_gets_specific_errors_and_changes_nothing() {
                 },
             ),
             "CSV line 2: partition 'x' is not an integer".to_string(),
+        ),
+        // Issue 18, item 6: an empty file is said to be empty, and a 3-column row its own fault.
+        (
+            spec(
+                &group,
+                Scope::AllTopics,
+                Strategy::FromFile { csv: String::new() },
+            ),
+            "The CSV file is empty".to_string(),
+        ),
+        (
+            spec(
+                &group,
+                Scope::AllTopics,
+                Strategy::FromFile {
+                    csv: "\n  \n\n".into(),
+                },
+            ),
+            "The CSV file is empty".to_string(),
+        ),
+        (
+            spec(
+                &group,
+                Scope::AllTopics,
+                Strategy::FromFile {
+                    csv: format!("{topic},-1,5\n"),
+                },
+            ),
+            "CSV line 1: partition -1 is negative; partitions are numbered from 0".to_string(),
+        ),
+        (
+            spec(
+                &group,
+                topic_scope(&format!("{topic}:-1")),
+                Strategy::ToEarliest,
+            ),
+            format!("Partition -1 of topic {topic} is negative; partitions are numbered from 0"),
         ),
         (
             spec(

@@ -227,6 +227,7 @@ fn summary(id: i64, group: &str) -> ExecutionSummary {
         undo_of: None,
         message: None,
         overwritten_at_ms: None,
+        what: "to-earliest on all topics".into(),
     }
 }
 

@@ -16,6 +16,8 @@ pub struct Totals {
     pub warnings: usize,
     /// The time of the earliest record that will be re-read, where known.
     pub reread_from_ms: Option<i64>,
+    /// A partition that re-reads had not read to its log end: the re-read ends before "now".
+    pub reread_behind: bool,
 }
 
 impl Totals {
@@ -33,6 +35,9 @@ impl Totals {
         match p.delta() {
             Some(d) if d < 0 => {
                 self.reread += -d;
+                if p.current.is_some_and(|c| c < p.log_end) {
+                    self.reread_behind = true;
+                }
                 if let Some(t) = p.target_timestamp {
                     self.reread_from_ms = Some(self.reread_from_ms.map_or(t, |m| m.min(t)));
                 }

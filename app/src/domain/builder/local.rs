@@ -13,7 +13,7 @@ pub enum Local {
     /// The snapshot lacks something this spec needs (a topic, a time lookup, a source group).
     NeedsKafka(String),
     /// The spec cannot be planned, whatever Kafka holds.
-    Invalid(String),
+    Invalid(PlanError),
 }
 
 /// How long a by-duration snapshot stays usable in the browser: "2 hours ago" read a minute ago is
@@ -29,7 +29,7 @@ pub fn plan_locally(
     now_ms: i64,
 ) -> Local {
     if let Err(e) = planner::validate(spec) {
-        return Local::Invalid(e.to_string());
+        return Local::Invalid(e);
     }
     if spec.cluster != snapshot_spec.cluster {
         return Local::NeedsKafka("another cluster".into());
@@ -70,7 +70,7 @@ pub fn plan_locally(
     let needed =
         match planner::topics_needed(spec, &groups, snapshot.source.as_ref(), &backup_topics) {
             Ok(t) => t,
-            Err(e) => return Local::Invalid(e.to_string()),
+            Err(e) => return Local::Invalid(e),
         };
     let present: BTreeSet<&str> = snapshot
         .partitions
@@ -100,6 +100,6 @@ pub fn plan_locally(
     match planner::plan(spec, snapshot) {
         Ok(plan) => Local::Planned(Box::new(plan)),
         Err(PlanError::IncompleteSnapshot { what }) => Local::NeedsKafka(what),
-        Err(e) => Local::Invalid(e.to_string()),
+        Err(e) => Local::Invalid(e),
     }
 }

@@ -15,7 +15,7 @@ pub use scope::*;
 use serde::{Deserialize, Serialize};
 
 use super::planner;
-use super::reset::{ResetSpec, Scope, Strategy, StrategyKind, TopicScope};
+use super::reset::{PlanError, ResetSpec, Scope, Strategy, StrategyKind, TopicScope};
 
 /// Everything the form holds. All of it but `csv` travels in a plan's link.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +27,9 @@ pub struct FormInputs {
     /// Space-separated topic arguments: `orders`, `orders:0,1`, `orders:0-99`.
     pub scope: String,
     pub csv: String,
+    /// The chosen file's name: an empty file is then said to be empty, not missing.
+    #[serde(default)]
+    pub csv_name: String,
 }
 
 /// Why the form refuses a negative duration. Kafka's tool accepts one (an instant in the future: every
@@ -34,17 +37,72 @@ pub struct FormInputs {
 /// always a typo for "the last two hours", and it would silently skip every record.
 pub const NEGATIVE_DURATION: &str = "A negative duration points into the future, which would move every partition to its log end and skip everything in between. Enter how far back to replay, such as PT2H or 90m (to-latest skips to the end on purpose).";
 
-/// The spec the form describes, or a message naming what is wrong with it.
-pub fn build_spec(cluster: &str, group: &str, form: &FormInputs) -> Result<ResetSpec, String> {
+/// The form's fields, so a message is shown under the one that caused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    Strategy,
+    Value,
+    Zone,
+    Scope,
+    Csv,
+}
+
+/// What is wrong with the form, and in which field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormError {
+    pub field: Field,
+    pub message: String,
+}
+
+impl FormError {
+    fn at(field: Field, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// A planning error, placed at the field it is about.
+    pub fn from_plan(error: &PlanError) -> Self {
+        let field = match error {
+            PlanError::InvalidTopicArg { .. }
+            | PlanError::InvalidPartition { .. }
+            | PlanError::NegativePartition { .. }
+            | PlanError::DuplicatePartition { .. }
+            | PlanError::UnknownTopic { .. }
+            | PlanError::PartitionsDoNotExist { .. }
+            | PlanError::NoScope => Field::Scope,
+            PlanError::UnknownZone { .. } => Field::Zone,
+            PlanError::Csv { .. } | PlanError::EmptyCsv | PlanError::NoPlanForGroup { .. } => {
+                Field::Csv
+            }
+            _ => Field::Value,
+        };
+        Self::at(field, error.to_string())
+    }
+}
+
+impl std::fmt::Display for FormError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The spec the form describes, or a message naming what is wrong with it and where.
+pub fn build_spec(cluster: &str, group: &str, form: &FormInputs) -> Result<ResetSpec, FormError> {
     let value = form.value.trim();
+    let invalid = |message: String| FormError::at(Field::Value, message);
     let number = |what: &str| {
         value
             .trim_start_matches('+')
             .parse::<i64>()
-            .map_err(|_| format!("{what} must be a whole number, got '{value}'"))
+            .map_err(|_| invalid(format!("{what} must be a whole number, got '{value}'")))
     };
     let Some(kind) = StrategyKind::parse(&form.strategy).filter(|k| k.in_builder()) else {
-        return Err(format!("Unknown strategy '{}'.", form.strategy));
+        return Err(FormError::at(
+            Field::Strategy,
+            format!("Unknown strategy '{}'.", form.strategy),
+        ));
     };
     let strategy = match kind {
         StrategyKind::ShiftBy => Strategy::ShiftBy {
@@ -55,7 +113,7 @@ pub fn build_spec(cluster: &str, group: &str, form: &FormInputs) -> Result<Reset
         },
         StrategyKind::ToDatetime => {
             if value.is_empty() {
-                return Err("Enter a date and time, or pick a preset.".into());
+                return Err(invalid("Enter a date and time, or pick a preset.".into()));
             }
             // An input with its own offset (the CLI's `...+08:00`, or `Z`) needs no zone.
             let own_offset = super::timespec::carries_offset(value);
@@ -66,10 +124,10 @@ pub fn build_spec(cluster: &str, group: &str, form: &FormInputs) -> Result<Reset
         }
         StrategyKind::ByDuration => {
             if value.is_empty() {
-                return Err("Enter a duration such as PT2H, 90m or 1d.".into());
+                return Err(invalid("Enter a duration such as PT2H, 90m or 1d.".into()));
             }
             if super::timespec::parse_duration(value).is_ok_and(|ms| ms < 0) {
-                return Err(NEGATIVE_DURATION.into());
+                return Err(invalid(NEGATIVE_DURATION.into()));
             }
             Strategy::ByDuration {
                 duration: value.to_owned(),
@@ -80,10 +138,18 @@ pub fn build_spec(cluster: &str, group: &str, form: &FormInputs) -> Result<Reset
         StrategyKind::ToCurrent => Strategy::ToCurrent,
         StrategyKind::FromFile => {
             if form.csv.trim().is_empty() {
-                return Err(
-                    "Choose a CSV file (topic,partition,offset or group,topic,partition,offset)."
-                        .into(),
-                );
+                let lines = "topic,partition,offset or group,topic,partition,offset";
+                return Err(FormError::at(
+                    Field::Csv,
+                    if form.csv_name.is_empty() {
+                        format!("Choose a CSV file ({lines}).")
+                    } else {
+                        format!(
+                            "The file '{}' is empty: it needs one line per partition ({lines}).",
+                            form.csv_name
+                        )
+                    },
+                ));
             }
             Strategy::FromFile {
                 csv: form.csv.clone(),
@@ -91,24 +157,27 @@ pub fn build_spec(cluster: &str, group: &str, form: &FormInputs) -> Result<Reset
         }
         StrategyKind::CopyFromGroup => {
             if value.is_empty() {
-                return Err("Enter the group to copy offsets from.".into());
+                return Err(invalid("Enter the group to copy offsets from.".into()));
             }
             Strategy::CopyFromGroup {
                 group: value.to_owned(),
             }
         }
         StrategyKind::Explicit | StrategyKind::RestoreBackup => {
-            return Err(format!("Unknown strategy '{}'.", form.strategy))
+            return Err(FormError::at(
+                Field::Strategy,
+                format!("Unknown strategy '{}'.", form.strategy),
+            ))
         }
     };
     let spec = ResetSpec {
         cluster: cluster.to_owned(),
         groups: vec![group.to_owned()],
-        scope: parse_scope(&form.scope)?,
+        scope: parse_scope(&form.scope).map_err(|e| FormError::at(Field::Scope, e))?,
         strategy,
     };
     // Everything checkable without Kafka fails here, while typing, with the tool's message.
-    planner::validate(&spec).map_err(|e| e.to_string())?;
+    planner::validate(&spec).map_err(|e| FormError::from_plan(&e))?;
     Ok(spec)
 }
 
@@ -162,6 +231,7 @@ pub fn form_of(spec: &ResetSpec) -> FormInputs {
         zone,
         scope,
         csv,
+        csv_name: String::new(),
     }
 }
 

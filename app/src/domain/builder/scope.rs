@@ -80,6 +80,11 @@ fn expand_ranges(parts: &str) -> Result<Vec<i32>, String> {
     let mut out = Vec::new();
     for piece in parts.split(',') {
         let piece = piece.trim();
+        if let Some(Ok(n)) = piece.strip_prefix('-').map(str::parse::<i64>) {
+            return Err(format!(
+                "partition -{n} is negative; partitions are numbered from 0"
+            ));
+        }
         match piece.split_once('-') {
             Some((a, b)) => {
                 let (a, b) = (partition_number(a)?, partition_number(b)?);
@@ -110,5 +115,14 @@ fn partition_number(s: &str) -> Result<i32, String> {
         .parse::<i32>()
         .ok()
         .filter(|p| *p >= 0)
-        .ok_or_else(|| format!("'{s}' is not a partition number"))
+        .ok_or_else(|| {
+            if s.trim().is_empty() {
+                "a partition number is missing (write 0-9 or 0,3,7)".to_owned()
+            } else {
+                format!(
+                    "'{}' is not a partition number (write 0-9 or 0,3,7)",
+                    s.trim()
+                )
+            }
+        })
 }

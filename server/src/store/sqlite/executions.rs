@@ -104,8 +104,9 @@ impl ExecutionStore for SqliteStore {
             }
             tx.execute(
                 "INSERT INTO executions (cluster, group_id, actor, started_at_ms, status, strategy, \
-                 spec_json, plan_json, commit_metadata, undo_of, partitions_json, partition_count, owner) \
-                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, '', ?8, ?9, ?10, ?11)",
+                 spec_json, plan_json, commit_metadata, undo_of, partitions_json, partition_count, owner, \
+                 what) \
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, '', ?8, ?9, ?10, ?11, ?12)",
                 params![
                     new.cluster,
                     new.group,
@@ -118,6 +119,7 @@ impl ExecutionStore for SqliteStore {
                     partitions_json,
                     new.partitions.len() as i64,
                     new.owner,
+                    app::domain::builder::describe(&new.spec),
                 ],
             )
             .map_err(db)?;
@@ -225,7 +227,7 @@ impl ExecutionStore for SqliteStore {
             let mut stmt = conn
                 .prepare(&format!(
                     "SELECT id, cluster, group_id, actor, started_at_ms, status, strategy, \
-                     partition_count, undo_of, message, overwritten_at_ms FROM executions \
+                     partition_count, undo_of, message, overwritten_at_ms, what FROM executions \
                      WHERE (?1 IS NULL OR cluster = ?1) AND (?2 IS NULL OR group_id = ?2){visible_sql} \
                      ORDER BY id DESC LIMIT ?3",
                 ))
@@ -249,6 +251,7 @@ impl ExecutionStore for SqliteStore {
                             r.get::<_, Option<i64>>(8)?,
                             r.get::<_, Option<String>>(9)?,
                             r.get::<_, Option<i64>>(10)?,
+                            r.get::<_, String>(11)?,
                         ))
                     },
                 )
@@ -267,6 +270,7 @@ impl ExecutionStore for SqliteStore {
                     undo_of,
                     message,
                     overwritten_at_ms,
+                    what,
                 ) = row.map_err(db)?;
                 out.push(ExecutionSummary {
                     id,
@@ -281,6 +285,7 @@ impl ExecutionStore for SqliteStore {
                     undo_of,
                     message,
                     overwritten_at_ms,
+                    what,
                 });
             }
             Ok(out)

@@ -106,5 +106,8 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(
             "ALTER TABLE sessions ADD COLUMN subject TEXT; DELETE FROM sessions WHERE method = 'oidc';",
         ),
+        // What an execution did in one line (strategy, value, scope), for history lists that must not read
+        // each execution's spec (a from-file spec holds the whole file). Older rows show the strategy.
+        M::up("ALTER TABLE executions ADD COLUMN what TEXT NOT NULL DEFAULT '';"),
     ])
 }
