@@ -96,3 +96,74 @@ pub fn read_chosen_file(
         done(Err("Files are read in the browser.".into()));
     }
 }
+
+/// Moves focus to the first element matching `selector`, if there is one (a dialog gives focus back to
+/// the button that opened it).
+#[cfg(not(feature = "hydrate"))]
+pub fn focus_first(_selector: &str) {}
+
+/// Moves focus to the first element matching `selector`, if there is one.
+#[cfg(feature = "hydrate")]
+pub fn focus_first(selector: &str) {
+    use wasm_bindgen::JsCast;
+    let found = leptos::prelude::document()
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(el) = found {
+        let _ = el.focus();
+    }
+}
+
+/// Keeps Tab and Shift+Tab inside the element matching `container` (a modal dialog): from its last
+/// focusable element Tab wraps to the first, and the reverse; focus found outside is brought in.
+#[cfg(not(feature = "hydrate"))]
+pub fn trap_tab(_ev: &leptos::ev::KeyboardEvent, _container: &str) {}
+
+/// Keeps Tab inside `container` (see the server-side stand-in above).
+#[cfg(feature = "hydrate")]
+pub fn trap_tab(ev: &leptos::ev::KeyboardEvent, container: &str) {
+    use wasm_bindgen::JsCast;
+    if ev.key() != "Tab" {
+        return;
+    }
+    let document = leptos::prelude::document();
+    let Some(root) = document.query_selector(container).ok().flatten() else {
+        return;
+    };
+    let Ok(list) = root.query_selector_all(
+        "input:not([disabled]), button:not([disabled]), a[href], select:not([disabled]), textarea:not([disabled])",
+    ) else {
+        return;
+    };
+    let items: Vec<web_sys::HtmlElement> = (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into().ok())
+        .collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return;
+    };
+    let active = document.active_element();
+    let is = |el: &web_sys::HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a.is_same_node(Some(el.as_ref())))
+    };
+    let inside = active
+        .as_ref()
+        .is_some_and(|a| root.contains(Some(a.as_ref())));
+    let target = if !inside {
+        Some(first)
+    } else if ev.shift_key() && is(first) {
+        Some(last)
+    } else if !ev.shift_key() && is(last) {
+        Some(first)
+    } else {
+        None
+    };
+    if let Some(t) = target {
+        ev.prevent_default();
+        let _ = t.focus();
+    }
+}

@@ -6,7 +6,7 @@ import { commitOffsets, describeOffsets } from './kafka';
 import { executeWithConfirmation, openGroup, waitForSnapshot } from './helpers';
 
 test('a link copied during an undo shares the undo, never the reset it undoes', async ({ page, browser }, testInfo) => {
-  const group = 'e2e-undo-link';
+  const group = 'undo-link-e2e';
   commitOffsets(group, 'orders', 100);
   await openGroup(page, group);
   await waitForSnapshot(page);
@@ -220,7 +220,7 @@ test('the builder is one click from the top, and the group page does not jump wh
 });
 
 test('a plan from a CSV file is shared by saving it, opens in the builder, executes, and downloads', async ({ page, browser }) => {
-  const group = 'e2e-csv-share';
+  const group = 'share-csv-e2e';
   commitOffsets(group, 'orders', 100);
   await openGroup(page, group);
   await waitForSnapshot(page);
@@ -262,7 +262,7 @@ test('a plan from a CSV file is shared by saving it, opens in the builder, execu
 });
 
 test('times show in the plan\'s zone with UTC beside them, the re-read span is right, and history says what ran', async ({ page }) => {
-  const group = 'e2e-zone';
+  const group = 'zone-e2e';
   commitOffsets(group, 'orders', 2000);
   await openGroup(page, group);
   await waitForSnapshot(page);
@@ -292,4 +292,65 @@ test('times show in the plan\'s zone with UTC beside them, the re-read span is r
   await expect(page.getByTestId('execution-status')).toContainText('succeeded');
   // History names the strategy with its value, zone and scope.
   await expect(page.getByTestId('history-row').first()).toContainText(`to-datetime ${wall} (Asia/Shanghai) on all topics`);
+});
+
+/** WCAG 2.2 A and AA rules of axe-core over the page as it is now. */
+async function expectNoAxeViolations(page: Page, what: string): Promise<void> {
+  const { default: AxeBuilder } = await import('@axe-core/playwright');
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    .analyze();
+  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`);
+  expect(found, `${what}: ${found.join('\n')}`).toEqual([]);
+}
+
+test('the confirm dialog keeps focus, Enter executes, Escape gives focus back; pages meet WCAG 2.2 AA', async ({ page }) => {
+  const group = 'typed-keys-e2e';
+  commitOffsets(group, 'orders', 100);
+  await page.goto('/');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('h1')).toHaveCount(1);
+  await expectNoAxeViolations(page, 'home');
+
+  await openGroup(page, group);
+  await waitForSnapshot(page);
+  await expectNoAxeViolations(page, 'group page');
+  await page.getByTestId('strategy').selectOption('shift-by');
+  await page.getByTestId('strategy-value').fill('ten');
+  await expect(page.getByTestId('form-error')).toBeVisible();
+  await expectNoAxeViolations(page, 'builder with an error');
+  await page.getByTestId('strategy-value').fill('-10');
+  await expect(page.getByTestId('plan-summary')).toContainText('60 records re-read');
+  await expectNoAxeViolations(page, 'builder with a plan');
+
+  // Keyboard only: open the dialog, Tab cycles inside it, never reaching the page behind.
+  const execute = page.getByTestId('execute-button');
+  await execute.focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByTestId('confirm-dialog');
+  await expect(dialog).toBeVisible();
+  await expect(page.getByTestId('confirm-group')).toBeFocused();
+  await expectNoAxeViolations(page, 'confirm dialog');
+  for (let i = 0; i < 6; i++) {
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => !!document.activeElement?.closest('[data-testid=confirm-dialog]'))).toBe(true);
+  }
+  for (let i = 0; i < 6; i++) {
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => !!document.activeElement?.closest('[data-testid=confirm-dialog]'))).toBe(true);
+  }
+  // Escape closes it and gives focus back to Execute.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await expect(execute).toBeFocused();
+  // Enter in the confirmation field executes once the id is typed (and not before).
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('confirm-group')).toBeFocused();
+  await page.keyboard.type(group.slice(0, -1));
+  await page.keyboard.press('Enter');
+  await expect(dialog).toBeVisible();
+  await page.keyboard.type(group.slice(-1));
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('execution-status')).toContainText('succeeded');
+  for (const offset of describeOffsets(group).values()) expect(offset).toBe(90);
 });

@@ -58,3 +58,50 @@ test('is usable at phone width', async ({ page }, testInfo) => {
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: testInfo.outputPath('home-390.png'), fullPage: true });
 });
+
+test('the list sorts by its headers, shows how far behind at a glance, keeps Lag at 390 px, and refreshes itself without flicker', async ({ page }, testInfo) => {
+  test.setTimeout(90_000);
+  const lists: number[] = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/groups/list')) lists.push(Date.now()); });
+  await page.goto('/');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const row = (id: string) => page.locator(`tr[data-group-id="${id}"]`);
+
+  // A bar scaled to the page's largest lag: the group furthest behind has the longest one.
+  const lagOf = (id: string) => row(id).locator('[data-col="lag"] [data-lag]');
+  await expect(lagOf('analytics-backfill')).toBeVisible();
+  const widthOf = async (id: string) => (await lagOf(id).locator('span[aria-hidden] span').boundingBox())?.width ?? 0;
+  expect(await widthOf('analytics-backfill')).toBeGreaterThan(await widthOf('billing-archiver'));
+  // And in time: offset 120 of 2,400 records over 48 h is about 45.6 h behind.
+  await expect(row('analytics-backfill').locator('[data-col="time-lag"]')).toHaveText(/^1d 2[01]h$/);
+
+  // Headers sort: Lag, highest first, then back to Group.
+  await page.getByTestId('sort-lag').click();
+  await expect(page).toHaveURL(/sort=lag/);
+  await expect(page.locator('th[aria-sort="descending"]')).toContainText('Lag');
+  await page.getByTestId('sort-name').click();
+  await expect(page).not.toHaveURL(/sort=lag/);
+  await expect(page.locator('th[aria-sort="ascending"]')).toContainText('Group');
+
+  // Filters apply as they change.
+  await page.getByTestId('group-state').selectOption('Stable');
+  await expect(page).toHaveURL(/state=Stable/);
+  await expect(page.getByTestId('group-table').locator('tbody tr')).toHaveCount(1);
+  await page.getByTestId('group-state').selectOption('');
+  await expect(page).not.toHaveURL(/state=/);
+  expect(page.url()).not.toContain('&=');
+
+  // Left open, the list reads Kafka again on its own (every 30 s), keeping the table on screen.
+  const before = lists.length;
+  await expect.poll(() => lists.length, { timeout: 40_000 }).toBeGreaterThan(before);
+  await expect(page.getByText('Reading consumer groups from the brokers...')).toHaveCount(0);
+  await expect(lagOf('analytics-backfill')).toBeVisible();
+
+  // At phone width Lag stays, Members goes first.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(row('analytics-backfill').locator('[data-col="lag"]')).toBeVisible();
+  await expect(row('analytics-backfill').locator('[data-col="members"]')).toBeHidden();
+  await page.screenshot({ path: testInfo.outputPath('home-list-390.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: testInfo.outputPath('home-list-1280.png'), fullPage: true });
+});

@@ -47,3 +47,13 @@ pub async fn record_times(
 pub async fn group_lags(cluster: String, groups: Vec<String>) -> Result<Vec<GroupLag>, AppError> {
     Console::current()?.group_lags(cluster, groups).await
 }
+
+/// When the oldest unread record of each of `groups` (at most one page) was written: lag in time for
+/// the groups list, read after the lag in records (a record per lagging partition, within a budget).
+#[server(endpoint = "groups/lag-times", input = crate::api::codec::Json)]
+pub async fn group_lag_times(
+    cluster: String,
+    groups: Vec<String>,
+) -> Result<Vec<crate::domain::groups::GroupLagTime>, AppError> {
+    Console::current()?.group_lag_times(cluster, groups).await
+}

@@ -33,6 +33,13 @@ pub trait KafkaReader: Send + Sync + 'static {
         cluster: &'a str,
         groups: Vec<String>,
     ) -> BoxFuture<'a, AppResult<Vec<GroupLag>>>;
+    /// When the oldest unread record of each of `groups` (at most a page) was written, in their order,
+    /// best effort within a short budget (a record per lagging partition).
+    fn group_lag_times<'a>(
+        &'a self,
+        cluster: &'a str,
+        groups: Vec<String>,
+    ) -> BoxFuture<'a, AppResult<Vec<crate::domain::groups::GroupLagTime>>>;
     /// A group's members and, per partition, committed offset, log start and log end.
     fn describe_group<'a>(
         &'a self,

@@ -22,12 +22,23 @@ pub fn ConfirmDialog(
             let _ = el.focus();
         }
     });
+    // A modal: Escape cancels, Tab stays inside, and focus goes back to the Execute button on close.
     let on_key = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() == "Escape" && !pending.get_untracked() {
             on_cancel.run(());
+        } else {
+            crate::browser::trap_tab(&ev, "[data-testid=confirm-dialog]");
         }
     });
-    on_cleanup(move || on_key.remove());
+    on_cleanup(move || {
+        on_key.remove();
+        crate::browser::focus_first("[data-testid=execute-button]");
+    });
+    let submit = move || {
+        if matches.get_untracked() && !pending.get_untracked() {
+            on_execute.run(());
+        }
+    };
     view! {
         <div class="fixed inset-0 z-40 flex items-center justify-center bg-slate-900/50 p-4">
             <div role="dialog" aria-modal="true" aria-labelledby="confirm-title" data-testid="confirm-dialog"
@@ -40,13 +51,16 @@ pub fn ConfirmDialog(
                 <p class="mt-2 text-xs text-slate-500">
                     "Rewind backs up the current offsets first, commits every partition at once, reads them back, and keeps an undo."
                 </p>
-                <label class="mt-3 block text-sm">
-                    <span class="mb-1 block text-slate-700">"Type the group id to confirm"</span>
-                    <input class="w-full rounded border border-slate-300 px-2 py-1 font-mono text-sm focus:outline-none focus:ring-2 focus:ring-rose-500"
-                        data-testid="confirm-group" autocomplete="off" node_ref=input
-                        prop:value=move || typed.get()
-                        on:input=move |ev| typed.set(event_target_value(&ev))/>
-                </label>
+                // Enter in the field executes, once the id matches.
+                <form on:submit=move |ev| { ev.prevent_default(); submit(); }>
+                    <label class="mt-3 block text-sm">
+                        <span class="mb-1 block text-slate-700">"Type the group id to confirm"</span>
+                        <input class="w-full rounded border border-slate-300 px-2 py-1 font-mono text-sm focus:outline-none focus:ring-2 focus:ring-rose-500"
+                            data-testid="confirm-group" autocomplete="off" node_ref=input
+                            prop:value=move || typed.get()
+                            on:input=move |ev| typed.set(event_target_value(&ev))/>
+                    </label>
+                </form>
                 {move || pending.get().then(|| view! {
                     <div class="mt-3" role="status" data-testid="execute-progress">
                         <p class="text-sm text-slate-700">"Executing: locking the group, backing up, committing, verifying..."</p>

@@ -10,7 +10,7 @@ use crate::components::copy_button::CopyButton;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::plan_form::BUTTON;
 use crate::components::plan_view::{LandingTable, PlanView};
-use crate::components::reset_panel::ShownPlan;
+use crate::components::shown_plan::ShownPlan;
 use crate::domain::builder;
 use crate::domain::reset::ResetSpec;
 use crate::error::AppError;

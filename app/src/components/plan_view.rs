@@ -234,7 +234,7 @@ fn PartitionTracks(rows: Vec<PartitionPlan>, zone: Option<String>) -> impl IntoV
                 {move || format!("{} of {} partitions", int(selected.with(Vec::len) as i64), int(total as i64))}
             </span>
         </div>
-        <div class="mt-1 flex gap-x-3 rounded-t border border-b-0 border-slate-200 bg-slate-100 px-3 py-1 text-xs uppercase tracking-wide text-slate-500" aria-hidden="true">
+        <div class="mt-1 flex gap-x-3 rounded-t border border-b-0 border-slate-200 bg-slate-100 px-3 py-1 text-xs uppercase tracking-wide text-slate-600" aria-hidden="true">
             <span class="flex-1">"Partition"</span>
             <span>"Current → target"</span>
             <span class="w-20 text-right">"Delta"</span>
@@ -302,7 +302,7 @@ fn TrackRow(index: usize, p: PartitionPlan, zone: Option<String>) -> impl IntoVi
                 <span class="hidden w-56 truncate text-right text-xs text-slate-500 md:inline" data-col="landed" title=landed_utc>{landed_text}</span>
             </div>
             <div class="mt-1.5 flex items-center gap-2">
-                <span class="w-16 shrink-0 text-right text-[10px] tabular-nums text-slate-400" title="log start">{int(p.log_start)}</span>
+                <span class="w-16 shrink-0 text-right text-xs tabular-nums text-slate-600" title="log start">{int(p.log_start)}</span>
                 <div class="relative h-2 flex-1 rounded-sm bg-slate-100" aria-hidden="true">
                     {t.span.map(|(left, width)| view! {
                         <span class=format!("absolute inset-y-0 rounded-sm {span_class}") style=format!("left: {left:.3}%; width: max({width:.3}%, 2px)")></span>
@@ -310,7 +310,7 @@ fn TrackRow(index: usize, p: PartitionPlan, zone: Option<String>) -> impl IntoVi
                     {marker(t.current_pct, "bg-slate-800", format!("current {}", opt_int(p.current)))}
                     {marker(t.target_pct, "bg-indigo-600", format!("target {}", p.target.map(int).unwrap_or_default()))}
                 </div>
-                <span class="w-16 shrink-0 text-[10px] tabular-nums text-slate-400" title="log end">{int(p.log_end)}</span>
+                <span class="w-16 shrink-0 text-xs tabular-nums text-slate-600" title="log end">{int(p.log_end)}</span>
                 {(!warnings.is_empty()).then(|| view! {
                     <span class="max-w-[40%] truncate text-xs text-amber-800" data-testid="plan-warning" title=warning_text.clone()>{"⚠ "}{warning_text.clone()}</span>
                 })}
@@ -358,7 +358,7 @@ pub fn LandingTable(records: Vec<LandingRecord>) -> impl IntoView {
     view! {
         <div class="mt-2 max-h-96 overflow-auto rounded border border-slate-200">
             <table class="min-w-full table-fixed text-xs" data-testid="landing-table">
-                <TableHead class="sticky top-0 bg-slate-100 text-slate-500" pad="px-2 py-1" cols=vec![
+                <TableHead class="sticky top-0 bg-slate-100 text-slate-600" pad="px-2 py-1" cols=vec![
                     col("Partition").with("w-40"), num("Offset").with("w-24"), col("Timestamp").with("w-44"),
                     col("Key").with("w-40"), col("Value"),
                 ]/>

@@ -1,7 +1,6 @@
 //! The plan builder on a group page: the form, the plan replanned in the browser on every edit, the
 //! actions on it (link, CLI, CSV, save), execute behind a confirmation, undo, and the group's history.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -10,7 +9,6 @@ use leptos_router::NavigateOptions;
 
 use crate::api::executions::{execute_plan, list_executions, undo_spec};
 use crate::api::plans::{get_plan, preview_plan, save_plan};
-use crate::browser;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::execution_result::ExecutionResult;
@@ -19,11 +17,9 @@ use crate::components::history::{undo_href, HistoryTable, UndoBy};
 use crate::components::plan_area::{PlanArea, UndoCard};
 use crate::components::plan_form::{FormSignals, PlanForm};
 use crate::components::plan_view::{plan_zone, summary_text, DriftTable};
-use crate::domain::builder::{
-    self, build_spec, plan_link, plan_locally, Field, FormError, FormInputs, Local,
-};
+use crate::components::shown_plan::{known_topics, shown_at_field, shown_for, Shown, ShownPlan};
+use crate::domain::builder::{self, build_spec, plan_link, Field, FormError, FormInputs};
 use crate::domain::execution::Preview;
-use crate::domain::offsets_csv::{cli_command, export_plan, CliCommand};
 use crate::domain::reset::{Plan, ResetSpec, Scope, Strategy, StrategyKind};
 use crate::error::AppError;
 use crate::format::{group_href, query_value};
@@ -31,79 +27,6 @@ use crate::format::{group_href, query_value};
 /// How long typing must pause before a plan that needs Kafka is read: long enough that a date typed
 /// character by character is read once, short enough to feel immediate.
 const AUTO_READ_PAUSE: std::time::Duration = std::time::Duration::from_millis(400);
-
-/// A plan as the builder shows it, with where it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShownPlan {
-    pub plan: Plan,
-    pub cli: Option<CliCommand>,
-    pub csv: String,
-    /// Read from Kafka just now (true) or planned in the browser on the last snapshot (false).
-    pub from_kafka: bool,
-}
-
-/// What the plan area shows.
-#[derive(Debug, Clone, PartialEq)]
-enum Shown {
-    Waiting,
-    Invalid(FormError),
-    NeedsKafka(String),
-    /// The plan was just executed; a new edit or Preview starts the next one.
-    Executed,
-    Plan(Arc<ShownPlan>),
-}
-
-/// Plans the active spec from the last preview: the server's own plan when the spec is the one it read
-/// for, otherwise the browser's plan on that snapshot.
-fn shown_for(spec: &ResetSpec, fetched: &Preview) -> Shown {
-    if fetched.plan.spec == *spec {
-        return Shown::Plan(Arc::new(ShownPlan {
-            plan: fetched.plan.clone(),
-            cli: Some(fetched.cli.clone()),
-            csv: fetched.csv.clone(),
-            from_kafka: true,
-        }));
-    }
-    match plan_locally(
-        spec,
-        &fetched.snapshot,
-        &fetched.plan.spec,
-        browser::now_ms(),
-    ) {
-        Local::Planned(plan) => {
-            let mut plan = *plan;
-            // Record times the server looked up stay true for the same target offsets.
-            let known: HashMap<(&str, i32, i64), i64> = fetched
-                .plan
-                .groups
-                .iter()
-                .flat_map(|g| g.partitions.iter())
-                .filter_map(|p| {
-                    Some((
-                        (p.topic.as_str(), p.partition, p.target?),
-                        p.target_timestamp?,
-                    ))
-                })
-                .collect();
-            for p in plan.groups.iter_mut().flat_map(|g| g.partitions.iter_mut()) {
-                if p.target_timestamp.is_none() {
-                    if let Some(t) = p.target {
-                        p.target_timestamp =
-                            known.get(&(p.topic.as_str(), p.partition, t)).copied();
-                    }
-                }
-            }
-            Shown::Plan(Arc::new(ShownPlan {
-                cli: Some(cli_command(&plan, &fetched.bootstrap)),
-                csv: export_plan(&plan),
-                plan,
-                from_kafka: false,
-            }))
-        }
-        Local::NeedsKafka(what) => Shown::NeedsKafka(what),
-        Local::Invalid(e) => Shown::Invalid(FormError::from_plan(&e)),
-    }
-}
 
 #[component]
 pub fn ResetPanel(
@@ -165,6 +88,15 @@ pub fn ResetPanel(
     let executed = RwSignal::new(None::<ResetSpec>);
 
     let preview = Action::new(|spec: &ResetSpec| preview_plan(spec.clone()));
+    // One read at a time lands: a new read aborts the one before, so a slow older answer can never
+    // replace a newer plan (the action itself keeps whichever answer comes last).
+    let in_flight = StoredValue::new(None::<ActionAbortHandle>);
+    let read = move |spec: ResetSpec| {
+        if let Some(previous) = in_flight.try_update_value(Option::take).flatten() {
+            previous.abort();
+        }
+        in_flight.set_value(Some(preview.dispatch(spec)));
+    };
     Effect::new(move |_| match preview.value().get() {
         Some(Ok(p)) => {
             fetch_error.set(None);
@@ -238,14 +170,18 @@ pub fn ResetPanel(
 
     let undo = Action::new(|id: &i64| undo_spec(*id));
     Effect::new(move |_| match undo.value().get() {
-        Some(Ok(spec)) => {
+        // Only the undo still asked for: a slower answer for an earlier one is not it.
+        Some(Ok(spec))
+            if matches!(spec.strategy, Strategy::RestoreBackup { execution }
+                if Some(execution) == undoing.get_untracked()) =>
+        {
             executed.set(None);
             special.set(Some(spec.clone()));
-            preview.dispatch(spec);
+            read(spec);
         }
         // Nothing to undo (unknown execution, no backup): the form comes back beside the error.
         Some(Err(_)) => undoing.set(None),
-        None => {}
+        Some(Ok(_)) | None => {}
     });
     let start_undo = move |id: i64| {
         undoing.set(Some(id));
@@ -269,7 +205,10 @@ pub fn ResetPanel(
                 return;
             }
             let mut f = builder::form_of(&spec);
-            f.zone = form.zone.get_untracked();
+            // The saved zone is part of the plan's instant; only a plan without one keeps the form's.
+            if f.zone.is_empty() {
+                f.zone = form.zone.get_untracked();
+            }
             f.csv_name = format!("saved plan {}", saved.id);
             form.strategy.set(f.strategy.clone());
             form.value.set(f.value.clone());
@@ -279,7 +218,7 @@ pub fn ResetPanel(
             form.csv_name.set(f.csv_name.clone());
             loaded.set(Some((saved.id, f)));
             visited.set(ALL_FIELDS.to_vec());
-            preview.dispatch(spec);
+            read(spec);
         }
         Some(Err(e)) => fetch_error.set(Some(e)),
         None => {}
@@ -306,12 +245,12 @@ pub fn ResetPanel(
                 strategy: Strategy::ToCurrent,
             })
         });
-        preview.dispatch(spec);
+        read(spec);
     });
 
     // A valid plan that needs Kafka (an instant's offsets, another group's commits, a topic not yet
-    // read) is read on its own once typing pauses. A newer spec cancels the wait, and an older read
-    // that answers late is dropped (the action keeps only its latest dispatch).
+    // read) is read on its own once typing pauses. A newer spec cancels the wait, and a newer read
+    // aborts an older one (`read`). A spec already being read is not read twice.
     let pause = StoredValue::new(None::<TimeoutHandle>);
     Effect::new(move |_| {
         let spec = active_spec.get();
@@ -324,14 +263,25 @@ pub fn ResetPanel(
         if !needs_kafka {
             return;
         }
-        let read = move || {
-            if active_spec.with_untracked(|s| s.as_ref() == Ok(&spec)) {
+        let later = move || {
+            let current = active_spec.with_untracked(|s| s.as_ref() == Ok(&spec));
+            let reading = preview.pending().get_untracked()
+                && preview
+                    .input()
+                    .with_untracked(|i| i.as_ref() == Some(&spec));
+            if current && !reading {
                 fetch_error.set(None);
-                preview.dispatch(spec.clone());
+                read(spec.clone());
             }
         };
-        if let Ok(h) = set_timeout_with_handle(read, AUTO_READ_PAUSE) {
+        if let Ok(h) = set_timeout_with_handle(later, AUTO_READ_PAUSE) {
             pause.set_value(Some(h));
+        }
+    });
+    // Leaving the page cancels a pending read: its signals are gone by the time it would fire.
+    on_cleanup(move || {
+        if let Some(h) = pause.try_update_value(Option::take).flatten() {
+            h.clear();
         }
     });
 
@@ -340,7 +290,7 @@ pub fn ResetPanel(
         if let Ok(spec) = active_spec.get_untracked() {
             executed.set(None);
             fetch_error.set(None);
-            preview.dispatch(spec);
+            read(spec);
         }
     });
 
@@ -363,7 +313,7 @@ pub fn ResetPanel(
         }
         // Kafka has moved (or was found to have moved): nothing is planned on the old offsets again.
         fetched.set(None);
-        preview.dispatch(spec);
+        read(spec);
     });
     let open_dialog = move |_| {
         if let Shown::Plan(p) = shown.get_untracked() {
@@ -393,7 +343,9 @@ pub fn ResetPanel(
         error: Signal::derive(move || match shown.get() {
             Shown::Invalid(e) => Some(e),
             _ => fetch_error.with(|e| match e {
-                Some(AppError::Plan { error }) => Some(FormError::from_plan(error)),
+                Some(AppError::Plan { error }) if FormError::is_about_input(error) => {
+                    Some(FormError::from_plan(error))
+                }
                 _ => None,
             }),
         }),
@@ -417,7 +369,7 @@ pub fn ResetPanel(
                             fetch_error.set(None);
                             executed.set(None);
                             if let Ok(spec) = form_spec.get_untracked() {
-                                preview.dispatch(spec);
+                                read(spec);
                             }
                         })/>
                 })>
@@ -430,14 +382,22 @@ pub fn ResetPanel(
             </Show>
             // A planning error from Kafka (an unknown topic, say) is shown under its field; others here.
             {move || fetch_error.get()
-                .filter(|e| undoing.get().is_some() || !matches!(e, AppError::Plan { .. }))
+                .filter(|e| undoing.get().is_some() || !shown_at_field(e, &visited.get()))
                 .map(|error| view! { <div class="mt-3"><ErrorPanel error/></div> })}
             {move || undo.value().get().and_then(Result::err).map(|error| view! {
                 <div class="mt-3" data-testid="undo-error"><ErrorPanel error/></div>
             })}
             <div class="min-h-[6rem]">
                 {move || match shown.get() {
-                    Shown::Waiting => view! { <p class="mt-3 text-sm text-slate-500" data-testid="plan-waiting">"Reading the group's offsets from Kafka..."</p> }.into_any(),
+                    Shown::Waiting => view! {
+                        <p class="mt-3 text-sm text-slate-600" data-testid="plan-waiting">
+                            {move || if preview.pending().get() || undo.pending().get() {
+                                "Reading the group's offsets from Kafka..."
+                            } else {
+                                "No offsets read yet: press Preview from Kafka."
+                            }}
+                        </p>
+                    }.into_any(),
                     Shown::Invalid(e) => if visited.with(|v| v.contains(&e.field)) {
                         view! { <p class="mt-3 text-sm text-slate-500" data-testid="plan-invalid">"The plan appears here once the field marked in red is fixed."</p> }.into_any()
                     } else {
@@ -507,23 +467,4 @@ pub fn ResetPanel(
         </section>
     }
     .into_any()
-}
-
-/// Topics of the snapshot with their partition counts, the group's committed ones first.
-fn known_topics(p: &Preview) -> Vec<(String, usize)> {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for part in &p.snapshot.partitions {
-        match counts.last_mut() {
-            Some((t, n)) if *t == part.topic => *n += 1,
-            _ => counts.push((part.topic.clone(), 1)),
-        }
-    }
-    for g in &p.snapshot.groups {
-        for c in &g.committed {
-            if !counts.iter().any(|(t, _)| *t == c.topic) {
-                counts.push((c.topic.clone(), 0));
-            }
-        }
-    }
-    counts
 }

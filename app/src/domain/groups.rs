@@ -96,16 +96,6 @@ pub fn partition_rows(
     committed: impl IntoIterator<Item = Committed>,
 ) -> BTreeMap<(String, i32), PartitionPosition> {
     let mut rows: BTreeMap<(String, i32), PartitionPosition> = BTreeMap::new();
-    let blank = |topic: &str, partition: i32| PartitionPosition {
-        topic: topic.to_owned(),
-        partition,
-        committed: None,
-        metadata: None,
-        log_start: None,
-        log_end: None,
-        member: None,
-        committed_timestamp: None,
-    };
     for (i, m) in members.iter().enumerate() {
         for (t, p) in &m.assignment {
             rows.entry((t.clone(), *p))
@@ -121,6 +111,44 @@ pub fn partition_rows(
         row.metadata = c.metadata.filter(|m| !m.is_empty());
     }
     rows
+}
+
+/// A partition's row before anything is known about it.
+fn blank(topic: &str, partition: i32) -> PartitionPosition {
+    PartitionPosition {
+        topic: topic.to_owned(),
+        partition,
+        committed: None,
+        metadata: None,
+        log_start: None,
+        log_end: None,
+        member: None,
+        committed_timestamp: None,
+    }
+}
+
+/// Adds a row for each partition the group never committed on, on the topics it has committed on
+/// (`partitions_of` gives a topic's partition count): an operator resetting a partly committed group
+/// must see them. Kafka's tool prints none of them.
+pub fn add_uncommitted(
+    rows: &mut BTreeMap<(String, i32), PartitionPosition>,
+    partitions_of: impl Fn(&str) -> Option<i32>,
+) {
+    let topics: Vec<String> = {
+        let mut t: Vec<String> = rows
+            .values()
+            .filter(|r| r.committed.is_some())
+            .map(|r| r.topic.clone())
+            .collect();
+        t.dedup();
+        t
+    };
+    for topic in topics {
+        for partition in 0..partitions_of(&topic).unwrap_or(0) {
+            rows.entry((topic.clone(), partition))
+                .or_insert_with(|| blank(&topic, partition));
+        }
+    }
 }
 
 /// Which end of the log a bound is.
@@ -155,6 +183,39 @@ pub fn lag_time_targets<'a>(
         .filter_map(|p| {
             let c = p.committed?;
             (c < p.log_end? && c >= p.log_start?).then(|| (p.topic.clone(), p.partition, c))
+        })
+        .collect()
+}
+
+/// How far behind each group of a list page is in time: when the oldest record it has not read yet was
+/// written (None: nothing unread, or no record could be read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupLagTime {
+    pub group_id: String,
+    pub oldest_unread_ms: Option<i64>,
+    /// Some partitions with unread records could not be read in time: `oldest_unread_ms` (if any) is
+    /// the oldest of those read, so the group is at least that far behind.
+    #[serde(default)]
+    pub partial: bool,
+}
+
+/// Record reads for many groups at once, in rounds: a reader reads one offset per partition, so where
+/// groups committed different offsets on the same partition each offset gets a round of its own.
+pub fn read_rounds(wanted: &[(String, i32, i64)]) -> Vec<Vec<(String, i32, i64)>> {
+    let mut offsets: BTreeMap<(&str, i32), Vec<i64>> = BTreeMap::new();
+    for (t, p, o) in wanted {
+        let list = offsets.entry((t.as_str(), *p)).or_default();
+        if !list.contains(o) {
+            list.push(*o);
+        }
+    }
+    let rounds = offsets.values().map(Vec::len).max().unwrap_or(0);
+    (0..rounds)
+        .map(|r| {
+            offsets
+                .iter()
+                .filter_map(|((t, p), list)| list.get(r).map(|o| (t.to_string(), *p, *o)))
+                .collect()
         })
         .collect()
 }
@@ -213,213 +274,5 @@ impl GroupDetail {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn listing(groups: &[(&str, GroupState)]) -> Vec<(String, GroupState)> {
-        groups.iter().map(|(g, s)| (g.to_string(), *s)).collect()
-    }
-
-    fn ids<T: AsRef<str>>(page: &[&(T, GroupState)]) -> Vec<String> {
-        page.iter().map(|g| g.0.as_ref().to_owned()).collect()
-    }
-
-    fn id_state(g: &(String, GroupState)) -> (&str, GroupState) {
-        (g.0.as_str(), g.1)
-    }
-
-    #[test]
-    fn pages_are_cut_in_id_order_with_counts_over_what_the_caller_sees() {
-        let all = listing(&[
-            ("team-b", GroupState::Stable),
-            ("team-a", GroupState::Empty),
-            ("other-x", GroupState::Empty),
-            ("team-c", GroupState::Empty),
-        ]);
-        let query = GroupQuery {
-            state: Some(GroupState::Empty),
-            page_size: 1,
-            page: 1,
-            visible: Some(vec!["team-*".into()]),
-            ..GroupQuery::default()
-        };
-        let cut = cut_page(&all, id_state, &query, None);
-        assert_eq!(cut.total, 3, "other-x is not visible");
-        assert_eq!(cut.matched, 2);
-        assert_eq!(
-            cut.state_counts,
-            vec![(GroupState::Stable, 1), (GroupState::Empty, 2)]
-                .into_iter()
-                .collect::<BTreeMap<_, _>>()
-                .into_iter()
-                .collect::<Vec<_>>()
-        );
-        assert_eq!(ids(&cut.page), vec!["team-c"]);
-        // A page past the end is empty, not an error.
-        let past = GroupQuery { page: 9, ..query };
-        assert!(cut_page(&all, id_state, &past, None).page.is_empty());
-    }
-
-    #[test]
-    fn search_is_case_insensitive_and_page_size_is_bounded() {
-        let all = listing(&[
-            ("Orders-EU", GroupState::Empty),
-            ("payments", GroupState::Empty),
-        ]);
-        let query = GroupQuery {
-            search: "orders".into(),
-            page_size: 100_000,
-            ..GroupQuery::default()
-        };
-        let cut = cut_page(&all, id_state, &query, None);
-        assert_eq!(ids(&cut.page), vec!["Orders-EU"]);
-        assert_eq!(cut.page_size, GroupQuery::MAX_PAGE_SIZE);
-    }
-
-    #[test]
-    fn sorting_by_lag_puts_the_highest_first_and_unknown_groups_last_by_id() {
-        let all = listing(&[
-            ("a", GroupState::Empty),
-            ("b", GroupState::Empty),
-            ("c", GroupState::Empty),
-            ("d", GroupState::Empty),
-        ]);
-        let lags: HashMap<String, i64> = [("b".to_string(), 5), ("d".to_string(), 50)].into();
-        let cut = cut_page(&all, id_state, &GroupQuery::default(), Some(&lags));
-        assert_eq!(ids(&cut.page), vec!["d", "b", "a", "c"]);
-    }
-
-    fn member(assignment: &[(&str, i32)]) -> GroupMember {
-        GroupMember {
-            member_id: "m".into(),
-            client_id: "c".into(),
-            host: "/127.0.0.1".into(),
-            group_instance_id: None,
-            assignment: assignment
-                .iter()
-                .map(|(t, p)| (t.to_string(), *p))
-                .collect(),
-        }
-    }
-
-    fn committed(topic: &str, partition: i32, offset: Option<i64>, metadata: &str) -> Committed {
-        Committed {
-            topic: topic.into(),
-            partition,
-            offset,
-            metadata: Some(metadata.into()),
-        }
-    }
-
-    #[test]
-    fn rows_merge_assignments_and_commits_then_log_bounds() {
-        let members = [member(&[("t", 1)]), member(&[("t", 0)])];
-        let mut rows = partition_rows(
-            &members,
-            [
-                committed("t", 0, Some(7), ""),
-                committed("u", 0, Some(3), "rewind:1:x"),
-            ],
-        );
-        let keys: Vec<_> = rows.keys().cloned().collect();
-        assert_eq!(
-            keys,
-            vec![("t".into(), 0), ("t".into(), 1), ("u".into(), 0)]
-        );
-        let t0 = &rows[&("t".to_string(), 0)];
-        assert_eq!(
-            (t0.member, t0.committed, t0.metadata.clone()),
-            (Some(1), Some(7), None)
-        );
-        assert_eq!(
-            rows[&("t".to_string(), 1)].committed,
-            None,
-            "assigned, never committed"
-        );
-        assert_eq!(
-            rows[&("u".to_string(), 0)].metadata.as_deref(),
-            Some("rewind:1:x")
-        );
-
-        set_log_bound(
-            &mut rows,
-            LogBound::Start,
-            [(("t".into(), 0), Some(0)), (("x".into(), 0), Some(9))],
-        );
-        set_log_bound(
-            &mut rows,
-            LogBound::End,
-            [(("t".into(), 0), Some(10)), (("u".into(), 0), Some(3))],
-        );
-        assert_eq!(
-            rows.len(),
-            3,
-            "a bound for a partition without a row adds none"
-        );
-        assert_eq!(rows[&("t".to_string(), 0)].lag(), Some(3));
-        // Only t-0 has a record to read at its committed offset: u-0 is at its end and has no start.
-        assert_eq!(
-            lag_time_targets(rows.values()),
-            vec![("t".to_string(), 0, 7)]
-        );
-    }
-
-    #[test]
-    fn a_dead_group_without_commits_does_not_exist() {
-        assert!(!exists(GroupState::Dead, false));
-        assert!(exists(GroupState::Dead, true));
-        assert!(exists(GroupState::Empty, false));
-    }
-
-    #[test]
-    fn lag_sums_known_ends_only() {
-        let ends: HashMap<(String, i32), i64> =
-            [(("t".to_string(), 0), 10), (("t".to_string(), 1), 4)].into();
-        let lag = group_lag(
-            "g".into(),
-            &[
-                committed("t", 0, Some(7), ""),
-                committed("t", 1, None, ""),
-                committed("u", 0, Some(1), ""),
-            ],
-            &ends,
-        );
-        assert_eq!(lag.lag, Some(3));
-        assert_eq!(lag.topics, vec!["t", "u"]);
-        assert_eq!(lag.committed_partitions, 2);
-    }
-
-    #[test]
-    fn record_times_fill_rows_whose_committed_offset_they_were_read_at() {
-        let members: [GroupMember; 0] = [];
-        let rows = partition_rows(
-            &members,
-            [
-                committed("t", 0, Some(7), ""),
-                committed("t", 1, Some(3), ""),
-            ],
-        );
-        let detail = GroupDetail {
-            cluster: "c".into(),
-            group_id: "g".into(),
-            state: GroupState::Empty,
-            group_type: super::super::GroupType::Classic,
-            simple: true,
-            assignor: String::new(),
-            coordinator: None,
-            members: Vec::new(),
-            partitions: rows.into_values().collect(),
-            read_at: 10_000,
-        };
-        let time = |partition: i32, offset: i64, timestamp: i64| RecordTime {
-            topic: "t".into(),
-            partition,
-            offset,
-            timestamp,
-        };
-        // t-1 was committed again since its record was read: its time is not this row's.
-        let d = detail.with_record_times(&[time(0, 7, 4_000), time(1, 2, 1_000)]);
-        assert_eq!(d.partitions[0].committed_timestamp, Some(4_000));
-        assert_eq!(d.partitions[1].committed_timestamp, None);
-    }
-}
+#[path = "groups_tests.rs"]
+mod tests;

@@ -51,13 +51,15 @@ pub fn parse_reset_csv(
         let (group, row) = match (three_columns, fields.as_slice()) {
             (true, [t, p, o]) => (groups[0].clone(), parse_row(t, p, o)),
             (false, [g, t, p, o]) => (g.clone(), parse_row(t, p, o)),
-            (true, _) => return Err(PlanError::Csv {
-                line: n,
-                reason: format!(
+            (true, _) => {
+                return Err(PlanError::Csv {
+                    line: n,
+                    reason: format!(
                     "expected topic,partition,offset (3 columns, like line 1) but found {} columns",
                     fields.len()
                 ),
-            }),
+                })
+            }
             (false, _) => {
                 return Err(PlanError::Csv {
                     line: n,

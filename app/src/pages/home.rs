@@ -1,29 +1,25 @@
-//! The home page: the configured clusters and a searchable, paged list of the selected one's groups.
+//! The home page: the configured clusters and a searchable, paged, self-refreshing list of the selected
+//! one's groups (the table itself is `components::group_list`).
 
-use leptos::prelude::*;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
-
-use crate::api::clusters::{cluster_or_first, list_clusters};
-use crate::api::groups::{group_lags, list_groups};
-use crate::components::error_panel::ErrorPanel;
-use crate::components::state_badge::StateBadge;
-use crate::components::table::{col, num, TableHead};
 use std::collections::HashMap;
 
-use crate::domain::{ClusterSummary, GroupLag, GroupPage, GroupSort, GroupState, LagIndexInfo};
-use crate::error::AppError;
-use crate::format::{group_href, int, opt_int, query_value, utc};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 
-/// The list's inputs, read from the URL so every view is a shareable link.
-#[derive(Clone, PartialEq)]
-struct ListParams {
-    cluster: Option<String>,
-    search: String,
-    state: Option<GroupState>,
-    sort: GroupSort,
-    page: u32,
-}
+use crate::api::clusters::{cluster_or_first, list_clusters};
+use crate::api::groups::{group_lag_times, group_lags, list_groups};
+use crate::components::error_panel::ErrorPanel;
+use crate::components::group_list::{GroupTable, ListParams, PageLagTimes, PageLags};
+use crate::domain::groups::GroupLagTime;
+use crate::domain::{ClusterSummary, GroupLag, GroupSort, GroupState};
+use crate::format::query_value;
+
+/// How often the list reads Kafka again on its own while the tab is visible.
+const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long typing in the search box must pause before the list follows it.
+const SEARCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -54,6 +50,45 @@ pub fn HomePage() -> impl IntoView {
             list_groups(cluster, p.search, p.state, p.sort, p.page, 0).await
         },
     );
+    // The lag of the groups on the page: read in the browser once the page shows, again for a new page
+    // or a refresh. The last reading stays on screen while the next one is read, so nothing flickers.
+    let page_ids = Memo::new(move |_| {
+        groups.get().and_then(|r| r.ok()).map(|p| {
+            (
+                p.cluster,
+                p.groups.into_iter().map(|g| g.group_id).collect::<Vec<_>>(),
+            )
+        })
+    });
+    let lags: PageLags = LocalResource::new(move || {
+        let ids = page_ids.get();
+        async move {
+            let (cluster, ids) = ids?;
+            Some(group_lags(cluster, ids).await.map(|v| {
+                v.into_iter()
+                    .map(|l| (l.group_id.clone(), l))
+                    .collect::<HashMap<String, GroupLag>>()
+            }))
+        }
+    });
+    // Lag in time costs a record per lagging partition: read once the lag in records is on screen,
+    // and again after each reading of it.
+    let times: PageLagTimes = LocalResource::new(move || {
+        let ids = page_ids.get();
+        let lags_read = lags.get().flatten().is_some();
+        async move {
+            let (cluster, ids) = ids.filter(|_| lags_read)?;
+            Some(group_lag_times(cluster, ids).await.map(|v| {
+                v.into_iter()
+                    .map(|t| (t.group_id.clone(), t))
+                    .collect::<HashMap<String, GroupLagTime>>()
+            }))
+        }
+    });
+    let refresh = move || {
+        groups.refetch();
+        lags.refetch();
+    };
 
     // While the lag index builds, look again every 1.5 s so the order appears without a click.
     #[cfg(feature = "hydrate")]
@@ -70,14 +105,34 @@ pub fn HomePage() -> impl IntoView {
             );
         }
     });
+    // A list left open stays current: read again every 30 s while the tab is in view.
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(
+            move || {
+                if !document().hidden() {
+                    refresh();
+                }
+            },
+            REFRESH_EVERY,
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = REFRESH_EVERY;
 
     view! {
+        <h1 class="sr-only">"Consumer groups"</h1>
         <div class="grid gap-6 lg:grid-cols-[16rem_1fr]">
             <section aria-labelledby="clusters-heading" class="min-w-0">
-                <h2 id="clusters-heading" class="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500">
+                <h2 id="clusters-heading" class="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-600">
                     "Clusters"
                 </h2>
-                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading clusters..."</p> }>
+                <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Loading clusters..."</p> }>
                     {move || Suspend::new(async move {
                         match clusters.await {
                             Ok(list) => view! { <ClusterList clusters=list selected=params.get_untracked().cluster/> }.into_any(),
@@ -88,22 +143,22 @@ pub fn HomePage() -> impl IntoView {
             </section>
             <section aria-labelledby="groups-heading" class="min-w-0">
                 <div class="mb-2 flex items-center justify-between gap-2">
-                    <h2 id="groups-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-500">
+                    <h2 id="groups-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-600">
                         "Consumer groups"
                     </h2>
                     <button
                         type="button"
                         class="rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
-                        on:click=move |_| groups.refetch()
+                        on:click=move |_| refresh()
                     >
                         "Refresh"
                     </button>
                 </div>
                 <SearchForm params=params/>
-                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Reading consumer groups from the brokers..."</p> }>
+                <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading consumer groups from the brokers..."</p> }>
                     {move || Suspend::new(async move {
                         match groups.await {
-                            Ok(page) => view! { <GroupTable page params=params.get_untracked()/> }.into_any(),
+                            Ok(page) => view! { <GroupTable page params=params.get_untracked() lags times/> }.into_any(),
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),
                         }
                     })}
@@ -111,9 +166,11 @@ pub fn HomePage() -> impl IntoView {
             </section>
         </div>
     }
+    .into_any()
 }
 
-/// Search box and state filter. A GET form, so it works before hydration and yields a shareable URL.
+/// Search box and state filter, applied as they change (the search once typing pauses). A GET form
+/// underneath, so it also works before the page is interactive.
 #[component]
 fn SearchForm(params: Memo<ListParams>) -> impl IntoView {
     let p = params.get_untracked();
@@ -124,8 +181,50 @@ fn SearchForm(params: Memo<ListParams>) -> impl IntoView {
         GroupState::CompletingRebalance,
         GroupState::Dead,
     ];
+    let search = RwSignal::new(p.search.clone());
+    let state = RwSignal::new(p.state.map(|s| s.as_str().to_owned()).unwrap_or_default());
+    let navigate = use_navigate();
+    // The list a filter change leads to: its first page, in the URL (replaced while typing).
+    let apply = Callback::new(move |replace: bool| {
+        let p = params.get_untracked();
+        let next = ListParams {
+            search: search.get_untracked().trim().to_owned(),
+            state: Some(GroupState::parse(&state.get_untracked()))
+                .filter(|s| *s != GroupState::Unknown),
+            page: 0,
+            ..p.clone()
+        };
+        let href = match &p.cluster {
+            Some(c) => next.href(c),
+            // No cluster chosen: the server's first one applies, so none is named.
+            None => strip_cluster(&next.href("")),
+        };
+        navigate(
+            &href,
+            NavigateOptions {
+                replace,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    });
+    let pause = StoredValue::new(None::<TimeoutHandle>);
+    let cancel_pause = move || {
+        if let Some(h) = pause.try_update_value(Option::take).flatten() {
+            h.clear();
+        }
+    };
+    // Leaving the page (a group clicked) must not let a pending search navigate back to the list.
+    on_cleanup(cancel_pause);
+    let typed = move || {
+        if let Some(h) = pause.get_value() {
+            h.clear();
+        }
+        pause.set_value(set_timeout_with_handle(move || apply.run(true), SEARCH_PAUSE).ok());
+    };
     view! {
-        <Form method="GET" action="/">
+        <form method="GET" action="/" role="search"
+            on:submit=move |ev| { ev.prevent_default(); cancel_pause(); apply.run(false); }>
             <div class="mb-3 flex flex-wrap items-end gap-2">
                 {p.cluster.clone().map(|c| view! { <input type="hidden" name="cluster" value=c/> })}
                 <label class="flex min-w-0 flex-1 flex-col text-xs text-slate-600">
@@ -133,7 +232,10 @@ fn SearchForm(params: Memo<ListParams>) -> impl IntoView {
                     <input
                         type="search"
                         name="q"
+                        data-testid="group-search"
                         value=p.search.clone()
+                        prop:value=move || search.get()
+                        on:input=move |ev| { search.set(event_target_value(&ev)); typed(); }
                         placeholder="e.g. payments"
                         class="mt-1 w-full rounded border border-slate-300 px-2 py-1 text-sm text-slate-900 focus:outline-none focus:ring-2 focus:ring-indigo-500"
                     />
@@ -142,6 +244,8 @@ fn SearchForm(params: Memo<ListParams>) -> impl IntoView {
                     "State"
                     <select
                         name="state"
+                        data-testid="group-state"
+                        on:change=move |ev| { state.set(event_target_value(&ev)); apply.run(false); }
                         class="mt-1 rounded border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 focus:outline-none focus:ring-2 focus:ring-indigo-500"
                     >
                         <option value="" selected=p.state.is_none()>"Any"</option>
@@ -151,24 +255,23 @@ fn SearchForm(params: Memo<ListParams>) -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
-                <label class="flex flex-col text-xs text-slate-600">
-                    "Sort"
-                    <select
-                        name="sort"
-                        class="mt-1 rounded border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 focus:outline-none focus:ring-2 focus:ring-indigo-500"
-                    >
-                        <option value="name" selected=p.sort == GroupSort::Name>"Group id"</option>
-                        <option value="lag" selected=p.sort == GroupSort::Lag>"Lag, highest first"</option>
-                    </select>
-                </label>
-                <button
-                    type="submit"
-                    class="rounded bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500"
-                >
-                    "Search"
-                </button>
+                {(p.sort == GroupSort::Lag).then(|| view! { <input type="hidden" name="sort" value="lag"/> })}
+                // Filters apply as they change; the button only serves a page that is not yet interactive.
+                <button type="submit" class="sr-only">"Search"</button>
             </div>
-        </Form>
+        </form>
+    }
+    .into_any()
+}
+
+/// A list URL without a cluster (the server's first one then applies).
+fn strip_cluster(href: &str) -> String {
+    match href.strip_prefix("/?cluster=") {
+        Some(rest) => match rest.split_once('&') {
+            Some((_, params)) => format!("/?{params}"),
+            None => "/".to_owned(),
+        },
+        None => href.to_owned(),
     }
 }
 
@@ -192,198 +295,13 @@ fn ClusterList(clusters: Vec<ClusterSummary>, selected: Option<String>) -> impl 
                         <li>
                             <a href=href class=class aria-current=active.then_some("page")>
                                 <span class="block font-medium">{c.name}</span>
-                                <span class="block truncate font-mono text-xs text-slate-500">{c.bootstrap_servers}</span>
-                                <span class="block text-xs text-slate-500">{c.security_protocol}</span>
+                                <span class="block truncate font-mono text-xs text-slate-600">{c.bootstrap_servers}</span>
+                                <span class="block text-xs text-slate-600">{c.security_protocol}</span>
                             </a>
                         </li>
                     }
                 })
                 .collect_view()}
         </ul>
-    }
-}
-
-/// The URL of another page of the same list.
-fn page_href(cluster: &str, p: &ListParams, page: u32) -> String {
-    let mut href = format!("/?cluster={}&page={page}", query_value(cluster));
-    if !p.search.is_empty() {
-        href.push_str(&format!("&q={}", query_value(&p.search)));
-    }
-    if let Some(s) = p.state {
-        href.push_str(&format!("&state={}", s.as_str()));
-    }
-    if p.sort == GroupSort::Lag {
-        href.push_str("&sort=lag");
-    }
-    href
-}
-
-#[component]
-fn GroupTable(page: GroupPage, params: ListParams) -> impl IntoView {
-    let counts = page
-        .state_counts
-        .iter()
-        .map(|(s, n)| format!("{} {}", int(i64::from(*n)), s.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let summary = format!(
-        "{} groups on {}: {}",
-        int(i64::from(page.total)),
-        page.cluster,
-        counts
-    );
-    let first = page.page * page.page_size;
-    let shown = format!(
-        "Showing {}-{} of {} matching",
-        int(i64::from(first + u32::from(!page.groups.is_empty()))),
-        int(i64::from(first) + page.groups.len() as i64),
-        int(i64::from(page.matched)),
-    );
-    let has_prev = page.page > 0;
-    let has_next = u64::from(first) + (page.groups.len() as u64) < u64::from(page.matched);
-    let prev = page_href(&page.cluster, &params, page.page.saturating_sub(1));
-    let next = page_href(&page.cluster, &params, page.page + 1);
-    let warnings = (!page.warnings.is_empty()).then(|| {
-        view! {
-            <p role="status" class="mb-2 rounded border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900">
-                "Some brokers did not answer; the list may be incomplete: " {page.warnings.join("; ")}
-            </p>
-        }
-    });
-    let index_note = page
-        .lag_index
-        .clone()
-        .map(|i| view! { <LagIndexNote info=i/> });
-    if page.groups.is_empty() {
-        let text = if page.total == 0 {
-            format!("No consumer groups on {} yet.", page.cluster)
-        } else {
-            "No group matches this search.".to_owned()
-        };
-        return view! {
-            {warnings}
-            <p class="mb-2 text-sm text-slate-600" data-testid="group-summary">{summary}</p>
-            <p class="rounded border border-dashed border-slate-300 bg-white p-6 text-center text-slate-500">{text}</p>
-        }
-        .into_any();
-    }
-    let cluster = page.cluster.clone();
-    // Lag needs every group's committed offsets and the log ends: computed after the page is shown, for
-    // this page only, and streamed into the table when ready.
-    let ids: Vec<String> = page.groups.iter().map(|g| g.group_id.clone()).collect();
-    let lag_cluster = page.cluster.clone();
-    let lags = Resource::new(
-        move || (lag_cluster.clone(), ids.clone()),
-        |(cluster, ids)| async move {
-            group_lags(cluster, ids).await.map(|v| {
-                v.into_iter()
-                    .map(|l| (l.group_id.clone(), l))
-                    .collect::<HashMap<String, GroupLag>>()
-            })
-        },
-    );
-    view! {
-        {warnings}
-        <p class="mb-2 text-sm text-slate-600" data-testid="group-summary">{summary}</p>
-        {index_note}
-        <div class="overflow-x-auto rounded border border-slate-200 bg-white">
-            <table class="min-w-full text-sm" data-testid="group-table">
-                <TableHead cols=vec![
-                    col("Group"), col("State"), num("Members"), num("Lag"),
-                    col("Type").with("hidden md:table-cell"),
-                    num("Coord.").with("hidden md:table-cell").titled("Coordinator broker id"),
-                    col("Topics").with("hidden lg:table-cell"),
-                ]/>
-                <tbody class="divide-y divide-slate-100">
-                    {page
-                        .groups
-                        .into_iter()
-                        .map(|g| {
-                            let href = group_href(&cluster, &g.group_id);
-                            let id_attr = g.group_id.clone();
-                            let title = g.group_id.clone();
-                            let (lag_id, topics_id) = (g.group_id.clone(), g.group_id.clone());
-                            let kind = g.group_type.as_str();
-                            // Kafka calls a group that only ever committed offsets a "simple" group.
-                            let simple = g.simple.then(|| view! {
-                                <span class="ml-1 text-xs text-slate-400" title="Only ever committed offsets: no member has joined">"simple"</span>
-                            });
-                            let members = g.members.map(|m| m.to_string()).unwrap_or_else(|| "-".into());
-                            let coordinator = g.coordinator.map(|c| c.to_string()).unwrap_or_else(|| "-".into());
-                            view! {
-                                <tr data-group-id=id_attr>
-                                    <td class="max-w-[11rem] truncate px-3 py-1.5 font-mono sm:max-w-[15rem]" title=title>
-                                        <a class="text-indigo-700 hover:underline" href=href>{g.group_id}</a>
-                                    </td>
-                                    <td class="whitespace-nowrap px-3 py-1.5"><StateBadge state=g.state/></td>
-                                    <td class="px-3 py-1.5 text-right tabular-nums">{members}</td>
-                                    <td class="whitespace-nowrap px-3 py-1.5 text-right tabular-nums" data-col="lag">
-                                        <LagCell lags id=lag_id show=|l: &GroupLag| {
-                                            if l.committed_partitions == 0 { "-".to_owned() } else { opt_int(l.lag) }
-                                        }/>
-                                    </td>
-                                    <td class="hidden whitespace-nowrap px-3 py-1.5 text-slate-600 md:table-cell">{kind}{simple}</td>
-                                    <td class="hidden px-3 py-1.5 text-right tabular-nums text-slate-600 md:table-cell">{coordinator}</td>
-                                    <td class="hidden max-w-[12rem] truncate px-3 py-1.5 text-slate-600 lg:table-cell" data-col="topics">
-                                        <LagCell lags id=topics_id show=|l: &GroupLag| {
-                                            if l.topics.is_empty() { "-".to_owned() } else { l.topics.join(", ") }
-                                        }/>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
-        <nav class="mt-2 flex items-center justify-between text-sm text-slate-600" aria-label="Pages">
-            <span data-testid="page-info">{shown}</span>
-            <span class="flex gap-2">
-                {has_prev.then(|| view! { <a class="rounded border border-slate-300 bg-white px-2 py-1 hover:bg-slate-100" href=prev rel="prev">"Previous"</a> })}
-                {has_next.then(|| view! { <a class="rounded border border-slate-300 bg-white px-2 py-1 hover:bg-slate-100" href=next rel="next">"Next"</a> })}
-            </span>
-        </nav>
-    }
-    .into_any()
-}
-
-type PageLags = Resource<Result<HashMap<String, GroupLag>, AppError>>;
-
-/// One cell filled from the page's lag once it arrives; `...` until then, `?` if it failed.
-#[component]
-fn LagCell(lags: PageLags, id: String, show: fn(&GroupLag) -> String) -> impl IntoView {
-    view! {
-        <Suspense fallback=|| view! { <span class="text-slate-400" title="computing">"..."</span> }>
-            {
-                let id = id.clone();
-                move || {
-                    let id = id.clone();
-                    Suspend::new(async move {
-                        match lags.await {
-                            Ok(map) => map.get(&id).map(show).unwrap_or_else(|| "-".to_owned()),
-                            Err(_) => "?".to_owned(),
-                        }
-                    })
-                }
-            }
-        </Suspense>
-    }
-}
-
-/// Where the lag order comes from: the index's age, or its build progress.
-#[component]
-fn LagIndexNote(info: LagIndexInfo) -> impl IntoView {
-    let text = match (info.as_of, info.building) {
-        (None, Some((done, total))) if total > 0 => format!(
-            "Computing the lag of every group to sort by it: {} of {} done. Shown by id until then.",
-            int(i64::from(done)),
-            int(i64::from(total))
-        ),
-        (None, _) => "Computing the lag of every group to sort by it. Shown by id until then.".to_owned(),
-        (Some(at), None) => format!("Sorted by lag as of {}.", utc(at)),
-        (Some(at), Some(_)) => format!("Sorted by lag as of {}; a newer reading is on its way.", utc(at)),
-    };
-    view! {
-        <p role="status" class="mb-2 text-xs text-slate-500" data-testid="lag-index">{text}</p>
     }
 }

@@ -56,10 +56,13 @@ async fn reference_describe(group: &str) -> Rows {
     rows
 }
 
+/// Rewind's rows as the tool prints them. Rewind also lists the partitions a group never committed on,
+/// on the topics it committed on (issue 18, item 10); the tool prints none of those.
 fn rewind_rows(d: &GroupDetail) -> Rows {
     let dash = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
     d.partitions
         .iter()
+        .filter(|p| p.committed.is_some() || p.member.is_some())
         .map(|p| {
             let member = p
                 .member
@@ -133,6 +136,21 @@ async fn describe_matches_kafka_consumer_groups() {
             theirs,
             "Rewind and kafka-consumer-groups disagree on {group}"
         );
+        // Every partition of the topic is listed, the never-committed one too (the tool omits it).
+        let rows: Vec<(i32, Option<i64>)> = mine
+            .partitions
+            .iter()
+            .map(|p| (p.partition, p.committed))
+            .collect();
+        if group == &empty {
+            assert_eq!(
+                rows,
+                vec![(0, Some(10)), (1, Some(20)), (2, None)],
+                "{group}"
+            );
+            let never = &mine.partitions[2];
+            assert_eq!((never.log_end, never.lag()), (Some(0), None), "{never:?}");
+        }
         // Log start is not printed by the tool; it is 0 here since nothing was deleted.
         assert!(
             mine.partitions.iter().all(|p| p.log_start == Some(0)),
@@ -179,6 +197,47 @@ async fn describe_matches_kafka_consumer_groups() {
     assert_eq!(p1.time_lag_ms(mine.read_at), Some(0), "caught up");
 
     drop(member);
+}
+
+/// Issue 18, item 10: the list's lag in time is the time of each group's oldest unread record, also
+/// where two groups read the same partition at different offsets; a caught-up group has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_lag_times_are_the_oldest_unread_record_of_each_group() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = unique("lag-time-topic");
+    create_topic(&topic, 2).await;
+    let base = 1_700_000_000_000;
+    crate::support::produce_timestamped(&topic, 0, 10, base, 1_000);
+    crate::support::produce_timestamped(&topic, 1, 10, base + 500, 1_000);
+    let (early, late, done) = (
+        unique("time-lag-early"),
+        unique("time-lag-late"),
+        unique("time-lag-done"),
+    );
+    commit_offsets(&early, &topic, &[(0, 2), (1, 7)]);
+    commit_offsets(&late, &topic, &[(0, 6), (1, 8)]);
+    commit_offsets(&done, &topic, &[(0, 10), (1, 10)]);
+    let (status, json) = server
+        .call_json(
+            "groups/lag-times",
+            serde_json::json!({ "cluster": "local", "groups": [early, late, done] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{json}");
+    let times: Vec<app::domain::groups::GroupLagTime> =
+        serde_json::from_value(json).expect("GroupLagTime list");
+    let got: Vec<(&str, Option<i64>, bool)> = times
+        .iter()
+        .map(|t| (t.group_id.as_str(), t.oldest_unread_ms, t.partial))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (early.as_str(), Some(base + 2_000), false),
+            (late.as_str(), Some(base + 6_000), false),
+            (done.as_str(), None, false),
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -494,8 +494,8 @@ async fn a_plan_naming_too_many_groups_is_refused_before_any_read() {
 async fn page_data_is_compressed_as_the_client_accepts() {
     use std::io::Read;
     let server = TestServer::start(LOCAL).await;
-    let topic = unique("compressed");
-    let group = unique("compressed-group");
+    let topic = unique("web-compressed");
+    let group = unique("web-compressed-group");
     create_topic(&topic, 200).await;
     let offsets: Vec<(i32, i64)> = (0..200).map(|p| (p, 0)).collect();
     commit_offsets(&group, &topic, &offsets);

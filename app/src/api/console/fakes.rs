@@ -178,6 +178,14 @@ impl KafkaReader for NoKafka {
         Box::pin(async { Ok(Vec::new()) })
     }
 
+    fn group_lag_times<'a>(
+        &'a self,
+        _cluster: &'a str,
+        _groups: Vec<String>,
+    ) -> BoxFuture<'a, AppResult<Vec<crate::domain::groups::GroupLagTime>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
     fn record_times<'a>(
         &'a self,
         _cluster: &'a str,

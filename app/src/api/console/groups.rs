@@ -61,12 +61,18 @@ impl Console {
         self.s.kafka.record_times(&cluster, &group).await
     }
 
-    /// Lag of at most a page of groups, each of which the caller may view.
-    pub async fn group_lags(
+    /// How far behind in time at most a page of groups are, each of which the caller may view.
+    pub async fn group_lag_times(
         &self,
         cluster: String,
         groups: Vec<String>,
-    ) -> AppResult<Vec<GroupLag>> {
+    ) -> AppResult<Vec<crate::domain::groups::GroupLagTime>> {
+        self.page_of_viewable(&cluster, &groups)?;
+        self.s.kafka.group_lag_times(&cluster, groups).await
+    }
+
+    /// At most a page of groups, each of which the caller may view.
+    fn page_of_viewable(&self, cluster: &str, groups: &[String]) -> AppResult<()> {
         if groups.len() > GroupQuery::MAX_PAGE_SIZE as usize {
             return Err(AppError::invalid_input(format!(
                 "at most {} groups per lag request, got {}",
@@ -74,9 +80,19 @@ impl Console {
                 groups.len()
             )));
         }
-        for g in &groups {
-            self.s.auth.authorize(Action::View, &cluster, Some(g))?;
+        for g in groups {
+            self.s.auth.authorize(Action::View, cluster, Some(g))?;
         }
+        Ok(())
+    }
+
+    /// Lag of at most a page of groups, each of which the caller may view.
+    pub async fn group_lags(
+        &self,
+        cluster: String,
+        groups: Vec<String>,
+    ) -> AppResult<Vec<GroupLag>> {
+        self.page_of_viewable(&cluster, &groups)?;
         self.s.kafka.group_lags(&cluster, groups).await
     }
 }

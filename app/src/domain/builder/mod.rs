@@ -62,6 +62,15 @@ impl FormError {
         }
     }
 
+    /// Whether a planning error is about what was typed (shown at its field) rather than about Kafka's
+    /// state (no leader, an incomplete read), which no field can fix.
+    pub fn is_about_input(error: &PlanError) -> bool {
+        !matches!(
+            error,
+            PlanError::PartitionsWithoutLeader { .. } | PlanError::IncompleteSnapshot { .. }
+        )
+    }
+
     /// A planning error, placed at the field it is about.
     pub fn from_plan(error: &PlanError) -> Self {
         let field = match error {

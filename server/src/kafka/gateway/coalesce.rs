@@ -26,11 +26,19 @@ const LOADS_AT_ONCE: usize = 4;
 /// Groups whose details are kept at most (a detail can be a 10,000-partition group).
 const DETAILS_KEPT: u64 = 256;
 
+/// How long the cluster's topic partition counts are reused: partitions are added rarely, and a group
+/// page only needs them to list the partitions a group never committed on.
+pub const TOPIC_COUNTS_FOR: Duration = Duration::from_secs(30);
+
+/// Partition counts per topic.
+pub type TopicCounts = std::collections::HashMap<String, i32>;
+
 pub(super) struct SharedReads {
     details: Cache<String, Arc<GroupDetail>>,
     /// Record times are slower to read than the detail (a record per partition): kept as long.
     record_times: Cache<String, Arc<Vec<RecordTime>>>,
     listing: Cache<(), Arc<GroupListings>>,
+    topic_counts: Cache<(), Arc<TopicCounts>>,
     loads: Semaphore,
     /// Bumped by every `forget`: a load that was already running then read Kafka before the change,
     /// and its answer is handed to those waiting for it but not kept.
@@ -52,6 +60,10 @@ impl SharedReads {
                 .max_capacity(1)
                 .time_to_live(fresh_for)
                 .build(),
+            topic_counts: Cache::builder()
+                .max_capacity(1)
+                .time_to_live(TOPIC_COUNTS_FOR.max(fresh_for))
+                .build(),
             loads: Semaphore::new(LOADS_AT_ONCE),
             forgotten: AtomicU64::new(0),
         }
@@ -64,18 +76,20 @@ impl SharedReads {
         group: &str,
         load: impl Future<Output = AppResult<GroupDetail>> + Send,
     ) -> AppResult<GroupDetail> {
-        self.per_group(&self.details, group, load)
+        self.per_group(&self.details, group, load, true)
             .await
             .map(|d| GroupDetail::clone(&d))
     }
 
-    /// The times of the records at the group's committed offsets, shared as `detail` is.
+    /// The times of the records at the group's committed offsets, shared as `detail` is. Not bounded
+    /// by the load permits: its load reads the group's detail, which takes one, and a load that waits
+    /// for a permit while holding one can deadlock the cluster's reads.
     pub(super) async fn record_times(
         &self,
         group: &str,
         load: impl Future<Output = AppResult<Vec<RecordTime>>> + Send,
     ) -> AppResult<Vec<RecordTime>> {
-        self.per_group(&self.record_times, group, load)
+        self.per_group(&self.record_times, group, load, false)
             .await
             .map(|t| Vec::clone(&t))
     }
@@ -85,11 +99,18 @@ impl SharedReads {
         cache: &Cache<String, Arc<T>>,
         group: &str,
         load: impl Future<Output = AppResult<T>> + Send,
+        bounded: bool,
     ) -> AppResult<Arc<T>> {
         let before = self.forgotten.load(Ordering::SeqCst);
-        let answer = cache
-            .try_get_with(group.to_owned(), self.bounded(load))
-            .await;
+        let answer = if bounded {
+            cache
+                .try_get_with(group.to_owned(), self.bounded(load))
+                .await
+        } else {
+            cache
+                .try_get_with(group.to_owned(), async { load.await.map(Arc::new) })
+                .await
+        };
         if self.forgotten.load(Ordering::SeqCst) != before {
             cache.invalidate(group).await;
         }
@@ -103,6 +124,18 @@ impl SharedReads {
     ) -> AppResult<Arc<GroupListings>> {
         self.listing
             .try_get_with((), self.bounded(load))
+            .await
+            .map_err(|e| AppError::clone(&e))
+    }
+
+    /// Every topic's partition count, read at most `TOPIC_COUNTS_FOR` ago by one shared load. Not
+    /// bounded by the load permits: a group detail load, holding one, reads it.
+    pub(super) async fn topic_counts(
+        &self,
+        load: impl Future<Output = AppResult<TopicCounts>> + Send,
+    ) -> AppResult<Arc<TopicCounts>> {
+        self.topic_counts
+            .try_get_with((), async { load.await.map(Arc::new) })
             .await
             .map_err(|e| AppError::clone(&e))
     }
@@ -142,6 +175,56 @@ mod tests {
             partitions: Vec::new(),
             read_at,
         }
+    }
+
+    /// Review of issue 18: group details read the cluster's topic counts, and record times read the
+    /// detail, inside their own loads. With every permit held by such loads, a nested load that also
+    /// waited for a permit hung the cluster's reads for good.
+    #[tokio::test]
+    async fn loads_that_read_other_shared_reads_never_deadlock() {
+        let shared = Arc::new(SharedReads::new(Duration::from_millis(300)));
+        let mut viewers = tokio::task::JoinSet::new();
+        for i in 0..LOADS_AT_ONCE * 3 {
+            let shared = Arc::clone(&shared);
+            viewers.spawn(async move {
+                let group = format!("g{i}");
+                let inner = Arc::clone(&shared);
+                let id = group.clone();
+                shared
+                    .record_times(&group, async move {
+                        let d = inner
+                            .detail(&id, async {
+                                // Every detail load holds its permit while it reads the counts.
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                                inner
+                                    .topic_counts(async {
+                                        tokio::time::sleep(Duration::from_millis(20)).await;
+                                        Ok(TopicCounts::new())
+                                    })
+                                    .await?;
+                                Ok(detail(&id, 0))
+                            })
+                            .await?;
+                        Ok(vec![RecordTime {
+                            topic: d.group_id,
+                            partition: 0,
+                            offset: 0,
+                            timestamp: 0,
+                        }])
+                    })
+                    .await
+            });
+        }
+        let all = tokio::time::timeout(Duration::from_secs(10), async {
+            let mut done = 0;
+            while let Some(answer) = viewers.join_next().await {
+                assert!(answer.ok().is_some_and(|a| a.is_ok()));
+                done += 1;
+            }
+            done
+        })
+        .await;
+        assert_eq!(all, Ok(LOADS_AT_ONCE * 3), "the shared reads deadlocked");
     }
 
     #[tokio::test]

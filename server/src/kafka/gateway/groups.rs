@@ -3,10 +3,12 @@
 //! order and merge them are `app::domain::groups`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use app::domain::groups::{
-    cut_page, exists, lag_time_targets, partition_rows, set_log_bound, LogBound, RecordTime,
+    add_uncommitted, cut_page, exists, lag_time_targets, partition_rows, set_log_bound, LogBound,
+    RecordTime,
 };
 use app::domain::{
     BrokerNode, GroupDetail, GroupMember, GroupPage, GroupQuery, GroupSort, GroupState,
@@ -15,6 +17,7 @@ use app::domain::{
 use app::error::{AppError, AppResult};
 use rdkafka::types::RDKafkaErrorCode;
 
+use super::coalesce::TopicCounts;
 use super::lag_index::{committed_rows, LAG_INDEX_TTL};
 use super::records::record_timestamps;
 use super::{
@@ -180,6 +183,29 @@ impl KafkaGateway {
             .await
     }
 
+    /// Every topic's partition count, shared by the cluster's page views for `TOPIC_COUNTS_FOR`. All
+    /// topics in one request: naming topics could auto-create them on brokers that allow it.
+    async fn topic_counts(&self, client: &ClusterClient) -> AppResult<Arc<TopicCounts>> {
+        client
+            .shared
+            .topic_counts(self.blocking(client, "topic-counts", |admin| {
+                let metadata = admin
+                    .inner()
+                    .fetch_metadata(None, timeout())
+                    .map_err(native::NativeError::from_kafka("Metadata"))?;
+                Ok(metadata
+                    .topics()
+                    .iter()
+                    .filter(|t| t.error().is_none())
+                    .map(|t| {
+                        let n = i32::try_from(t.partitions().len()).unwrap_or(i32::MAX);
+                        (t.name().to_owned(), n)
+                    })
+                    .collect())
+            }))
+            .await
+    }
+
     async fn read_group_detail(
         &self,
         client: &ClusterClient,
@@ -238,6 +264,13 @@ impl KafkaGateway {
             })
             .collect();
         let mut rows = partition_rows(&members, committed_rows(committed));
+        match self.topic_counts(client).await {
+            Ok(counts) => add_uncommitted(&mut rows, |t| counts.get(t).copied()),
+            // The committed rows still stand; only the never-committed ones are missing.
+            Err(e) => {
+                tracing::warn!(cluster, error = %e, "no topic partition counts: never-committed partitions are not listed")
+            }
+        }
 
         let keys: Vec<(String, i32)> = rows.keys().cloned().collect();
         let (earliest, latest) = self

@@ -1,16 +1,17 @@
-//! Lag for the groups list: a page's lag on demand, and the lag index of every group (rebuilt in the
-//! background when stale) that sorting by lag reads.
+//! Lag for the groups list: a page's lag in records and in time on demand, and the lag index of
+//! every group (rebuilt in the background when stale) that sorting by lag reads.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::domain::groups::{group_lag, Committed};
+use app::domain::groups::{group_lag, read_rounds, Committed, GroupLagTime};
 use app::domain::GroupLag;
 use app::error::AppResult;
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
 
+use super::records::record_timestamps;
 use super::{retry_transient, timeout, tolerate_missing_leaders, ClusterClient, KafkaGateway};
 use crate::kafka::native::{self, NativeError, OffsetSpec};
 use crate::now_ms;
@@ -39,6 +40,13 @@ const LAG_INDEX_BATCH: usize = 500;
 /// per request; more in flight would only queue at the coordinator).
 const LAG_IN_FLIGHT: usize = 32;
 
+/// Record-read rounds for a page's lag in time: groups sharing a partition at different offsets need one
+/// each; past this many the rest show no time rather than hold the page.
+const LAG_TIME_ROUNDS: usize = 3;
+
+/// Records a page's lag in time reads at most (a page of 50 groups of 100 partitions each).
+const LAG_TIME_READS_MAX: usize = 5_000;
+
 impl KafkaGateway {
     pub(super) async fn group_lags_impl(
         &self,
@@ -50,6 +58,81 @@ impl KafkaGateway {
             lags_for(native::handle(admin.inner())?, groups)
         })
         .await
+    }
+
+    /// How far behind in time `groups` are: their committed offsets and log bounds (batched as for
+    /// their lag), then the record at each committed offset that has unread records after it, read in
+    /// rounds where groups share a partition (at most `LAG_TIME_ROUNDS`, each within the record budget).
+    pub(super) async fn group_lag_times_impl(
+        &self,
+        cluster: &str,
+        groups: Vec<String>,
+    ) -> AppResult<Vec<GroupLagTime>> {
+        let client = self.cluster(cluster)?;
+        let ids = groups.clone();
+        let targets: Vec<Vec<(String, i32, i64)>> = self
+            .blocking(client, "group-lag-times", move |admin| {
+                let rk = native::handle(admin.inner())?;
+                let (committed, partitions) = committed_partitions(rk, &ids)?;
+                let bound = |spec| -> Result<HashMap<(String, i32), i64>, native::NativeError> {
+                    Ok(tolerate_missing_leaders(native::list_offsets(
+                        rk,
+                        &partitions,
+                        spec,
+                        timeout(),
+                    ))?
+                    .into_iter()
+                    .filter_map(|o| Some(((o.topic, o.partition), o.offset?)))
+                    .collect())
+                };
+                let (starts, ends) = (bound(OffsetSpec::Earliest)?, bound(OffsetSpec::Latest)?);
+                Ok(committed
+                    .into_iter()
+                    .map(|offsets| {
+                        offsets
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter_map(|c| {
+                                let o = c.offset?;
+                                let key = (c.topic, c.partition);
+                                let unread = o >= *starts.get(&key)? && o < *ends.get(&key)?;
+                                unread.then_some((key.0, key.1, o))
+                            })
+                            .collect()
+                    })
+                    .collect())
+            })
+            .await?;
+        let mut wanted: Vec<(String, i32, i64)> = targets.iter().flatten().cloned().collect();
+        // A page of very wide groups reads at most this many records; the rest show as partial.
+        wanted.truncate(LAG_TIME_READS_MAX);
+        let mut times: HashMap<(String, i32, i64), i64> = HashMap::new();
+        for round in read_rounds(&wanted).into_iter().take(LAG_TIME_ROUNDS) {
+            let offsets: HashMap<(String, i32), i64> = round
+                .iter()
+                .map(|(t, p, o)| ((t.clone(), *p), *o))
+                .collect();
+            for ((t, p), ts) in record_timestamps(&client.readers, round).await {
+                if let Some(o) = offsets.get(&(t.clone(), p)) {
+                    times.insert((t, p, *o), ts);
+                }
+            }
+        }
+        Ok(groups
+            .into_iter()
+            .zip(targets)
+            .map(|(group_id, targets)| {
+                let read: Vec<i64> = targets
+                    .iter()
+                    .filter_map(|k| times.get(k).copied())
+                    .collect();
+                GroupLagTime {
+                    group_id,
+                    oldest_unread_ms: read.iter().copied().min(),
+                    partial: read.len() < targets.len(),
+                }
+            })
+            .collect())
     }
 
     /// Starts building `client`'s lag index on the blocking pool unless a build is running.
@@ -88,10 +171,14 @@ impl KafkaGateway {
     }
 }
 
-/// Total lag and topics of `groups`: their committed offsets (pipelined, one request per group as
-/// librdkafka requires) and one ListOffsets for all their partitions.
-fn lags_for(rk: native::Handle<'_>, groups: Vec<String>) -> Result<Vec<GroupLag>, NativeError> {
-    let committed = native::list_committed_offsets(rk, &groups, timeout(), LAG_IN_FLIGHT)?;
+/// Each group's committed offsets (pipelined, one request per group as librdkafka requires) and every
+/// partition any of them committed on, sorted, for one ListOffsets over all of them.
+type CommittedByGroup = Vec<Result<Vec<native::CommittedOffset>, NativeError>>;
+fn committed_partitions(
+    rk: native::Handle<'_>,
+    groups: &[String],
+) -> Result<(CommittedByGroup, Vec<(String, i32)>), NativeError> {
+    let committed = native::list_committed_offsets(rk, groups, timeout(), LAG_IN_FLIGHT)?;
     let mut partitions: Vec<(String, i32)> = committed
         .iter()
         .flatten()
@@ -100,6 +187,13 @@ fn lags_for(rk: native::Handle<'_>, groups: Vec<String>) -> Result<Vec<GroupLag>
         .collect();
     partitions.sort();
     partitions.dedup();
+    Ok((committed, partitions))
+}
+
+/// Total lag and topics of `groups`: their committed offsets (pipelined, one request per group as
+/// librdkafka requires) and one ListOffsets for all their partitions.
+fn lags_for(rk: native::Handle<'_>, groups: Vec<String>) -> Result<Vec<GroupLag>, NativeError> {
+    let (committed, partitions) = committed_partitions(rk, &groups)?;
     let ends: HashMap<(String, i32), i64> = tolerate_missing_leaders(native::list_offsets(
         rk,
         &partitions,

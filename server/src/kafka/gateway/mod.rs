@@ -321,6 +321,14 @@ impl KafkaReader for KafkaGateway {
         Box::pin(self.group_lags_impl(cluster, groups))
     }
 
+    fn group_lag_times<'a>(
+        &'a self,
+        cluster: &'a str,
+        groups: Vec<String>,
+    ) -> BoxFuture<'a, AppResult<Vec<app::domain::groups::GroupLagTime>>> {
+        Box::pin(self.group_lag_times_impl(cluster, groups))
+    }
+
     fn describe_group<'a>(
         &'a self,
         cluster: &'a str,
