@@ -53,13 +53,10 @@ pub fn GroupPage() -> impl IntoView {
         times.refetch();
     };
     let back = move || format!("/?cluster={}", query_value(&target.get().0));
-    // Set in the browser once the group has been read (or failed to be): the builder goes below it.
+    // Set in the browser once the group (or why it cannot be read) is on the page: the builder goes
+    // below it. Not from the resource: its answer can be known before the group is drawn.
     let group_shown = RwSignal::new(false);
-    Effect::new(move |_| {
-        if detail.get().is_some() {
-            group_shown.set(true);
-        }
-    });
+    let on_shown = Callback::new(move |()| group_shown.set(true));
 
     view! {
         <nav class="mb-3 text-sm"><a class="text-indigo-700 hover:underline" href=back>"All groups"</a></nav>
@@ -70,8 +67,9 @@ pub fn GroupPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading the group from the brokers..."</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <GroupView detail=d times on_refresh=refresh/> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                    Ok(d) => view! { <GroupView detail=d times on_refresh=refresh/><Drawn on_shown/> }.into_any(),
+                    // A group Kafka does not know may still be given offsets: the builder stays.
+                    Err(error) => view! { <ErrorPanel error/><Drawn on_shown/> }.into_any(),
                 }
             })}
         </Transition>
@@ -95,6 +93,12 @@ pub fn GroupPage() -> impl IntoView {
         </Show>
     }
     .into_any()
+}
+
+/// Calls `on_shown` once it is in the page (effects run after the view is mounted).
+#[component]
+fn Drawn(on_shown: Callback<()>) -> impl IntoView {
+    Effect::new(move |_| on_shown.run(()));
 }
 
 #[component]
