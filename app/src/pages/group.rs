@@ -48,6 +48,16 @@ pub fn GroupPage() -> impl IntoView {
             }
         }
     });
+    // What the rows read: a plain signal, filled by a browser-only effect. Reading the local resource
+    // itself inside the transition below makes Leptos give up on it during server rendering (a local
+    // resource can never resolve there), so the page was sent without its group and the group arrived
+    // after hydration, pushing the builder down (layout shift 0.27).
+    let known_times = RwSignal::new(None::<Vec<RecordTime>>);
+    Effect::new(move |_| {
+        if let Some(t) = times.get().flatten() {
+            known_times.set(Some(t));
+        }
+    });
     let refresh = move || {
         detail.refetch();
         times.refetch();
@@ -67,7 +77,7 @@ pub fn GroupPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading the group from the brokers..."</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <GroupView detail=d times on_refresh=refresh/><Drawn on_shown/> }.into_any(),
+                    Ok(d) => view! { <GroupView detail=d times=known_times.read_only() on_refresh=refresh/><Drawn on_shown/> }.into_any(),
                     // A group Kafka does not know may still be given offsets: the builder stays.
                     Err(error) => view! { <ErrorPanel error/><Drawn on_shown/> }.into_any(),
                 }
@@ -116,7 +126,7 @@ fn ReadOnlyNote(cluster: String, group: String) -> impl IntoView {
 #[component]
 fn GroupView(
     detail: GroupDetail,
-    times: LocalResource<Option<Vec<RecordTime>>>,
+    times: ReadSignal<Option<Vec<RecordTime>>>,
     on_refresh: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
     let total_lag = detail.total_lag();
@@ -141,7 +151,7 @@ fn GroupView(
     let n_members = members.len();
     // The rows with lag in time once its read arrives (a browser-only read; the server renders none).
     let base = StoredValue::new(detail);
-    let detail = Memo::new(move |_| match times.get().flatten() {
+    let detail = Memo::new(move |_| match times.get() {
         Some(t) => base.get_value().with_record_times(&t),
         None => base.get_value(),
     });
