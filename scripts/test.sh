@@ -123,6 +123,9 @@ export REWIND_E2E_ADMIN=ada
 pids+=($!)
 cat >"$RUN_DIR/rewind.toml" <<TOML
 data_dir = "$RUN_DIR/data"
+# Sampled every 2 s so the lag-history spec sees samples within its time (default 60 s).
+[lag_history]
+interval_secs = 2
 [[clusters]]
 name = "local"
 bootstrap_servers = "$REWIND_TEST_BOOTSTRAP"

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod kafka;
+pub mod lag_history;
 pub mod metrics;
 pub mod ops;
 pub mod reset;

@@ -36,6 +36,10 @@ pub struct Metrics {
     pub kafka_answer_age: GaugeVec,
     pub kafka_reachable: IntGaugeVec,
     pub sessions_open: IntGauge,
+    pub lag_sample_seconds: HistogramVec,
+    /// The groups with most lag at the last sample, top N per cluster (bounded cardinality).
+    pub group_lag: IntGaugeVec,
+    pub cluster_lag: IntGaugeVec,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -72,7 +76,25 @@ impl Metrics {
             &registry,
             IntGauge::new("sessions_open", "Unexpired sign-in sessions in the store."),
         );
+        let int_gauge = |name: &str, help: &str, labels: &[&str]| {
+            registered(&registry, IntGaugeVec::new(Opts::new(name, help), labels))
+        };
         Self {
+            lag_sample_seconds: histogram(
+                "lag_sample_duration_seconds",
+                "Time a lag-sampling pass over every group of a cluster took.",
+                &["cluster"],
+            ),
+            group_lag: int_gauge(
+                "group_lag_records",
+                "Lag in records at the last sample of the groups with the most lag (top N per cluster, [lag_history] metrics_top).",
+                &["cluster", "group"],
+            ),
+            cluster_lag: int_gauge(
+                "cluster_lag_records",
+                "Lag in records of every group of the cluster, summed, at the last sample.",
+                &["cluster"],
+            ),
             http_requests: counter(
                 "http_requests_total",
                 "HTTP requests answered, by endpoint and status.",

@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use crate::kafka::KafkaGateway;
+use crate::lag_history::LagHistoryService;
 use crate::metrics;
 use crate::now_ms;
 use crate::store::Store;
@@ -25,15 +26,21 @@ const STORE_CHECK_EVERY: Duration = Duration::from_secs(5);
 pub struct Ops {
     gateway: Arc<KafkaGateway>,
     store: Arc<dyn Store>,
+    history: Arc<LagHistoryService>,
     /// The last store write check, shared by every `/readyz` within `STORE_CHECK_EVERY`.
     store_check: moka::future::Cache<(), bool>,
 }
 
 impl Ops {
-    pub fn new(gateway: Arc<KafkaGateway>, store: Arc<dyn Store>) -> Self {
+    pub fn new(
+        gateway: Arc<KafkaGateway>,
+        store: Arc<dyn Store>,
+        history: Arc<LagHistoryService>,
+    ) -> Self {
         Self {
             gateway,
             store,
+            history,
             store_check: moka::future::Cache::builder()
                 .max_capacity(1)
                 .time_to_live(STORE_CHECK_EVERY)
@@ -147,8 +154,22 @@ fn set_age(gauge: &prometheus::GaugeVec, labels: &[&str], age: Option<Duration>)
 /// Sets the gauges read at scrape time, then renders every metric.
 async fn render_metrics(State(ops): State<Ops>) -> Response {
     let m = metrics::get();
+    // Only the current top N of each cluster: a group that left it must not linger as a series.
+    m.group_lag.reset();
     for name in ops.gateway.cluster_names() {
         let labels = [name.as_str()];
+        let (top, total) = ops.history.top_lags(&name);
+        for (group, lag) in top {
+            m.group_lag
+                .with_label_values(&[name.as_str(), group.as_str()])
+                .set(lag);
+        }
+        match total {
+            Some(total) => m.cluster_lag.with_label_values(&labels).set(total),
+            None => {
+                let _ = m.cluster_lag.remove_label_values(&labels);
+            }
+        }
         set_age(&m.lag_index_age, &labels, ops.gateway.lag_index_age(&name));
         let ago = ops.gateway.answered_ago(&name);
         set_age(&m.kafka_answer_age, &labels, ago);

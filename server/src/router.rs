@@ -11,6 +11,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::kafka::{GatewayError, KafkaGateway};
+use crate::lag_history::LagHistoryService;
 use crate::ops::Ops;
 use crate::reset::{FaultPauses, ResetService};
 use crate::store::{SqliteStore, Store, StoreError};
@@ -67,7 +68,13 @@ pub fn services_with(config: &Config, gateway: Arc<KafkaGateway>) -> Result<Wire
         return Err(StartError::NoSignIn);
     }
     let store: Arc<dyn Store> = Arc::new(sqlite);
-    let ops = Ops::new(gateway.clone(), store.clone());
+    let history = Arc::new(LagHistoryService::new(
+        gateway.clone(),
+        store.clone(),
+        config.lag_history.clone(),
+    ));
+    history.spawn();
+    let ops = Ops::new(gateway.clone(), store.clone(), history.clone());
     let resets = Arc::new(ResetService::new(
         gateway.clone(),
         store.clone(),
@@ -86,6 +93,7 @@ pub fn services_with(config: &Config, gateway: Arc<KafkaGateway>) -> Result<Wire
             auth: auth.clone(),
             audit: Arc::new(StoreAudit(store)),
             users: auth.clone(),
+            history,
         },
         auth,
         ops,

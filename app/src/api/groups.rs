@@ -9,18 +9,27 @@ use crate::domain::{GroupDetail, GroupLag, GroupPage, GroupSort, GroupState};
 use crate::error::AppError;
 
 /// One page of `cluster`'s consumer groups matching `search` (case-insensitive substring) and `state`,
-/// sorted by group id or by lag, each with state, type, member count and coordinator.
+/// with lag status `status` (from the lag samples), sorted by group id, by lag or by lag growth, each with state, type, member count and coordinator.
 #[server(endpoint = "groups/list")]
 pub async fn list_groups(
     cluster: String,
     #[server(default)] search: String,
     #[server(default)] state: Option<GroupState>,
+    #[server(default)] status: Option<crate::domain::lag_history::Status>,
     #[server(default)] sort: GroupSort,
     #[server(default)] page: u32,
     #[server(default)] page_size: u32,
 ) -> Result<GroupPage, AppError> {
+    let query = crate::domain::GroupQuery {
+        search,
+        state,
+        sort,
+        page,
+        page_size,
+        ..Default::default()
+    };
     Console::current()?
-        .list_groups(cluster, search, state, sort, page, page_size)
+        .list_groups(cluster, query, status)
         .await
 }
 

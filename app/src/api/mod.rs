@@ -8,6 +8,7 @@ pub mod codec;
 pub mod console;
 pub mod executions;
 pub mod groups;
+pub mod history;
 pub mod plans;
 #[cfg(feature = "ssr")]
 pub mod ports;

@@ -146,6 +146,39 @@ pub trait Users: Send + Sync + 'static {
     fn delete(&self, name: String, actor: Actor) -> BoxFuture<'_, AppResult<()>>;
 }
 
+/// Sampled lag over time (see `domain::lag_history`). Callers authorise the group first.
+pub trait LagHistoryReader: Send + Sync + 'static {
+    /// The group's history over `window`, per topic and in total, with the executions inside it and
+    /// its status; asking marks the group as watched (its lag in time is sampled for a while).
+    fn history(
+        &self,
+        cluster: String,
+        group: String,
+        window: crate::domain::lag_history::Window,
+    ) -> BoxFuture<'_, AppResult<crate::domain::lag_history::LagHistory>>;
+    /// The last hour of each of `groups` (at most a page), small, with its status.
+    fn sparklines(
+        &self,
+        cluster: String,
+        groups: Vec<String>,
+    ) -> BoxFuture<'_, AppResult<Vec<crate::domain::lag_history::Sparkline>>>;
+    /// The groups of `cluster` with this status at the last pass, and each group's lag growth over
+    /// the status window (for filtering and sorting the whole list).
+    fn latest(&self, cluster: &str) -> crate::domain::lag_history::LatestStatuses;
+    /// The group's samples over `window` as CSV, a row per pass and topic.
+    fn csv(
+        &self,
+        cluster: String,
+        group: String,
+        window: crate::domain::lag_history::Window,
+    ) -> BoxFuture<'_, AppResult<String>>;
+    /// How far the replay started by execution `id` has come.
+    fn replay_progress(
+        &self,
+        execution: crate::domain::execution::Execution,
+    ) -> BoxFuture<'_, AppResult<Option<crate::domain::lag_history::ReplayProgress>>>;
+}
+
 /// Everything a server function may use, provided once per request through Leptos context.
 #[derive(Clone)]
 pub struct Services {
@@ -154,6 +187,7 @@ pub struct Services {
     pub auth: Arc<dyn Authorizer>,
     pub audit: Arc<dyn AuditLog>,
     pub users: Arc<dyn Users>,
+    pub history: Arc<dyn LagHistoryReader>,
 }
 
 /// The services of this request. Missing context is a wiring bug on the server, not a user error,

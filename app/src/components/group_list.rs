@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 
 use crate::browser;
+use crate::components::lag_chart::{Sparkline, StatusBadge};
 use crate::components::state_badge::StateBadge;
 use crate::domain::groups::GroupLagTime;
+use crate::domain::lag_history::{Sparkline as Spark, Status};
 use crate::domain::{GroupLag, GroupPage, GroupSort, GroupState, LagIndexInfo};
 use crate::error::AppError;
 use crate::format::{duration, group_href, int, opt_int, query_value, utc};
@@ -18,6 +20,7 @@ pub struct ListParams {
     pub cluster: Option<String>,
     pub search: String,
     pub state: Option<GroupState>,
+    pub status: Option<Status>,
     pub sort: GroupSort,
     pub page: u32,
 }
@@ -32,8 +35,13 @@ impl ListParams {
         if let Some(s) = self.state {
             href.push_str(&format!("&state={}", s.as_str()));
         }
-        if self.sort == GroupSort::Lag {
-            href.push_str("&sort=lag");
+        if let Some(s) = self.status {
+            href.push_str(&format!("&status={}", s.as_str()));
+        }
+        match self.sort {
+            GroupSort::Lag => href.push_str("&sort=lag"),
+            GroupSort::Growth => href.push_str("&sort=growth"),
+            GroupSort::Name => {}
         }
         if self.page > 0 {
             href.push_str(&format!("&page={}", self.page));
@@ -45,6 +53,9 @@ impl ListParams {
 /// Every group's lag on the page, read in the browser after the page shows (and on each refresh).
 pub type PageLags = LocalResource<Option<Result<HashMap<String, GroupLag>, AppError>>>;
 
+/// Each group's last hour from the lag samples, with its status.
+pub type PageSparks = LocalResource<Option<Result<HashMap<String, Spark>, AppError>>>;
+
 /// When each group's oldest unread record was written, read after the lag (a record per partition).
 pub type PageLagTimes = LocalResource<Option<Result<HashMap<String, GroupLagTime>, AppError>>>;
 
@@ -54,6 +65,7 @@ pub fn GroupTable(
     params: ListParams,
     lags: PageLags,
     times: PageLagTimes,
+    sparks: PageSparks,
 ) -> impl IntoView {
     let counts = page
         .state_counts
@@ -119,6 +131,7 @@ pub fn GroupTable(
     };
     let (by_name, name_current) = sorted_by(GroupSort::Name);
     let (by_lag, lag_current) = sorted_by(GroupSort::Lag);
+    let (by_growth, growth_current) = sorted_by(GroupSort::Growth);
     let th = "px-3 py-2";
     let link = "rounded text-slate-700 underline decoration-dotted underline-offset-2 hover:text-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500";
     view! {
@@ -140,6 +153,10 @@ pub fn GroupTable(
                             {lag_current.then(|| view! { <span aria-hidden="true">" ▼"</span> })}
                         </th>
                         <th scope="col" class=format!("{th} hidden text-right sm:table-cell") title="Age of the oldest record the group has not read yet">"Behind"</th>
+                        <th scope="col" class=format!("{th} hidden md:table-cell") aria-sort=growth_current.then_some("descending")>
+                            <a class=link href=by_growth data-testid="sort-growth" title="Lag over the last hour and its status; sort by lag growing fastest">"Last hour"</a>
+                            {growth_current.then(|| view! { <span aria-hidden="true">" ▼"</span> })}
+                        </th>
                         <th scope="col" class=format!("{th} hidden md:table-cell")>"Type"</th>
                         <th scope="col" class=format!("{th} hidden text-right md:table-cell") title="Coordinator broker id">"Coord."</th>
                         <th scope="col" class=format!("{th} hidden lg:table-cell")>"Topics"</th>
@@ -153,8 +170,8 @@ pub fn GroupTable(
                             let href = group_href(&cluster, &g.group_id);
                             let id_attr = g.group_id.clone();
                             let title = g.group_id.clone();
-                            let (lag_id, topics_id, time_id) =
-                                (g.group_id.clone(), g.group_id.clone(), g.group_id.clone());
+                            let (lag_id, topics_id, time_id, spark_id) =
+                                (g.group_id.clone(), g.group_id.clone(), g.group_id.clone(), g.group_id.clone());
                             let kind = g.group_type.as_str();
                             // Kafka calls a group that only ever committed offsets a "simple" group.
                             let simple = g.simple.then(|| view! {
@@ -174,6 +191,18 @@ pub fn GroupTable(
                                     </td>
                                     <td class="hidden whitespace-nowrap px-3 py-1.5 text-right tabular-nums sm:table-cell" data-col="time-lag">
                                         {move || behind(times.get().flatten(), &time_id)}
+                                    </td>
+                                    <td class="hidden whitespace-nowrap px-3 py-1.5 md:table-cell" data-col="trend">
+                                        {move || match sparks.get().flatten() {
+                                            Some(Ok(map)) => map.get(&spark_id).cloned().map(|s| view! {
+                                                <span class="inline-flex items-center gap-2">
+                                                    <Sparkline lags=s.lags/>
+                                                    <StatusBadge judgement=s.judgement/>
+                                                </span>
+                                            }.into_any()).unwrap_or_else(|| "...".into_any()),
+                                            Some(Err(_)) => "?".into_any(),
+                                            None => "...".into_any(),
+                                        }}
                                     </td>
                                     <td class="hidden whitespace-nowrap px-3 py-1.5 text-slate-600 md:table-cell">{kind}{simple}</td>
                                     <td class="hidden px-3 py-1.5 text-right tabular-nums text-slate-600 md:table-cell">{coordinator}</td>
@@ -309,10 +338,20 @@ mod tests {
             cluster: None,
             search: String::new(),
             state: None,
+            status: None,
             sort: GroupSort::Name,
             page: 0,
         };
         assert_eq!(p.href("local"), "/?cluster=local");
+        let s = ListParams {
+            status: Some(Status::Stalled),
+            sort: GroupSort::Growth,
+            ..p.clone()
+        };
+        assert_eq!(
+            s.href("local"),
+            "/?cluster=local&status=STALLED&sort=growth"
+        );
         let q = ListParams {
             search: "pay ments".into(),
             state: Some(GroupState::Empty),

@@ -99,7 +99,7 @@ fn HistoryRow(e: ExecutionSummary, undo: UndoBy, with_group: bool) -> impl IntoV
     });
     view! {
         <tbody class="border-t border-slate-100">
-            <tr data-testid="history-row" data-execution=id.to_string()>
+            <tr data-testid="history-row" data-execution=id.to_string() id=format!("execution-{id}")>
                 <td class="px-3 py-1 tabular-nums">{id}</td>
                 <td class="whitespace-nowrap px-3 py-1 text-xs">{utc(e.started_at_ms)}</td>
                 <td class="px-3 py-1">{e.actor.clone()}</td>

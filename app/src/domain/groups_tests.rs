@@ -258,3 +258,26 @@ fn record_times_fill_rows_whose_committed_offset_they_were_read_at() {
     assert_eq!(d.partitions[0].committed_timestamp, Some(4_000));
     assert_eq!(d.partitions[1].committed_timestamp, None);
 }
+
+#[test]
+fn a_status_filter_keeps_only_its_groups_and_growth_orders_fastest_first() {
+    let all = listing(&[
+        ("a", GroupState::Empty),
+        ("b", GroupState::Stable),
+        ("c", GroupState::Stable),
+        ("d", GroupState::Empty),
+    ]);
+    let query = GroupQuery {
+        sort: crate::domain::GroupSort::Growth,
+        only: Some(["a", "b", "c"].map(String::from).into_iter().collect()),
+        ..GroupQuery::default()
+    };
+    let growth: HashMap<String, i64> = [("a", 5), ("b", 900), ("c", -40), ("d", 10_000)]
+        .map(|(g, n)| (g.to_owned(), n))
+        .into_iter()
+        .collect();
+    let cut = cut_page(&all, id_state, &query, Some(&growth));
+    assert_eq!(cut.total, 4);
+    assert_eq!(cut.matched, 3, "d has another status");
+    assert_eq!(ids(&cut.page), vec!["b", "a", "c"]);
+}

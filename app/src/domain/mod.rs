@@ -7,6 +7,7 @@ pub mod audit;
 pub mod builder;
 pub mod execution;
 pub mod groups;
+pub mod lag_history;
 pub mod offsets_csv;
 pub mod planner;
 pub mod reset;
@@ -117,6 +118,8 @@ pub enum GroupSort {
     Name,
     /// Highest total lag first, from the cluster's lag index (built in the background; see `LagIndexInfo`).
     Lag,
+    /// Lag growing fastest first: lag growth over the status window of the lag samples.
+    Growth,
 }
 
 impl GroupSort {
@@ -124,6 +127,7 @@ impl GroupSort {
         match self {
             Self::Name => "Name",
             Self::Lag => "Lag",
+            Self::Growth => "Growth",
         }
     }
 }
@@ -163,6 +167,12 @@ pub struct GroupQuery {
     /// never taken from the request.
     #[serde(skip)]
     pub visible: Option<Vec<String>>,
+    /// Only these groups match (a lag status filter), set by the server from the lag samples.
+    #[serde(skip)]
+    pub only: Option<std::collections::HashSet<String>>,
+    /// The order for `GroupSort::Growth` (highest first), set by the server from the lag samples.
+    #[serde(skip)]
+    pub order: Option<std::collections::HashMap<String, i64>>,
 }
 
 impl GroupQuery {
@@ -187,6 +197,13 @@ impl GroupQuery {
 
     pub fn matches(&self, group_id: &str, state: GroupState) -> bool {
         if self.state.is_some_and(|s| s != state) {
+            return false;
+        }
+        if self
+            .only
+            .as_ref()
+            .is_some_and(|only| !only.contains(group_id))
+        {
             return false;
         }
         self.search.is_empty()

@@ -5,6 +5,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::groups::{describe_group, record_times};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::lag_chart::LagChart;
 use crate::components::reset_panel::ResetPanel;
 use crate::components::session::IfAllowed;
 use crate::components::state_badge::StateBadge;
@@ -92,12 +93,14 @@ pub fn GroupPage() -> impl IntoView {
             id.map(|group| {
                 let (c, g) = (cluster.clone(), group.clone());
                 view! {
+                    <LagChart cluster=cluster.clone() group=group.clone()/>
                     // Viewers get no builder: previews, plans and executes need the operator role.
                     <IfAllowed action=Action::Preview cluster=cluster.clone() group=group.clone()
                         fallback=move || view! { <ReadOnlyNote cluster=c.clone() group=g.clone()/> }>
                         <ResetPanel cluster=cluster.clone() group=group.clone() on_executed=Callback::new(move |()| refresh())/>
                     </IfAllowed>
                 }
+                .into_any()
             })
         }}
         </Show>

@@ -9,9 +9,11 @@ use leptos_router::NavigateOptions;
 
 use crate::api::clusters::{cluster_or_first, list_clusters};
 use crate::api::groups::{group_lag_times, group_lags, list_groups};
+use crate::api::history::group_lag_sparklines;
 use crate::components::error_panel::ErrorPanel;
-use crate::components::group_list::{GroupTable, ListParams, PageLagTimes, PageLags};
+use crate::components::group_list::{GroupTable, ListParams, PageLagTimes, PageLags, PageSparks};
 use crate::domain::groups::GroupLagTime;
+use crate::domain::lag_history::{Sparkline, Status};
 use crate::domain::{ClusterSummary, GroupLag, GroupSort, GroupState};
 use crate::format::query_value;
 
@@ -33,10 +35,11 @@ pub fn HomePage() -> impl IntoView {
                 .get("state")
                 .map(|s| GroupState::parse(&s))
                 .filter(|s| *s != GroupState::Unknown),
-            sort: if q.get("sort").as_deref() == Some("lag") {
-                GroupSort::Lag
-            } else {
-                GroupSort::Name
+            status: q.get("status").and_then(|s| Status::parse(&s)),
+            sort: match q.get("sort").as_deref() {
+                Some("lag") => GroupSort::Lag,
+                Some("growth") => GroupSort::Growth,
+                _ => GroupSort::Name,
             },
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
         }
@@ -47,7 +50,7 @@ pub fn HomePage() -> impl IntoView {
         move || params.get(),
         |p| async move {
             let cluster = cluster_or_first(p.cluster).await?;
-            list_groups(cluster, p.search, p.state, p.sort, p.page, 0).await
+            list_groups(cluster, p.search, p.state, p.status, p.sort, p.page, 0).await
         },
     );
     // The lag of the groups on the page: read in the browser once the page shows, again for a new page
@@ -85,9 +88,22 @@ pub fn HomePage() -> impl IntoView {
             }))
         }
     });
+    // The last hour of each group on the page, from Rewind's own samples (no Kafka read).
+    let sparks: PageSparks = LocalResource::new(move || {
+        let ids = page_ids.get();
+        async move {
+            let (cluster, ids) = ids?;
+            Some(group_lag_sparklines(cluster, ids).await.map(|v| {
+                v.into_iter()
+                    .map(|s| (s.group_id.clone(), s))
+                    .collect::<HashMap<String, Sparkline>>()
+            }))
+        }
+    });
     let refresh = move || {
         groups.refetch();
         lags.refetch();
+        sparks.refetch();
     };
 
     // While the lag index builds, look again every 1.5 s so the order appears without a click.
@@ -158,7 +174,7 @@ pub fn HomePage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading consumer groups from the brokers..."</p> }>
                     {move || Suspend::new(async move {
                         match groups.await {
-                            Ok(page) => view! { <GroupTable page params=params.get_untracked() lags times/> }.into_any(),
+                            Ok(page) => view! { <GroupTable page params=params.get_untracked() lags times sparks/> }.into_any(),
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),
                         }
                     })}
@@ -183,6 +199,7 @@ fn SearchForm(params: Memo<ListParams>) -> impl IntoView {
     ];
     let search = RwSignal::new(p.search.clone());
     let state = RwSignal::new(p.state.map(|s| s.as_str().to_owned()).unwrap_or_default());
+    let status = RwSignal::new(p.status.map(|s| s.as_str().to_owned()).unwrap_or_default());
     let navigate = use_navigate();
     // The list a filter change leads to: its first page, in the URL (replaced while typing).
     let apply = Callback::new(move |replace: bool| {
@@ -191,6 +208,7 @@ fn SearchForm(params: Memo<ListParams>) -> impl IntoView {
             search: search.get_untracked().trim().to_owned(),
             state: Some(GroupState::parse(&state.get_untracked()))
                 .filter(|s| *s != GroupState::Unknown),
+            status: Status::parse(&status.get_untracked()),
             page: 0,
             ..p.clone()
         };
@@ -255,7 +273,27 @@ fn SearchForm(params: Memo<ListParams>) -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
-                {(p.sort == GroupSort::Lag).then(|| view! { <input type="hidden" name="sort" value="lag"/> })}
+                <label class="flex flex-col text-xs text-slate-600">
+                    "Lag status"
+                    <select
+                        name="status"
+                        data-testid="group-status"
+                        title="From the lag samples of the last minutes (see the README's Lag history)"
+                        on:change=move |ev| { status.set(event_target_value(&ev)); apply.run(false); }
+                        class="mt-1 rounded border border-slate-300 bg-white px-2 py-1 text-sm text-slate-900 focus:outline-none focus:ring-2 focus:ring-indigo-500"
+                    >
+                        <option value="" selected=p.status.is_none()>"Any"</option>
+                        {Status::ALL
+                            .into_iter()
+                            .map(|s| view! { <option value=s.as_str() selected=p.status == Some(s)>{s.as_str()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                {match p.sort {
+                    GroupSort::Lag => Some(view! { <input type="hidden" name="sort" value="lag"/> }),
+                    GroupSort::Growth => Some(view! { <input type="hidden" name="sort" value="growth"/> }),
+                    GroupSort::Name => None,
+                }}
                 // Filters apply as they change; the button only serves a page that is not yet interactive.
                 <button type="submit" class="sr-only">"Search"</button>
             </div>

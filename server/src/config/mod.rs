@@ -148,6 +148,36 @@ struct ConfigFile {
     clusters: Vec<ClusterFile>,
     #[serde(default)]
     auth: AuthFile,
+    #[serde(default)]
+    lag_history: LagHistoryConfig,
+}
+
+/// `[lag_history]`: every group's lag sampled on a fixed interval into the store.
+/// ```toml
+/// [lag_history]
+/// enabled = true          # default true
+/// interval_secs = 60      # one batched pass per cluster this often; default 60, at least 1
+/// retention_days = 7      # samples older than this are dropped; default 7
+/// metrics_top = 20        # groups with the most lag exported on /metrics, per cluster; default 20
+/// ```
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LagHistoryConfig {
+    pub enabled: bool,
+    pub interval_secs: u64,
+    pub retention_days: u64,
+    pub metrics_top: usize,
+}
+
+impl Default for LagHistoryConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            interval_secs: 60,
+            retention_days: 7,
+            metrics_top: 20,
+        }
+    }
 }
 
 fn default_bootstrap() -> String {
@@ -175,6 +205,7 @@ pub struct Config {
     pub clusters: Vec<ClusterConfig>,
     pub auth: AuthConfig,
     pub web: WebConfig,
+    pub lag_history: LagHistoryConfig,
 }
 
 impl Config {
@@ -321,6 +352,10 @@ impl Config {
             clusters,
             auth,
             web: resolve_web(file.public_url, file.allowed_hosts)?,
+            lag_history: LagHistoryConfig {
+                interval_secs: file.lag_history.interval_secs.max(1),
+                ..file.lag_history
+            },
         })
     }
 }

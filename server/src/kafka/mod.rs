@@ -7,4 +7,7 @@ mod gateway;
 pub mod native;
 
 pub use client::client_config;
-pub use gateway::{reachable, GatewayError, GatewayOptions, KafkaGateway, FRESH_FOR};
+pub use gateway::{
+    reachable, ClusterSample, GatewayError, GatewayOptions, GroupSample, KafkaGateway, TopicSample,
+    FRESH_FOR,
+};

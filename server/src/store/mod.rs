@@ -216,8 +216,49 @@ pub trait UserStore: Send + Sync + 'static {
     fn delete_user(&self, name: String) -> BoxFuture<'_, StoreResult<bool>>;
 }
 
+/// What one sampling pass saw of one topic of one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleRow {
+    pub group: String,
+    pub topic: String,
+    pub value: app::domain::lag_history::TopicValue,
+}
+
+/// A group's stored lag history over a window: the cluster's passes in it and the changes that give
+/// each topic's value at them (with, per topic, the change still in force at the window's start).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredHistory {
+    pub passes: Vec<app::domain::lag_history::Pass>,
+    pub changes: Vec<app::domain::lag_history::StoredChange>,
+}
+
+/// Sampled lag, change-only.
+pub trait LagStore: Send + Sync + 'static {
+    /// Records a pass of `cluster` at `t_ms` and, in the same transaction, the rows that changed.
+    fn record_pass(
+        &self,
+        cluster: String,
+        t_ms: i64,
+        ok: bool,
+        rows: Vec<SampleRow>,
+    ) -> BoxFuture<'_, StoreResult<()>>;
+    /// Each of `groups`' history from `from_ms` to `to_ms`, in their order.
+    fn lag_history(
+        &self,
+        cluster: String,
+        groups: Vec<String>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> BoxFuture<'_, StoreResult<Vec<StoredHistory>>>;
+    /// Drops what only matters before `before_ms`, keeping each series' value in force then; how many
+    /// rows went.
+    fn prune_lag(&self, before_ms: i64) -> BoxFuture<'_, StoreResult<u64>>;
+}
+
 /// Everything Rewind keeps, one trait per aggregate; a backend implements them all on one database.
-pub trait Store: ExecutionStore + PlanStore + AuditStore + SessionStore + UserStore {
+pub trait Store:
+    ExecutionStore + PlanStore + AuditStore + SessionStore + UserStore + LagStore
+{
     /// A real write (for `/readyz`): fails when the store cannot take writes.
     fn write_probe(&self, at_ms: i64) -> BoxFuture<'_, StoreResult<()>>;
 }

@@ -217,7 +217,7 @@ async fn two_executes_on_one_group_run_exactly_once() {
 }
 
 /// Runs `scripts/kafka.sh` for a private broker on `port`.
-fn kafka_sh(port: u16, args: &[&str]) {
+pub(crate) fn kafka_sh(port: u16, args: &[&str]) {
     let status = std::process::Command::new("bash")
         .arg(workspace().join("scripts/kafka.sh"))
         .args(args)
@@ -229,7 +229,7 @@ fn kafka_sh(port: u16, args: &[&str]) {
 
 /// A private broker, stopped when dropped, also when the test fails (a JVM of 1 GB must not outlive it).
 /// The tests that have one run one at a time: two brokers at once on 2 cores make both flaky.
-struct PrivateBroker {
+pub(crate) struct PrivateBroker {
     port: u16,
     _one_at_a_time: tokio::sync::MutexGuard<'static, ()>,
 }
@@ -246,7 +246,7 @@ impl Drop for PrivateBroker {
 
 /// A private broker on `port` (the tests that stop it must not stop the shared one), with a topic and a
 /// group that committed offset 0 on it. Returns the broker, its bootstrap, the topic and the group.
-async fn private_broker_with_group(
+pub(crate) async fn private_broker_with_group(
     port: u16,
     prefix: &str,
 ) -> (PrivateBroker, String, String, String) {

@@ -10,6 +10,7 @@ mod auth;
 mod faults;
 mod groups;
 mod interop;
+mod lag_history;
 mod parity_describe;
 mod parity_reset;
 mod resets;

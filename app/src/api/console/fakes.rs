@@ -4,13 +4,14 @@
 use std::sync::Mutex;
 
 use crate::api::ports::{
-    Action, Actor, AuditLog, Authorizer, BoxFuture, KafkaReader, Resets, Users,
+    Action, Actor, AuditLog, Authorizer, BoxFuture, KafkaReader, LagHistoryReader, Resets, Users,
 };
 use crate::domain::access::Caller;
 use crate::domain::audit::{AuditEntry, AuditFilter};
 use crate::domain::execution::{
     DeleteOffsetsReport, ExecuteReport, Execution, ExecutionSummary, Preview, SavedPlan,
 };
+use crate::domain::lag_history::{LagHistory, LatestStatuses, ReplayProgress, Sparkline, Window};
 use crate::domain::reset::{LandingRecord, ResetSpec, TopicScope};
 use crate::domain::users::{UserChange, UserSummary};
 use crate::domain::{ClusterSummary, GroupDetail, GroupLag, GroupPage, GroupQuery};
@@ -234,5 +235,58 @@ impl Users for NoUsers {
 
     fn delete(&self, _name: String, _actor: Actor) -> BoxFuture<'_, AppResult<()>> {
         Box::pin(async { Ok(()) })
+    }
+}
+
+/// No samples: the console's rules around lag history are tested, not the sampler.
+pub struct NoHistory;
+
+impl LagHistoryReader for NoHistory {
+    fn history(
+        &self,
+        _cluster: String,
+        group: String,
+        _window: Window,
+    ) -> BoxFuture<'_, AppResult<LagHistory>> {
+        Box::pin(async move {
+            Ok(LagHistory {
+                group,
+                from_ms: 0,
+                to_ms: 0,
+                interval_ms: 60_000,
+                totals: Vec::new(),
+                topics: Vec::new(),
+                markers: Vec::new(),
+                judgement: None,
+            })
+        })
+    }
+
+    fn sparklines(
+        &self,
+        _cluster: String,
+        _groups: Vec<String>,
+    ) -> BoxFuture<'_, AppResult<Vec<Sparkline>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn latest(&self, _cluster: &str) -> LatestStatuses {
+        LatestStatuses::default()
+    }
+
+    fn csv(
+        &self,
+        _cluster: String,
+        _group: String,
+        _window: Window,
+    ) -> BoxFuture<'_, AppResult<String>> {
+        Box::pin(async { Ok(String::new()) })
+    }
+
+    fn replay_progress(
+        &self,
+        _execution: Execution,
+    ) -> BoxFuture<'_, AppResult<Option<ReplayProgress>>> {
+        Box::pin(async { Ok(None) })
     }
 }

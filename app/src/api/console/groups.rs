@@ -3,9 +3,8 @@
 use super::Console;
 use crate::api::ports::Action;
 use crate::domain::groups::RecordTime;
-use crate::domain::{
-    ClusterSummary, GroupDetail, GroupLag, GroupPage, GroupQuery, GroupSort, GroupState,
-};
+use crate::domain::lag_history::Status;
+use crate::domain::{ClusterSummary, GroupDetail, GroupLag, GroupPage, GroupQuery, GroupSort};
 use crate::error::{AppError, AppResult};
 
 impl Console {
@@ -21,26 +20,41 @@ impl Console {
             .collect())
     }
 
-    /// One page of the groups the caller may see; only those are listed, counted and paged.
+    /// One page of the groups the caller may see; only those are listed, counted and paged. `query`
+    /// holds what the request asked; who may see what, and the lag samples' statuses, are added here.
     pub async fn list_groups(
         &self,
         cluster: String,
-        search: String,
-        state: Option<GroupState>,
-        sort: GroupSort,
-        page: u32,
-        page_size: u32,
+        query: GroupQuery,
+        status: Option<Status>,
     ) -> AppResult<GroupPage> {
         self.s.auth.authorize(Action::View, &cluster, None)?;
         let visible = self.caller()?.visible_groups(&cluster);
         let sees_every_group = visible.iter().any(|g| g == "*");
+        // Statuses and growth come from the sampler's memory of the last passes, never from Kafka.
+        let latest = (status.is_some() || query.sort == GroupSort::Growth)
+            .then(|| self.s.history.latest(&cluster));
+        let only = status.and_then(|want| {
+            latest.as_ref().map(|l| {
+                l.by_group
+                    .iter()
+                    .filter(|(_, (s, _))| *s == Some(want))
+                    .map(|(g, _)| g.clone())
+                    .collect()
+            })
+        });
+        let order = (query.sort == GroupSort::Growth).then(|| {
+            latest
+                .iter()
+                .flat_map(|l| l.by_group.iter())
+                .filter_map(|(g, (_, growth))| Some((g.clone(), (*growth)?)))
+                .collect()
+        });
         let query = GroupQuery {
-            search,
-            state,
-            sort,
-            page,
-            page_size,
             visible: Some(visible),
+            only,
+            order,
+            ..query
         };
         let mut page = self.s.kafka.list_groups(&cluster, query).await?;
         page.lag_index = page.lag_index.map(|i| i.for_caller(sees_every_group));
@@ -72,7 +86,7 @@ impl Console {
     }
 
     /// At most a page of groups, each of which the caller may view.
-    fn page_of_viewable(&self, cluster: &str, groups: &[String]) -> AppResult<()> {
+    pub(super) fn page_of_viewable(&self, cluster: &str, groups: &[String]) -> AppResult<()> {
         if groups.len() > GroupQuery::MAX_PAGE_SIZE as usize {
             return Err(AppError::invalid_input(format!(
                 "at most {} groups per lag request, got {}",

@@ -7,6 +7,7 @@ mod audit;
 #[cfg(test)]
 mod fakes;
 mod groups;
+mod history;
 mod resets;
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::fakes::{FakeAuth, FakeResets, NoAudit, NoKafka, NoUsers};
+use super::fakes::{FakeAuth, FakeResets, NoAudit, NoHistory, NoKafka, NoUsers};
 use super::Console;
 use crate::api::ports::Services;
 use crate::domain::access::{Caller, Grant, Role, SignInMethod};
@@ -36,6 +36,7 @@ fn console(grants: &[(Role, &str)], resets: FakeResets) -> (Console, Arc<FakeRes
         auth: Arc::new(FakeAuth(caller(grants))),
         audit: Arc::new(NoAudit),
         users: Arc::new(NoUsers),
+        history: Arc::new(NoHistory),
     };
     (Console::new(s), resets)
 }
@@ -265,7 +266,7 @@ async fn history_and_the_groups_list_ask_only_for_the_callers_groups() {
         "visibility goes to the store with the limit, which is bounded"
     );
     let page = console
-        .list_groups("c".into(), String::new(), None, Default::default(), 0, 0)
+        .list_groups("c".into(), GroupQuery::default(), None)
         .await
         .unwrap();
     assert_eq!(page.warnings, vec!["team-a-*", "shared-?"]);

@@ -12,6 +12,7 @@ use rewind_server::config::Config;
 use rewind_server::kafka::{GatewayOptions, KafkaGateway, FRESH_FOR};
 use rewind_server::router;
 
+mod history;
 mod resets;
 mod setup;
 mod viewers;
@@ -39,6 +40,9 @@ struct Args {
     /// Seconds each round of the many-viewers benchmark (1, 10 and 100 viewers) lasts.
     #[arg(long, default_value_t = 10)]
     viewer_seconds: u64,
+    /// Share of groups whose lag changes at every sample in the lag-history storage week (0.01: 1 %).
+    #[arg(long, default_value_t = 0.01)]
+    history_active_share: f64,
 }
 
 const WIDE_TOPIC: &str = "rewind-bench-wide";
@@ -64,7 +68,8 @@ async fn main() -> BenchResult<()> {
     std::fs::write(
         &path,
         format!(
-            "data_dir = \"{}\"\n[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{}\"\n",
+            // The sampler is timed on its own (`history`), never in the background of other figures.
+            "data_dir = \"{}\"\n[lag_history]\nenabled = false\n[[clusters]]\nname = \"local\"\nbootstrap_servers = \"{}\"\n",
             dir.join("data").display(),
             args.bootstrap
         ),
@@ -223,6 +228,14 @@ async fn main() -> BenchResult<()> {
     resets::bench_resets(&http, &base, &gateway, &args).await?;
 
     time_oracle(&args, "--describe", &["--describe", "--group", WIDE_GROUP]).await?;
+    history::bench_history(
+        gateway.clone(),
+        &dir,
+        args.groups,
+        args.runs,
+        args.history_active_share,
+    )
+    .await?;
     println!();
     println!(
         "server RSS (in-process, includes the bench client): {} MiB",

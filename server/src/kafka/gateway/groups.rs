@@ -88,7 +88,10 @@ impl KafkaGateway {
                 &indexed,
                 |(i, g)| (g.group_id.as_str(), states[*i]),
                 &query,
-                snapshot.as_ref().map(|s| &s.lags),
+                match query.sort {
+                    GroupSort::Growth => query.order.as_ref(),
+                    _ => snapshot.as_ref().map(|s| &s.lags),
+                },
             );
             // Only the visible page is described: member counts for 50,000 groups would cost 50,000
             // DescribeGroups requests (librdkafka sends one per group).

@@ -34,7 +34,7 @@ pub(super) struct LagSnapshot {
 /// An index older than this is rebuilt when someone sorts by lag (and used meanwhile).
 pub(super) const LAG_INDEX_TTL: Duration = Duration::from_secs(60);
 /// Groups per batch while building the index: committed offsets pipelined, then one ListOffsets.
-const LAG_INDEX_BATCH: usize = 500;
+pub(super) const LAG_INDEX_BATCH: usize = 500;
 
 /// Committed-offset requests in flight at once when computing a page's lag (librdkafka takes one group
 /// per request; more in flight would only queue at the coordinator).
@@ -173,8 +173,8 @@ impl KafkaGateway {
 
 /// Each group's committed offsets (pipelined, one request per group as librdkafka requires) and every
 /// partition any of them committed on, sorted, for one ListOffsets over all of them.
-type CommittedByGroup = Vec<Result<Vec<native::CommittedOffset>, NativeError>>;
-fn committed_partitions(
+pub(super) type CommittedByGroup = Vec<Result<Vec<native::CommittedOffset>, NativeError>>;
+pub(super) fn committed_partitions(
     rk: native::Handle<'_>,
     groups: &[String],
 ) -> Result<(CommittedByGroup, Vec<(String, i32)>), NativeError> {

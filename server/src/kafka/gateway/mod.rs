@@ -25,6 +25,7 @@ mod health;
 mod lag_index;
 mod offsets;
 mod records;
+mod sampling;
 mod stats;
 
 use coalesce::SharedReads;
@@ -33,6 +34,7 @@ use diagnostics::{spawn_main_queue_server, LastConnectFailure};
 pub use health::reachable;
 use lag_index::LagIndex;
 use records::{landing_records, record_timestamps, ReaderPool};
+pub use sampling::{ClusterSample, GroupSample, TopicSample};
 use stats::RequestCounter;
 
 /// One cluster's long-lived clients. Admin calls use private queues of their own; the rdkafka crate's

@@ -109,5 +109,34 @@ pub(super) fn migrations() -> Migrations<'static> {
         // What an execution did in one line (strategy, value, scope), for history lists that must not read
         // each execution's spec (a from-file spec holds the whole file). Older rows show the strategy.
         M::up("ALTER TABLE executions ADD COLUMN what TEXT NOT NULL DEFAULT '';"),
+        // Lag history, change-only: a row per (group, topic) only when its values change, so idle
+        // groups cost a row per retention period; each pass (and whether Kafka answered it) once per
+        // cluster, so a gap is told from an unchanged value. Integer keys, no rowid: a few bytes a row.
+        M::up(
+            r#"
+        CREATE TABLE lag_series (
+            id       INTEGER PRIMARY KEY,
+            cluster  TEXT NOT NULL,
+            group_id TEXT NOT NULL,
+            topic    TEXT NOT NULL,
+            UNIQUE (cluster, group_id, topic)
+        );
+        CREATE TABLE lag_changes (
+            series    INTEGER NOT NULL,
+            t_ms      INTEGER NOT NULL,
+            lag       INTEGER,
+            committed INTEGER NOT NULL,
+            time_lag  INTEGER,
+            active    INTEGER NOT NULL,
+            PRIMARY KEY (series, t_ms)
+        ) WITHOUT ROWID;
+        CREATE TABLE lag_passes (
+            cluster TEXT NOT NULL,
+            t_ms    INTEGER NOT NULL,
+            ok      INTEGER NOT NULL,
+            PRIMARY KEY (cluster, t_ms)
+        ) WITHOUT ROWID;
+        "#,
+        ),
     ])
 }

@@ -3,6 +3,7 @@
 
 mod audit;
 mod executions;
+mod lag;
 mod migrations;
 mod plans;
 mod sessions;

@@ -1,0 +1,346 @@
+//! Lag over time, drawn as plain SVG from the view: the group page's chart (per topic, with reset
+//! markers) and the list's sparklines, and the status badge both show. No charting library: a few
+//! polylines cost a few KB of wasm, where the smallest maintained Rust or JS chart crates add
+//! hundreds of KB to a page that must stay under 400 KB.
+
+use leptos::prelude::*;
+
+use crate::api::history::{group_lag_history, group_lag_history_csv};
+use crate::components::error_panel::ErrorPanel;
+use crate::domain::lag_history::{Judgement, LagHistory, Point, Status, Window};
+use crate::format::{duration, int, query_value, utc};
+
+/// The chart's drawing area in SVG units; the SVG scales to the page's width.
+const W: f64 = 800.0;
+const H: f64 = 180.0;
+const PAD_L: f64 = 56.0;
+const PAD_B: f64 = 20.0;
+/// How often the chart looks again, appending the newest samples.
+const REFRESH_MS: u64 = 30_000;
+
+/// Line colours per topic (Tailwind 600s: 4.5:1 or better on white).
+const COLOURS: [&str; 6] = [
+    "#4f46e5", "#0d9488", "#c2410c", "#be185d", "#4d7c0f", "#7c3aed",
+];
+
+#[component]
+pub fn StatusBadge(judgement: Option<Judgement>) -> impl IntoView {
+    let Some(j) = judgement else {
+        return view! {
+            <span class="inline-block rounded px-1.5 py-0.5 text-xs text-slate-600 ring-1 ring-inset ring-slate-200"
+                title="Not enough samples yet to judge" data-status="none">"-"</span>
+        }
+        .into_any();
+    };
+    let class = match j.status {
+        Status::Ok => "bg-emerald-50 text-emerald-800 ring-emerald-200",
+        Status::Warning => "bg-amber-50 text-amber-900 ring-amber-300",
+        Status::Stalled | Status::Stopped | Status::Error => {
+            "bg-rose-50 text-rose-800 ring-rose-200"
+        }
+        Status::Rewound => "bg-sky-50 text-sky-800 ring-sky-200",
+    };
+    let title = match j.rewound_by {
+        Some(id) => format!("{}: by Rewind's execution #{id}", j.status.meaning()),
+        None => j.status.meaning().to_owned(),
+    };
+    view! {
+        <span class=format!("inline-block rounded px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset {class}")
+            title=title data-status=j.status.as_str()>
+            {j.status.as_str()}
+        </span>
+    }
+    .into_any()
+}
+
+/// What the chart plots.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Measure {
+    Records,
+    Time,
+}
+
+#[component]
+pub fn LagChart(cluster: String, group: String) -> impl IntoView {
+    let window = RwSignal::new(Window::Hour);
+    let measure = RwSignal::new(Measure::Records);
+    let (c, g) = (cluster.clone(), group.clone());
+    let history = LocalResource::new(move || {
+        let (c, g, w) = (c.clone(), g.clone(), window.get());
+        async move { group_lag_history(c, g, w.key().to_owned()).await }
+    });
+    // The newest samples are appended as they come: look again on a timer, keeping what is drawn.
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(
+            move || {
+                if !document().hidden() {
+                    history.refetch();
+                }
+            },
+            std::time::Duration::from_millis(REFRESH_MS),
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = REFRESH_MS;
+    let shown = RwSignal::new(None::<Result<LagHistory, crate::error::AppError>>);
+    Effect::new(move |_| {
+        if let Some(h) = history.get() {
+            shown.set(Some(h));
+        }
+    });
+    let (csv_cluster, csv_group) = (cluster.clone(), group.clone());
+    // Read on demand (a week of samples is not page data), then offered as a file to save.
+    let export = Action::new(move |w: &Window| {
+        let (c, g, w) = (csv_cluster.clone(), csv_group.clone(), *w);
+        async move {
+            group_lag_history_csv(c, g, w.key().to_owned())
+                .await
+                .map(|csv| (w, csv))
+        }
+    });
+    let file_group = group.clone();
+    let button = |on: bool| {
+        if on {
+            "rounded bg-slate-800 px-2 py-0.5 text-xs font-medium text-white"
+        } else {
+            "rounded border border-slate-300 bg-white px-2 py-0.5 text-xs text-slate-700 hover:bg-slate-100"
+        }
+    };
+    view! {
+        <section class="mt-4 rounded border border-slate-200 bg-white p-4" aria-labelledby="lag-chart-heading" data-testid="lag-chart">
+            <div class="flex flex-wrap items-center justify-between gap-2">
+                <h2 id="lag-chart-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-600">
+                    "Lag over time "
+                    {move || shown.with(|h| match h {
+                        Some(Ok(h)) => view! { <StatusBadge judgement=h.judgement.clone()/> }.into_any(),
+                        _ => ().into_any(),
+                    })}
+                </h2>
+                <div class="flex flex-wrap items-center gap-1" role="group" aria-label="Chart">
+                    {Window::ALL.map(|w| view! {
+                        <button type="button" class=move || button(window.get() == w)
+                            aria-pressed=move || (window.get() == w).to_string()
+                            data-window=w.key()
+                            on:click=move |_| window.set(w)>{w.label()}</button>
+                    }).collect_view()}
+                    <span class="mx-1 text-slate-300" aria-hidden="true">"|"</span>
+                    <button type="button" class=move || button(measure.get() == Measure::Records)
+                        aria-pressed=move || (measure.get() == Measure::Records).to_string()
+                        on:click=move |_| measure.set(Measure::Records)>"Records"</button>
+                    <button type="button" class=move || button(measure.get() == Measure::Time)
+                        aria-pressed=move || (measure.get() == Measure::Time).to_string()
+                        on:click=move |_| measure.set(Measure::Time)>"Time"</button>
+                    <button type="button" class="ml-1 rounded border border-slate-300 bg-white px-2 py-0.5 text-xs text-slate-700 hover:bg-slate-100"
+                        data-testid="lag-csv" disabled=move || export.pending().get()
+                        on:click=move |_| { export.dispatch(window.get_untracked()); }>"Export CSV"</button>
+                </div>
+            </div>
+            {move || export.value().get().map(|r| match r {
+                Ok((w, csv)) => {
+                    let rows = csv.lines().count().saturating_sub(1);
+                    let name = format!("{file_group}-lag-{}.csv", w.key());
+                    view! {
+                        <a class="mt-1 inline-block text-sm text-indigo-700 hover:underline" data-testid="lag-csv-file" download=name.clone()
+                            href=format!("data:text/csv;charset=utf-8,{}", query_value(&csv))>
+                            {format!("Save {name} ({rows} rows)")}
+                        </a>
+                    }.into_any()
+                }
+                Err(error) => view! { <ErrorPanel error/> }.into_any(),
+            })}
+            // A fixed height from the first paint: the chart arrives without moving the page.
+            <div class="mt-2 h-52">
+                {move || shown.with(|h| match h {
+                    None => view! { <p class="text-sm text-slate-600">"Reading the samples..."</p> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorPanel error=error.clone()/> }.into_any(),
+                    Some(Ok(h)) => chart(h, measure.get(), &cluster).into_any(),
+                })}
+            </div>
+        </section>
+    }
+}
+
+/// The SVG of one history: a line per topic (broken at gaps), the axes' extremes, and a marker per
+/// execution with who, what and a link in its hover text.
+fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
+    let value = move |p: &Point| match measure {
+        Measure::Records => p.lag,
+        Measure::Time => p.time_lag_ms,
+    };
+    let max = h
+        .topics
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .filter_map(value)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let (from, to) = (h.from_ms, h.to_ms.max(h.from_ms + 1));
+    let x = move |t: i64| PAD_L + (t - from) as f64 / (to - from) as f64 * (W - PAD_L - 4.0);
+    let y = move |v: i64| 4.0 + (1.0 - v as f64 / max as f64) * (H - PAD_B - 8.0);
+    let label = move |v: i64| match measure {
+        Measure::Records => int(v),
+        Measure::Time => duration(v),
+    };
+    let samples = h.totals.iter().filter(|p| value(p).is_some()).count();
+    let empty = (samples == 0).then(|| {
+        let text = match measure {
+            Measure::Records => "No samples in this window yet: Rewind samples every group's lag on an interval.",
+            Measure::Time => "No lag in time in this window: it is sampled while someone views the group.",
+        };
+        view! { <text x=(PAD_L + 8.0).to_string() y=(H / 2.0).to_string() class="fill-slate-600 text-[12px]">{text}</text> }
+    });
+    let lines = h
+        .topics
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let colour = COLOURS[i % COLOURS.len()];
+            // A gap breaks the line: one polyline per run of readable samples.
+            let mut runs: Vec<String> = vec![String::new()];
+            for p in &s.points {
+                match value(p) {
+                    Some(v) => {
+                        if let Some(r) = runs.last_mut() {
+                            r.push_str(&format!("{:.1},{:.1} ", x(p.t_ms), y(v)));
+                        }
+                    }
+                    None if runs.last().is_some_and(|r| !r.is_empty()) => runs.push(String::new()),
+                    None => {}
+                }
+            }
+            let topic = s.topic.clone();
+            runs.into_iter()
+                .filter(|r| !r.is_empty())
+                .map(|points| {
+                    let single = points.split_whitespace().count() == 1;
+                    view! {
+                        <polyline points=points.clone() fill="none" stroke=colour stroke-width="1.5"
+                            data-topic=topic.clone()/>
+                        {single.then(|| {
+                            let (cx, cy) = points.trim().split_once(',').unwrap_or(("0", "0"));
+                            view! { <circle cx=cx.to_owned() cy=cy.to_owned() r="2" fill=colour/> }
+                        })}
+                    }
+                })
+                .collect_view()
+        })
+        .collect_view();
+    let gaps = h
+        .totals
+        .iter()
+        .filter(|p| p.lag.is_none())
+        .map(|p| {
+            let gx = x(p.t_ms);
+            view! {
+                <rect x=format!("{:.1}", gx - 1.5) y="4" width="3" height=(H - PAD_B - 8.0).to_string()
+                    class="fill-slate-200" data-gap=p.t_ms.to_string()>
+                    <title>{format!("{}: no sample (Kafka did not answer)", utc(p.t_ms))}</title>
+                </rect>
+            }
+        })
+        .collect_view();
+    let markers = h
+        .markers
+        .iter()
+        .map(|m| {
+            let mx = x(m.t_ms);
+            let kind = if m.undo_of.is_some() { "Undo" } else { "Execution" };
+            let tip = format!("{kind} #{} by {} at {}: {}", m.execution_id, m.actor, utc(m.t_ms), m.what);
+            let href = format!(
+                "/history?cluster={}#execution-{}",
+                query_value(cluster),
+                m.execution_id
+            );
+            view! {
+                <a href=href data-marker=m.execution_id.to_string()>
+                    <title>{tip}</title>
+                    <line x1=format!("{mx:.1}") x2=format!("{mx:.1}") y1="2" y2=(H - PAD_B).to_string()
+                        stroke="#0369a1" stroke-width="1.5" stroke-dasharray="4 3"/>
+                    <rect x=format!("{:.1}", mx - 6.0) y="0" width="12" height=(H - PAD_B).to_string() fill="transparent"/>
+                    <text x=format!("{:.1}", mx + 3.0) y="12" class="fill-sky-800 text-[10px]">{format!("#{}", m.execution_id)}</text>
+                </a>
+            }
+        })
+        .collect_view();
+    let legend = {
+        h.topics
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let now = s.points.iter().rev().find_map(value).map(label).unwrap_or_else(|| "-".into());
+                view! {
+                    <li class="flex items-center gap-1">
+                        <span class="inline-block h-0.5 w-4" style=format!("background: {}", COLOURS[i % COLOURS.len()]) aria-hidden="true"></span>
+                        <span class="font-mono">{s.topic.clone()}</span>
+                        <span class="tabular-nums text-slate-600">{now}</span>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let axis = "fill-slate-600 text-[11px]";
+    view! {
+        <svg viewBox=format!("0 0 {W} {H}") class="h-44 w-full" role="img" preserveAspectRatio="none"
+            aria-label=format!("Lag in {} per topic from {} to {}", if measure == Measure::Records { "records" } else { "time" }, utc(from), utc(to))>
+            <line x1=PAD_L.to_string() x2=PAD_L.to_string() y1="4" y2=(H - PAD_B).to_string() stroke="#cbd5e1"/>
+            <line x1=PAD_L.to_string() x2=(W - 4.0).to_string() y1=(H - PAD_B).to_string() y2=(H - PAD_B).to_string() stroke="#cbd5e1"/>
+            <text x=(PAD_L - 4.0).to_string() y="12" text-anchor="end" class=axis>{label(max)}</text>
+            <text x=(PAD_L - 4.0).to_string() y=(H - PAD_B).to_string() text-anchor="end" class=axis>"0"</text>
+            <text x=PAD_L.to_string() y=(H - 4.0).to_string() class=axis>{utc(from)}</text>
+            <text x=(W - 4.0).to_string() y=(H - 4.0).to_string() text-anchor="end" class=axis>{utc(to)}</text>
+            {gaps}
+            {lines}
+            {markers}
+            {empty}
+        </svg>
+        <ul class="mt-1 flex flex-wrap gap-x-4 gap-y-1 text-xs" data-testid="lag-legend">{legend}</ul>
+    }
+}
+
+/// A group's last hour in a few pixels: its lag at each sample, gaps left out.
+#[component]
+pub fn Sparkline(lags: Vec<Option<i64>>) -> impl IntoView {
+    const SW: f64 = 80.0;
+    const SH: f64 = 18.0;
+    let max = lags.iter().flatten().copied().max().unwrap_or(0).max(1);
+    let n = lags.len().max(2) - 1;
+    let points: String = lags
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let v = (*l)?;
+            Some(format!(
+                "{:.1},{:.1} ",
+                i as f64 / n as f64 * SW,
+                1.0 + (1.0 - v as f64 / max as f64) * (SH - 2.0)
+            ))
+        })
+        .collect();
+    let trend = match (
+        lags.iter().find_map(|l| *l),
+        lags.iter().rev().find_map(|l| *l),
+    ) {
+        (Some(a), Some(b)) if b > a => {
+            format!("lag grew from {} to {} in the last hour", int(a), int(b))
+        }
+        (Some(a), Some(b)) if b < a => {
+            format!("lag fell from {} to {} in the last hour", int(a), int(b))
+        }
+        (Some(a), Some(_)) => format!("lag steady at {} in the last hour", int(a)),
+        _ => "no samples in the last hour".to_owned(),
+    };
+    let label = trend.clone();
+    view! {
+        <svg viewBox=format!("0 0 {SW} {SH}") class="inline-block h-[18px] w-20 align-middle" role="img" aria-label=label data-testid="sparkline">
+            <title>{trend}</title>
+            <polyline points=points fill="none" stroke="#4f46e5" stroke-width="1.2"/>
+        </svg>
+    }
+}

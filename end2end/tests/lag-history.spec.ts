@@ -1,0 +1,65 @@
+// Issue 19: lag over time. The chart of a group's sampled lag with a marker at the reset that rewound it,
+// the status it then has, and the list's sparkline, status badge and status filter, against the real
+// broker (test.sh samples every 2 s).
+import { expect, test } from '@playwright/test';
+import { commitOffsets } from './kafka';
+import { executeWithConfirmation, openGroup, waitForSnapshot } from './helpers';
+
+test('the chart shows the sampled lag, a marker at the reset, and the list shows the status', async ({ page }) => {
+  const group = 'lag-chart-e2e';
+  commitOffsets(group, 'orders', 100);
+  // A few samples at these offsets before the page is opened.
+  await page.waitForTimeout(5000);
+  await openGroup(page, group);
+  const chart = page.getByTestId('lag-chart');
+  await expect(chart).toBeVisible();
+  await expect(chart.locator('polyline[data-topic="orders"]').first()).toBeAttached();
+  await expect(chart.getByTestId('lag-legend')).toContainText('orders');
+
+  // A reset from the builder: the chart marks it, with who did it in the hover text.
+  await waitForSnapshot(page);
+  await page.getByTestId('strategy').selectOption('to-earliest');
+  await expect(page.getByTestId('execute-button')).toBeEnabled();
+  await executeWithConfirmation(page, group);
+  await expect(page.getByTestId('execution-status')).toContainText('succeeded');
+  // Samples after the reset, then the chart read again (the window buttons re-read it).
+  await page.waitForTimeout(6000);
+  await chart.locator('button[data-window="6h"]').click();
+  await chart.locator('button[data-window="1h"]').click();
+  const marker = chart.locator('a[data-marker]');
+  await expect(marker).toHaveCount(1);
+  await expect(marker.locator('title')).toContainText(/Execution #\d+ by ada at .*: to-earliest/);
+  // The committed offsets went back between two samples: REWOUND, by this execution.
+  const badge = chart.locator('[data-status]');
+  await expect(badge).toHaveAttribute('data-status', 'REWOUND');
+  const id = (await marker.getAttribute('data-marker'))!;
+  await expect(badge).toHaveAttribute('title', new RegExp(`by Rewind's execution #${id}$`));
+
+  // The list: a sparkline and the status in the group's row, and the status filter keeps it.
+  await page.goto(`/?cluster=local&q=${group}`);
+  const row = page.locator(`tr[data-group-id="${group}"]`);
+  await expect(row.getByTestId('sparkline')).toBeVisible();
+  await expect(row.locator('[data-status]')).toHaveAttribute('data-status', 'REWOUND');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByTestId('group-status').selectOption('REWOUND');
+  await expect(page).toHaveURL(/[?&]status=REWOUND/);
+  await expect(row).toBeVisible();
+  await page.getByTestId('group-status').selectOption('STALLED');
+  await expect(page).toHaveURL(/[?&]status=STALLED/);
+  await expect(row).toHaveCount(0);
+  // Sorting by growth is a header link like the others (with the filter back to any status).
+  await page.getByTestId('group-status').selectOption('');
+  await expect(row).toBeVisible();
+  await page.getByTestId('sort-growth').click();
+  await expect(page).toHaveURL(/[?&]sort=growth/);
+  await expect(row).toBeVisible();
+
+  // The CSV export of the samples.
+  await openGroup(page, group);
+  await page.getByTestId('lag-csv').click();
+  await expect(page.getByTestId('lag-csv-file')).toContainText(`Save ${group}-lag-1h.csv`);
+  const href = (await page.getByTestId('lag-csv-file').getAttribute('href'))!;
+  const csv = decodeURIComponent(href.replace(/^data:text\/csv;charset=utf-8,/, ''));
+  expect(csv.split('\n')[0]).toBe('timestamp_utc,timestamp_ms,topic,lag_records,committed_total,lag_time_ms,active');
+  expect(csv).toContain(',orders,');
+});

@@ -1,0 +1,310 @@
+//! The lag sampler: one batched pass per cluster per interval (never per viewer), change-only writes
+//! to the store, retention, and the reads the console makes of it (charts, sparklines, statuses,
+//! replay progress, CSV, `/metrics`).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use app::api::ports::KafkaReader;
+use app::domain::lag_history::{self as lh, Point, TopicValue};
+
+use crate::config::LagHistoryConfig;
+use crate::kafka::{ClusterSample, KafkaGateway};
+use crate::now_ms;
+use crate::store::{SampleRow, Store};
+
+mod reads;
+
+/// A group stays watched (its lag in time sampled) this long after someone last looked at it.
+const WATCH_FOR: Duration = Duration::from_secs(15 * 60);
+/// Watched groups whose lag in time one pass reads, at most (a record per lagging partition each).
+const WATCHED_MAX: usize = 20;
+/// Points a chart series is drawn with, at most.
+const CHART_POINTS: usize = 720;
+/// Points of a list sparkline.
+const SPARK_POINTS: usize = 30;
+/// How often retention runs.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The watched groups whose record times a pass read, and the age of the oldest unread record per
+/// (group, topic) among them.
+type Watched = (HashSet<String>, HashMap<(String, String), i64>);
+
+/// What the last passes of a cluster left in memory: enough to judge and sort every group without
+/// reading the store (the newest `STATUS_SAMPLES` totals per group) and to write only changes.
+#[derive(Default)]
+struct ClusterMemory {
+    recent: HashMap<String, VecDeque<Point>>,
+    written: HashMap<(String, String), TopicValue>,
+    latest_lag: HashMap<String, i64>,
+}
+
+pub struct LagHistoryService {
+    gateway: Arc<KafkaGateway>,
+    store: Arc<dyn Store>,
+    config: LagHistoryConfig,
+    watched: Mutex<HashMap<(String, String), Instant>>,
+    memory: RwLock<HashMap<String, ClusterMemory>>,
+}
+
+impl LagHistoryService {
+    pub fn new(
+        gateway: Arc<KafkaGateway>,
+        store: Arc<dyn Store>,
+        config: LagHistoryConfig,
+    ) -> Self {
+        Self {
+            gateway,
+            store,
+            config,
+            watched: Mutex::new(HashMap::new()),
+            memory: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn interval(&self) -> Duration {
+        Duration::from_secs(self.config.interval_secs.max(1))
+    }
+
+    /// Starts one sampling task per cluster (and retention), unless sampling is off.
+    pub fn spawn(self: &Arc<Self>) {
+        if !self.config.enabled {
+            return;
+        }
+        for cluster in self.gateway.cluster_names() {
+            let me = Arc::clone(self);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(me.interval());
+                // A pass slower than the interval delays the next one; passes never pile up.
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    me.pass(&cluster).await;
+                }
+            });
+        }
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(PRUNE_EVERY);
+            loop {
+                tick.tick().await;
+                let keep = Duration::from_secs(me.config.retention_days * 86_400);
+                let cut = now_ms() - i64::try_from(keep.as_millis()).unwrap_or(i64::MAX);
+                match me.store.prune_lag(cut).await {
+                    Ok(n) => tracing::debug!(rows = n, "lag history pruned"),
+                    Err(e) => tracing::warn!(error = %e, "cannot prune lag history"),
+                }
+            }
+        });
+    }
+
+    /// One pass: read every group, write what changed (or a gap), remember the newest totals.
+    pub async fn pass(&self, cluster: &str) {
+        let started = Instant::now();
+        match self.gateway.sample_lag(cluster).await {
+            Ok(sample) => {
+                let times = self.watched_times(cluster, &sample).await;
+                let rows = self.remember(cluster, &sample, &times);
+                let n = rows.len();
+                if let Err(e) = self
+                    .store
+                    .record_pass(cluster.to_owned(), sample.t_ms, true, rows)
+                    .await
+                {
+                    tracing::warn!(%cluster, error = %e, "cannot store a lag sample");
+                    // What was not stored must be written again at the next pass.
+                    self.forget_written(cluster);
+                }
+                tracing::debug!(%cluster, groups = sample.groups.len(), written = n,
+                    ms = started.elapsed().as_millis() as u64, "lag sampled");
+                crate::metrics::get()
+                    .lag_sample_seconds
+                    .with_label_values(&[cluster])
+                    .observe(started.elapsed().as_secs_f64());
+            }
+            Err(e) => {
+                tracing::info!(%cluster, error = %e, "lag sample failed: a gap in the history");
+                let t_ms = now_ms();
+                self.gap(cluster, t_ms);
+                if let Err(e) = self
+                    .store
+                    .record_pass(cluster.to_owned(), t_ms, false, Vec::new())
+                    .await
+                {
+                    tracing::warn!(%cluster, error = %e, "cannot store a lag gap");
+                }
+            }
+        }
+    }
+
+    /// Age of the oldest unread record per topic, for the groups someone watches (a record read per
+    /// lagging partition each, so never for every group).
+    async fn watched_times(&self, cluster: &str, sample: &ClusterSample) -> Watched {
+        let groups: Vec<String> = {
+            let Ok(mut w) = self.watched.lock() else {
+                return Watched::default();
+            };
+            w.retain(|_, at| at.elapsed() < WATCH_FOR);
+            w.keys()
+                .filter(|(c, _)| c == cluster)
+                .map(|(_, g)| g.clone())
+                .take(WATCHED_MAX)
+                .collect()
+        };
+        let mut out = HashMap::new();
+        let mut read = HashSet::new();
+        for g in groups {
+            let Ok(times) = self.gateway.record_times(cluster, &g).await else {
+                continue;
+            };
+            for t in times {
+                let age = (sample.t_ms - t.timestamp).max(0);
+                let e = out.entry((g.clone(), t.topic)).or_insert(age);
+                *e = (*e).max(age);
+            }
+            read.insert(g);
+        }
+        (read, out)
+    }
+
+    /// Updates the cluster's memory from a pass and returns the rows that changed since last written.
+    fn remember(
+        &self,
+        cluster: &str,
+        sample: &ClusterSample,
+        (watched, times): &Watched,
+    ) -> Vec<SampleRow> {
+        let Ok(mut memory) = self.memory.write() else {
+            return Vec::new();
+        };
+        let m = memory.entry(cluster.to_owned()).or_default();
+        let mut rows = Vec::new();
+        let mut seen = HashSet::with_capacity(sample.groups.len());
+        for g in &sample.groups {
+            seen.insert(g.group.as_str());
+            let values: Vec<(String, TopicValue)> = match &g.topics {
+                Some(topics) => topics
+                    .iter()
+                    .map(|t| {
+                        // A watched group caught up on a topic has nothing unread there: no age.
+                        let time_lag_ms = times
+                            .get(&(g.group.clone(), t.topic.clone()))
+                            .copied()
+                            .or((t.lag == 0 && watched.contains(&g.group)).then_some(0));
+                        let v = TopicValue {
+                            lag: Some(t.lag),
+                            committed: t.committed,
+                            time_lag_ms,
+                            active: g.active,
+                        };
+                        (t.topic.clone(), v)
+                    })
+                    .collect(),
+                // Unreadable: each topic it had becomes a gap of its own.
+                None => m
+                    .written
+                    .iter()
+                    .filter(|((grp, _), _)| grp == &g.group)
+                    .map(|((_, topic), v)| {
+                        (
+                            topic.clone(),
+                            TopicValue {
+                                lag: None,
+                                time_lag_ms: None,
+                                ..*v
+                            },
+                        )
+                    })
+                    .collect(),
+            };
+            let point = Point {
+                t_ms: sample.t_ms,
+                lag: g.topics.as_ref().map(|t| t.iter().map(|t| t.lag).sum()),
+                committed: g
+                    .topics
+                    .as_ref()
+                    .map(|t| t.iter().map(|t| t.committed).sum()),
+                time_lag_ms: values.iter().filter_map(|(_, v)| v.time_lag_ms).max(),
+                active: g.active,
+            };
+            if g.topics.as_ref().is_some_and(|t| t.is_empty()) {
+                // Listed, but no committed offsets: nothing to draw or judge.
+                continue;
+            }
+            let recent = m.recent.entry(g.group.clone()).or_default();
+            recent.push_back(point);
+            while recent.len() > lh::STATUS_SAMPLES {
+                recent.pop_front();
+            }
+            if let Some(lag) = point.lag {
+                m.latest_lag.insert(g.group.clone(), lag);
+            }
+            for (topic, v) in values {
+                let key = (g.group.clone(), topic);
+                if m.written.get(&key) != Some(&v) {
+                    rows.push(SampleRow {
+                        group: key.0.clone(),
+                        topic: key.1.clone(),
+                        value: v,
+                    });
+                    m.written.insert(key, v);
+                }
+            }
+        }
+        // A group this pass did not see (deleted, or its coordinator did not answer the listing) is
+        // a gap from here on, not its last value carried forward: one row with no lag says so.
+        for ((group, topic), v) in &m.written {
+            if !seen.contains(group.as_str()) {
+                rows.push(SampleRow {
+                    group: group.clone(),
+                    topic: topic.clone(),
+                    value: TopicValue {
+                        lag: None,
+                        time_lag_ms: None,
+                        ..*v
+                    },
+                });
+            }
+        }
+        // Deleted groups leave the memory (their stored history stays until retention).
+        m.recent.retain(|g, _| seen.contains(g.as_str()));
+        m.latest_lag.retain(|g, _| seen.contains(g.as_str()));
+        m.written.retain(|(g, _), _| seen.contains(g.as_str()));
+        rows
+    }
+
+    fn gap(&self, cluster: &str, t_ms: i64) {
+        if let Ok(mut memory) = self.memory.write() {
+            let m = memory.entry(cluster.to_owned()).or_default();
+            // After a gap every value is written afresh: an unchanged value must not bridge it.
+            m.written.clear();
+            for recent in m.recent.values_mut() {
+                recent.push_back(Point {
+                    t_ms,
+                    lag: None,
+                    committed: None,
+                    time_lag_ms: None,
+                    active: false,
+                });
+                while recent.len() > lh::STATUS_SAMPLES {
+                    recent.pop_front();
+                }
+            }
+        }
+    }
+
+    fn forget_written(&self, cluster: &str) {
+        if let Ok(mut memory) = self.memory.write() {
+            if let Some(m) = memory.get_mut(cluster) {
+                m.written.clear();
+            }
+        }
+    }
+
+    fn watch(&self, cluster: &str, group: &str) {
+        if let Ok(mut w) = self.watched.lock() {
+            w.insert((cluster.to_owned(), group.to_owned()), Instant::now());
+        }
+    }
+}
