@@ -51,13 +51,16 @@ impl ListParams {
 }
 
 /// Every group's lag on the page, read in the browser after the page shows (and on each refresh).
-pub type PageLags = LocalResource<Option<Result<HashMap<String, GroupLag>, AppError>>>;
+/// Each of these is a signal the page fills from its local resource in a browser-only effect: read
+/// inside the list's `Transition`, a local resource made Leptos render the whole list as its fallback
+/// on the server (a local resource never resolves there), so the list arrived only after hydration.
+pub type PageLags = ReadSignal<Option<Result<HashMap<String, GroupLag>, AppError>>>;
 
 /// Each group's last hour from the lag samples, with its status.
-pub type PageSparks = LocalResource<Option<Result<HashMap<String, Spark>, AppError>>>;
+pub type PageSparks = ReadSignal<Option<Result<HashMap<String, Spark>, AppError>>>;
 
 /// When each group's oldest unread record was written, read after the lag (a record per partition).
-pub type PageLagTimes = LocalResource<Option<Result<HashMap<String, GroupLagTime>, AppError>>>;
+pub type PageLagTimes = ReadSignal<Option<Result<HashMap<String, GroupLagTime>, AppError>>>;
 
 #[component]
 pub fn GroupTable(
@@ -190,10 +193,10 @@ pub fn GroupTable(
                                         <LagWithBar lags id=lag_id/>
                                     </td>
                                     <td class="hidden whitespace-nowrap px-3 py-1.5 text-right tabular-nums sm:table-cell" data-col="time-lag">
-                                        {move || behind(times.get().flatten(), &time_id)}
+                                        {move || behind(times.get(), &time_id)}
                                     </td>
                                     <td class="hidden whitespace-nowrap px-3 py-1.5 md:table-cell" data-col="trend">
-                                        {move || match sparks.get().flatten() {
+                                        {move || match sparks.get() {
                                             Some(Ok(map)) => map.get(&spark_id).cloned().map(|s| view! {
                                                 <span class="inline-flex items-center gap-2">
                                                     <Sparkline lags=s.lags/>
@@ -207,7 +210,7 @@ pub fn GroupTable(
                                     <td class="hidden whitespace-nowrap px-3 py-1.5 text-slate-600 md:table-cell">{kind}{simple}</td>
                                     <td class="hidden px-3 py-1.5 text-right tabular-nums text-slate-600 md:table-cell">{coordinator}</td>
                                     <td class="hidden max-w-[12rem] truncate px-3 py-1.5 text-slate-600 lg:table-cell" data-col="topics">
-                                        {move || match lags.get().flatten() {
+                                        {move || match lags.get() {
                                             Some(Ok(map)) => map.get(&topics_id).map(|l| if l.topics.is_empty() { "-".to_owned() } else { l.topics.join(", ") }).unwrap_or_else(|| "-".to_owned()),
                                             Some(Err(_)) => "?".to_owned(),
                                             None => "...".to_owned(),
@@ -267,7 +270,7 @@ fn behind(
 #[component]
 fn LagWithBar(lags: PageLags, id: String) -> impl IntoView {
     move || {
-        let Some(read) = lags.get().flatten() else {
+        let Some(read) = lags.get() else {
             return view! { <span class="text-slate-600" title="computing">"..."</span> }
                 .into_any();
         };

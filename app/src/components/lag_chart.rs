@@ -181,7 +181,17 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
         .max()
         .unwrap_or(0)
         .max(1);
-    let (from, to) = (h.from_ms, h.to_ms.max(h.from_ms + 1));
+    // From the first sample when sampling began inside the window: a week's axis with ten minutes of
+    // data drawn at its right edge would show nothing.
+    let first = h.totals.first().map_or(h.from_ms, |p| p.t_ms);
+    let from = if h.totals.len() >= 2 {
+        first.max(h.from_ms)
+    } else {
+        h.from_ms
+    };
+    let to = h.to_ms.max(from + 1);
+    // Samples further apart than this were not taken (Rewind was not running): the line breaks.
+    let apart = 3 * h.interval_ms.max((h.to_ms - h.from_ms) / 720);
     let x = move |t: i64| PAD_L + (t - from) as f64 / (to - from) as f64 * (W - PAD_L - 4.0);
     let y = move |v: i64| 4.0 + (1.0 - v as f64 / max as f64) * (H - PAD_B - 8.0);
     let label = move |v: i64| match measure {
@@ -204,7 +214,11 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
             let colour = COLOURS[i % COLOURS.len()];
             // A gap breaks the line: one polyline per run of readable samples.
             let mut runs: Vec<String> = vec![String::new()];
+            let mut last_t: Option<i64> = None;
             for p in &s.points {
+                if last_t.is_some_and(|t| p.t_ms - t > apart) {
+                    runs.push(String::new());
+                }
                 match value(p) {
                     Some(v) => {
                         if let Some(r) = runs.last_mut() {
@@ -214,6 +228,7 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
                     None if runs.last().is_some_and(|r| !r.is_empty()) => runs.push(String::new()),
                     None => {}
                 }
+                last_t = Some(p.t_ms);
             }
             let topic = s.topic.clone();
             runs.into_iter()
@@ -235,13 +250,13 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
     let gaps = h
         .totals
         .iter()
-        .filter(|p| p.lag.is_none())
+        .filter(|p| p.lag.is_none() && p.t_ms >= from)
         .map(|p| {
             let gx = x(p.t_ms);
             view! {
                 <rect x=format!("{:.1}", gx - 1.5) y="4" width="3" height=(H - PAD_B - 8.0).to_string()
                     class="fill-slate-200" data-gap=p.t_ms.to_string()>
-                    <title>{format!("{}: no sample (Kafka did not answer)", utc(p.t_ms))}</title>
+                    <title>{format!("{}: no sample (Kafka did not answer, or Rewind had just started)", utc(p.t_ms))}</title>
                 </rect>
             }
         })
@@ -249,6 +264,7 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
     let markers = h
         .markers
         .iter()
+        .filter(|m| m.t_ms >= from)
         .map(|m| {
             let mx = x(m.t_ms);
             let kind = if m.undo_of.is_some() { "Undo" } else { "Execution" };
@@ -311,18 +327,24 @@ pub fn Sparkline(lags: Vec<Option<i64>>) -> impl IntoView {
     const SH: f64 = 18.0;
     let max = lags.iter().flatten().copied().max().unwrap_or(0).max(1);
     let n = lags.len().max(2) - 1;
-    let points: String = lags
-        .iter()
-        .enumerate()
-        .filter_map(|(i, l)| {
-            let v = (*l)?;
-            Some(format!(
+    // A gap breaks the line, as on the chart.
+    let mut runs: Vec<String> = vec![String::new()];
+    for (i, l) in lags.iter().enumerate() {
+        match (l, runs.last_mut()) {
+            (Some(v), Some(run)) => run.push_str(&format!(
                 "{:.1},{:.1} ",
                 i as f64 / n as f64 * SW,
-                1.0 + (1.0 - v as f64 / max as f64) * (SH - 2.0)
-            ))
-        })
-        .collect();
+                1.0 + (1.0 - *v as f64 / max as f64) * (SH - 2.0)
+            )),
+            (None, Some(run)) if !run.is_empty() => runs.push(String::new()),
+            _ => {}
+        }
+    }
+    let lines = runs
+        .into_iter()
+        .filter(|r| !r.is_empty())
+        .map(|points| view! { <polyline points=points fill="none" stroke="#4f46e5" stroke-width="1.2"/> })
+        .collect_view();
     let trend = match (
         lags.iter().find_map(|l| *l),
         lags.iter().rev().find_map(|l| *l),
@@ -340,7 +362,7 @@ pub fn Sparkline(lags: Vec<Option<i64>>) -> impl IntoView {
     view! {
         <svg viewBox=format!("0 0 {SW} {SH}") class="inline-block h-[18px] w-20 align-middle" role="img" aria-label=label data-testid="sparkline">
             <title>{trend}</title>
-            <polyline points=points fill="none" stroke="#4f46e5" stroke-width="1.2"/>
+            {lines}
         </svg>
     }
 }

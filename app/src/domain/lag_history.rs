@@ -22,6 +22,10 @@ pub struct TopicValue {
     pub time_lag_ms: Option<i64>,
     /// The group had members (a consumer was running).
     pub active: bool,
+    /// The group has no offsets on the topic any more (it left it, or they were deleted): the topic's
+    /// series ends here, where `lag: None` alone is a gap in it.
+    #[serde(default)]
+    pub ended: bool,
 }
 
 /// A stored change: from `t_ms` on, `topic` of the group reads `value` until the next change or gap.
@@ -41,6 +45,10 @@ pub struct Point {
     pub committed: Option<i64>,
     pub time_lag_ms: Option<i64>,
     pub active: bool,
+    /// A topic's committed offsets went back since its previous readable sample (a reset). Judged per
+    /// topic: a topic the group stops committing on lowers the total without rewinding anything.
+    #[serde(default)]
+    pub moved_back: bool,
 }
 
 /// One topic's points over the window.
@@ -126,8 +134,8 @@ pub const MIN_SAMPLES: usize = 3;
 
 /// Judges a window of a group's totals (oldest first), after Burrow's rules, in this order:
 /// 1. ERROR: the newest sample is a gap (the group or the cluster was unreadable).
-/// 2. REWOUND: the committed total went down between two readable samples (a reset; `markers` name
-///    the execution when one of Rewind's landed between them).
+/// 2. REWOUND: a topic's committed offsets went back since its previous readable sample (a reset;
+///    `markers` name the execution when one of Rewind's landed between the two samples).
 /// 3. OK: some sample had no lag (the group caught up inside the window).
 /// 4. Committed offsets did not move across the window while records wait (lag > 0 at the end):
 ///    STALLED when a consumer was running at the end, STOPPED when none was.
@@ -150,11 +158,24 @@ pub fn judge(points: &[Point], markers: &[Marker]) -> Option<Judgement> {
     if read.len() < MIN_SAMPLES {
         return None;
     }
-    let back = read.windows(2).rev().find(|w| w[1].2 < w[0].2);
-    if let Some(w) = back {
+    let first_t = read[0].0;
+    let back = points
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, p)| p.moved_back && p.lag.is_some() && p.t_ms > first_t);
+    if let Some((i, p)) = back {
+        // The sample before it; an execution started up to one interval before that one still
+        // committed after it (a pass can run while an execution does).
+        let prev = points[..i]
+            .iter()
+            .rev()
+            .find(|q| q.lag.is_some())
+            .map_or(first_t, |q| q.t_ms);
+        let since = prev - (p.t_ms - prev);
         let rewound_by = markers
             .iter()
-            .filter(|m| m.t_ms > w[0].0 && m.t_ms <= w[1].0)
+            .filter(|m| m.t_ms > since && m.t_ms <= p.t_ms)
             .map(|m| m.execution_id)
             .next_back();
         return Some(Judgement {
@@ -201,49 +222,79 @@ pub fn rebuild(passes: &[Pass], changes: &[StoredChange]) -> Vec<TopicSeries> {
             let mine: Vec<&StoredChange> = changes.iter().filter(|c| c.topic == topic).collect();
             let mut next = 0;
             let mut held: Option<TopicValue> = None;
-            let points = passes
-                .iter()
-                .map(|pass| {
-                    while next < mine.len() && mine[next].t_ms <= pass.t_ms {
-                        held = Some(mine[next].value);
-                        next += 1;
-                    }
-                    // An unchanged value is not written again: it carries until the next change
-                    // or a gap (after which the sampler writes every value afresh).
-                    if !pass.ok {
-                        held = None;
-                    }
-                    let v = held;
-                    Point {
-                        t_ms: pass.t_ms,
-                        lag: v.and_then(|v| v.lag),
-                        committed: v.filter(|v| v.lag.is_some()).map(|v| v.committed),
-                        time_lag_ms: v.and_then(|v| v.time_lag_ms),
-                        active: v.is_some_and(|v| v.active),
-                    }
-                })
-                .collect();
+            let mut started = false;
+            let mut last_committed: Option<i64> = None;
+            let mut points = Vec::new();
+            for pass in passes {
+                while next < mine.len() && mine[next].t_ms <= pass.t_ms {
+                    held = Some(mine[next].value);
+                    next += 1;
+                }
+                // An unchanged value is not written again: it carries until the next change or a
+                // gap (after which the sampler writes every value afresh).
+                if !pass.ok {
+                    held = None;
+                }
+                // Passes before the topic's first value are not gaps: the group had no offsets
+                // there yet, so the series starts at its first value, and stops where it ended.
+                if held.is_some_and(|v| v.ended) {
+                    started = false;
+                    continue;
+                }
+                started |= held.is_some();
+                if !started {
+                    continue;
+                }
+                let v = held.filter(|v| v.lag.is_some());
+                let committed = v.map(|v| v.committed);
+                let moved_back = matches!((last_committed, committed), (Some(a), Some(b)) if b < a);
+                if committed.is_some() {
+                    last_committed = committed;
+                }
+                points.push(Point {
+                    t_ms: pass.t_ms,
+                    lag: v.and_then(|v| v.lag),
+                    committed,
+                    time_lag_ms: v.and_then(|v| v.time_lag_ms),
+                    active: v.is_some_and(|v| v.active),
+                    moved_back,
+                });
+            }
             TopicSeries { topic, points }
         })
         .collect()
 }
 
-/// The group's totals at each pass: sums over topics (a gap when any topic is in one), the largest
-/// lag in time.
+/// The group's totals at each pass since its first value: sums over topics (a gap when any topic is
+/// in one), the largest lag in time, and whether any topic moved back.
 pub fn totals(passes: &[Pass], series: &[TopicSeries]) -> Vec<Point> {
+    // Each series has points at the passes where the topic was the group's, in pass order.
+    let mut cursors = vec![0usize; series.len()];
     passes
         .iter()
-        .enumerate()
-        .map(|(i, pass)| {
-            let at: Vec<&Point> = series.iter().filter_map(|s| s.points.get(i)).collect();
-            let readable = pass.ok && !at.is_empty() && at.iter().all(|p| p.lag.is_some());
-            Point {
+        .filter_map(|pass| {
+            let mut at: Vec<&Point> = Vec::new();
+            for (s, c) in series.iter().zip(cursors.iter_mut()) {
+                while s.points.get(*c).is_some_and(|p| p.t_ms < pass.t_ms) {
+                    *c += 1;
+                }
+                if let Some(p) = s.points.get(*c).filter(|p| p.t_ms == pass.t_ms) {
+                    at.push(p);
+                }
+            }
+            // No topic is the group's at this pass (not yet, or no more): no point at all.
+            if at.is_empty() {
+                return None;
+            }
+            let readable = pass.ok && at.iter().all(|p| p.lag.is_some());
+            Some(Point {
                 t_ms: pass.t_ms,
                 lag: readable.then(|| at.iter().filter_map(|p| p.lag).sum()),
                 committed: readable.then(|| at.iter().filter_map(|p| p.committed).sum()),
                 time_lag_ms: at.iter().filter_map(|p| p.time_lag_ms).max(),
                 active: at.iter().any(|p| p.active),
-            }
+                moved_back: at.iter().any(|p| p.moved_back),
+            })
         })
         .collect()
 }
@@ -330,6 +381,7 @@ pub fn downsample(points: &[Point], max: usize) -> Vec<Point> {
             Some(Point {
                 t_ms: last.t_ms,
                 time_lag_ms: c.iter().filter_map(|p| p.time_lag_ms).max(),
+                moved_back: c.iter().any(|p| p.moved_back),
                 ..top
             })
         })

@@ -9,6 +9,14 @@ fn p(t: i64, lag: i64, committed: i64, active: bool) -> Point {
         committed: Some(committed),
         time_lag_ms: None,
         active,
+        moved_back: false,
+    }
+}
+
+fn back(p: Point) -> Point {
+    Point {
+        moved_back: true,
+        ..p
     }
 }
 
@@ -19,6 +27,7 @@ fn gap(t: i64) -> Point {
         committed: None,
         time_lag_ms: None,
         active: false,
+        moved_back: false,
     }
 }
 
@@ -57,10 +66,15 @@ fn each_status_is_reached_by_what_it_describes() {
     assert_eq!(
         status(&[
             p(1, 0, 100, false),
-            p(2, 60, 40, false),
+            back(p(2, 60, 40, false)),
             p(3, 60, 40, false)
         ]),
         Some(Status::Rewound)
+    );
+    // A total that fell because a topic left the group (no topic moved back) is no rewind.
+    assert_eq!(
+        status(&[p(1, 0, 100, false), p(2, 0, 40, false), p(3, 0, 40, false)]),
+        Some(Status::Ok)
     );
     // Last sample unreadable.
     assert_eq!(
@@ -95,7 +109,7 @@ fn a_rewind_names_the_execution_that_landed_between_its_samples() {
     let points = [
         p(10, 0, 100, false),
         p(20, 0, 100, false),
-        p(30, 10, 90, false),
+        back(p(30, 10, 90, false)),
     ];
     let j = judge(&points, &markers).expect("judged");
     assert_eq!((j.status, j.rewound_by), (Status::Rewound, Some(8)));
@@ -115,6 +129,7 @@ fn change(topic: &str, t: i64, lag: i64, committed: i64) -> StoredChange {
             committed,
             time_lag_ms: None,
             active: true,
+            ended: false,
         },
     }
 }
@@ -188,4 +203,63 @@ fn replay_progress_counts_records_reread_since_the_execution() {
     assert_eq!(r.rate_per_s, Some(20.0));
     assert_eq!(r.eta_ms, Some(20_000));
     assert_eq!(growth(&totals), Some(500));
+}
+
+#[test]
+fn a_series_starts_at_its_first_value_and_a_reset_is_seen_per_topic() {
+    let passes: Vec<Pass> = (1..=4)
+        .map(|i| Pass {
+            t_ms: i * 10,
+            ok: true,
+        })
+        .collect();
+    // Topic a from the start; topic b from the third pass; a goes back at the fourth.
+    let changes = [
+        change("a", 10, 0, 100),
+        change("b", 30, 5, 50),
+        change("a", 40, 20, 80),
+    ];
+    let series = rebuild(&passes, &changes);
+    assert_eq!(
+        series[1].points.len(),
+        2,
+        "b has no points before its first value"
+    );
+    let t = totals(&passes, &series);
+    let lags: Vec<Option<i64>> = t.iter().map(|p| p.lag).collect();
+    assert_eq!(
+        lags,
+        [Some(0), Some(0), Some(5), Some(25)],
+        "no gap before b existed"
+    );
+    assert!(
+        t[3].moved_back && !t[2].moved_back,
+        "b arriving raised the total; a going back is the rewind"
+    );
+    // A group whose first value comes late has no points before it.
+    let late = totals(&passes, &rebuild(&passes, &[change("x", 30, 1, 1)]));
+    assert_eq!(late.iter().map(|p| p.t_ms).collect::<Vec<_>>(), [30, 40]);
+}
+
+#[test]
+fn a_topic_the_group_left_ends_its_series_without_gapping_the_total() {
+    let passes: Vec<Pass> = (1..=4)
+        .map(|i| Pass {
+            t_ms: i * 10,
+            ok: true,
+        })
+        .collect();
+    let mut left = change("b", 30, 0, 0);
+    left.value = TopicValue {
+        lag: None,
+        ended: true,
+        ..left.value
+    };
+    let changes = [change("a", 10, 1, 100), change("b", 10, 2, 50), left];
+    let series = rebuild(&passes, &changes);
+    assert_eq!(series[1].points.len(), 2, "b ends where the group left it");
+    let t = totals(&passes, &series);
+    let lags: Vec<Option<i64>> = t.iter().map(|p| p.lag).collect();
+    assert_eq!(lags, [Some(3), Some(3), Some(1), Some(1)]);
+    assert!(t.iter().all(|p| !p.moved_back));
 }

@@ -63,7 +63,7 @@ pub fn HomePage() -> impl IntoView {
             )
         })
     });
-    let lags: PageLags = LocalResource::new(move || {
+    let lags = LocalResource::new(move || {
         let ids = page_ids.get();
         async move {
             let (cluster, ids) = ids?;
@@ -76,7 +76,7 @@ pub fn HomePage() -> impl IntoView {
     });
     // Lag in time costs a record per lagging partition: read once the lag in records is on screen,
     // and again after each reading of it.
-    let times: PageLagTimes = LocalResource::new(move || {
+    let times = LocalResource::new(move || {
         let ids = page_ids.get();
         let lags_read = lags.get().flatten().is_some();
         async move {
@@ -89,7 +89,7 @@ pub fn HomePage() -> impl IntoView {
         }
     });
     // The last hour of each group on the page, from Rewind's own samples (no Kafka read).
-    let sparks: PageSparks = LocalResource::new(move || {
+    let sparks = LocalResource::new(move || {
         let ids = page_ids.get();
         async move {
             let (cluster, ids) = ids?;
@@ -105,6 +105,8 @@ pub fn HomePage() -> impl IntoView {
         lags.refetch();
         sparks.refetch();
     };
+    let (lags_shown, times_shown, sparks_shown): (PageLags, PageLagTimes, PageSparks) =
+        (shown(lags), shown(times), shown(sparks));
 
     // While the lag index builds, look again every 1.5 s so the order appears without a click.
     #[cfg(feature = "hydrate")]
@@ -174,7 +176,7 @@ pub fn HomePage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading consumer groups from the brokers..."</p> }>
                     {move || Suspend::new(async move {
                         match groups.await {
-                            Ok(page) => view! { <GroupTable page params=params.get_untracked() lags times sparks/> }.into_any(),
+                            Ok(page) => view! { <GroupTable page params=params.get_untracked() lags=lags_shown times=times_shown sparks=sparks_shown/> }.into_any(),
                             Err(error) => view! { <ErrorPanel error/> }.into_any(),
                         }
                     })}
@@ -300,6 +302,21 @@ fn SearchForm(params: Memo<ListParams>) -> impl IntoView {
         </form>
     }
     .into_any()
+}
+
+/// What the table reads of a page read: the last answer of `read`, kept while the next one loads, in a
+/// signal a browser-only effect fills. The table must not read the local resource itself: inside its
+/// `Transition` that made the server render the list's fallback instead of the list.
+fn shown<T: Clone + Send + Sync + 'static>(
+    read: LocalResource<Option<T>>,
+) -> ReadSignal<Option<T>> {
+    let last = RwSignal::new(None::<T>);
+    Effect::new(move |_| {
+        if let Some(v) = read.get().flatten() {
+            last.set(Some(v));
+        }
+    });
+    last.read_only()
 }
 
 /// A list URL without a cluster (the server's first one then applies).

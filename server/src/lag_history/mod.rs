@@ -20,6 +20,8 @@ mod reads;
 const WATCH_FOR: Duration = Duration::from_secs(15 * 60);
 /// Watched groups whose lag in time one pass reads, at most (a record per lagging partition each).
 const WATCHED_MAX: usize = 20;
+/// Views remembered at most (expired ones are dropped first when full).
+const WATCHED_KEPT: usize = 10_000;
 /// Points a chart series is drawn with, at most.
 const CHART_POINTS: usize = 720;
 /// Points of a list sparkline.
@@ -36,7 +38,8 @@ type Watched = (HashSet<String>, HashMap<(String, String), i64>);
 #[derive(Default)]
 struct ClusterMemory {
     recent: HashMap<String, VecDeque<Point>>,
-    written: HashMap<(String, String), TopicValue>,
+    /// Per group, per topic: the value last written (what the store carries until the next change).
+    written: HashMap<String, HashMap<String, TopicValue>>,
     latest_lag: HashMap<String, i64>,
 }
 
@@ -75,6 +78,15 @@ impl LagHistoryService {
         for cluster in self.gateway.cluster_names() {
             let me = Arc::clone(self);
             tokio::spawn(async move {
+                // Nothing was sampled while Rewind was not running: a gap, so no value stored before
+                // a restart carries across the time it was down.
+                if let Err(e) = me
+                    .store
+                    .record_pass(cluster.clone(), now_ms(), false, Vec::new())
+                    .await
+                {
+                    tracing::warn!(%cluster, error = %e, "cannot store the start-up gap");
+                }
                 let mut tick = tokio::time::interval(me.interval());
                 // A pass slower than the interval delays the next one; passes never pile up.
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -146,10 +158,17 @@ impl LagHistoryService {
                 return Watched::default();
             };
             w.retain(|_, at| at.elapsed() < WATCH_FOR);
-            w.keys()
-                .filter(|(c, _)| c == cluster)
-                .map(|(_, g)| g.clone())
+            // The most recently viewed groups that exist (a name nobody has cannot crowd them out).
+            let listed: HashSet<&str> = sample.groups.iter().map(|g| g.group.as_str()).collect();
+            let mut mine: Vec<(&String, &Instant)> = w
+                .iter()
+                .filter(|((c, g), _)| c == cluster && listed.contains(g.as_str()))
+                .map(|((_, g), at)| (g, at))
+                .collect();
+            mine.sort_by(|a, b| b.1.cmp(a.1));
+            mine.into_iter()
                 .take(WATCHED_MAX)
+                .map(|(g, _)| g.clone())
                 .collect()
         };
         let mut out = HashMap::new();
@@ -181,12 +200,19 @@ impl LagHistoryService {
         let m = memory.entry(cluster.to_owned()).or_default();
         let mut rows = Vec::new();
         let mut seen = HashSet::with_capacity(sample.groups.len());
+        let gap = |v: &TopicValue| TopicValue {
+            lag: None,
+            time_lag_ms: None,
+            ..*v
+        };
         for g in &sample.groups {
             seen.insert(g.group.as_str());
-            let values: Vec<(String, TopicValue)> = match &g.topics {
-                Some(topics) => topics
-                    .iter()
-                    .map(|t| {
+            let before = m.written.remove(&g.group).unwrap_or_default();
+            let mut now: HashMap<String, TopicValue> = HashMap::new();
+            let mut moved_back = false;
+            match &g.topics {
+                Some(topics) => {
+                    for t in topics {
                         // A watched group caught up on a topic has nothing unread there: no age.
                         let time_lag_ms = times
                             .get(&(g.group.clone(), t.topic.clone()))
@@ -197,27 +223,41 @@ impl LagHistoryService {
                             committed: t.committed,
                             time_lag_ms,
                             active: g.active,
+                            ended: false,
                         };
-                        (t.topic.clone(), v)
-                    })
-                    .collect(),
+                        // Per topic, so a topic the group left is no rewind of the rest.
+                        moved_back |= before
+                            .get(&t.topic)
+                            .is_some_and(|b| b.lag.is_some() && t.committed < b.committed);
+                        now.insert(t.topic.clone(), v);
+                    }
+                    // Topics it no longer has offsets on end there, never carried values.
+                    for (topic, v) in &before {
+                        if !now.contains_key(topic) {
+                            rows.push(SampleRow {
+                                group: g.group.clone(),
+                                topic: topic.clone(),
+                                value: TopicValue {
+                                    ended: true,
+                                    ..gap(v)
+                                },
+                            });
+                        }
+                    }
+                }
                 // Unreadable: each topic it had becomes a gap of its own.
-                None => m
-                    .written
-                    .iter()
-                    .filter(|((grp, _), _)| grp == &g.group)
-                    .map(|((_, topic), v)| {
-                        (
-                            topic.clone(),
-                            TopicValue {
-                                lag: None,
-                                time_lag_ms: None,
-                                ..*v
-                            },
-                        )
-                    })
-                    .collect(),
-            };
+                None => {
+                    for (topic, v) in &before {
+                        now.insert(topic.clone(), gap(v));
+                    }
+                }
+            }
+            if g.topics.as_ref().is_some_and(|t| t.is_empty()) {
+                // Listed, but no committed offsets (left): nothing to draw or judge any more.
+                m.recent.remove(&g.group);
+                m.latest_lag.remove(&g.group);
+                continue;
+            }
             let point = Point {
                 t_ms: sample.t_ms,
                 lag: g.topics.as_ref().map(|t| t.iter().map(|t| t.lag).sum()),
@@ -225,52 +265,49 @@ impl LagHistoryService {
                     .topics
                     .as_ref()
                     .map(|t| t.iter().map(|t| t.committed).sum()),
-                time_lag_ms: values.iter().filter_map(|(_, v)| v.time_lag_ms).max(),
+                time_lag_ms: now.values().filter_map(|v| v.time_lag_ms).max(),
                 active: g.active,
+                moved_back,
             };
-            if g.topics.as_ref().is_some_and(|t| t.is_empty()) {
-                // Listed, but no committed offsets: nothing to draw or judge.
-                continue;
-            }
             let recent = m.recent.entry(g.group.clone()).or_default();
             recent.push_back(point);
             while recent.len() > lh::STATUS_SAMPLES {
                 recent.pop_front();
             }
-            if let Some(lag) = point.lag {
-                m.latest_lag.insert(g.group.clone(), lag);
-            }
-            for (topic, v) in values {
-                let key = (g.group.clone(), topic);
-                if m.written.get(&key) != Some(&v) {
+            match point.lag {
+                Some(lag) => m.latest_lag.insert(g.group.clone(), lag),
+                None => m.latest_lag.remove(&g.group),
+            };
+            for (topic, v) in &now {
+                if before.get(topic) != Some(v) {
                     rows.push(SampleRow {
-                        group: key.0.clone(),
-                        topic: key.1.clone(),
-                        value: v,
+                        group: g.group.clone(),
+                        topic: topic.clone(),
+                        value: *v,
                     });
-                    m.written.insert(key, v);
                 }
             }
+            m.written.insert(g.group.clone(), now);
         }
         // A group this pass did not see (deleted, or its coordinator did not answer the listing) is
         // a gap from here on, not its last value carried forward: one row with no lag says so.
-        for ((group, topic), v) in &m.written {
+        for (group, topics) in &m.written {
             if !seen.contains(group.as_str()) {
-                rows.push(SampleRow {
-                    group: group.clone(),
-                    topic: topic.clone(),
-                    value: TopicValue {
-                        lag: None,
-                        time_lag_ms: None,
-                        ..*v
-                    },
-                });
+                for (topic, v) in topics {
+                    if v.lag.is_some() {
+                        rows.push(SampleRow {
+                            group: group.clone(),
+                            topic: topic.clone(),
+                            value: gap(v),
+                        });
+                    }
+                }
             }
         }
         // Deleted groups leave the memory (their stored history stays until retention).
         m.recent.retain(|g, _| seen.contains(g.as_str()));
         m.latest_lag.retain(|g, _| seen.contains(g.as_str()));
-        m.written.retain(|(g, _), _| seen.contains(g.as_str()));
+        m.written.retain(|g, _| seen.contains(g.as_str()));
         rows
     }
 
@@ -286,6 +323,7 @@ impl LagHistoryService {
                     committed: None,
                     time_lag_ms: None,
                     active: false,
+                    moved_back: false,
                 });
                 while recent.len() > lh::STATUS_SAMPLES {
                     recent.pop_front();
@@ -304,6 +342,9 @@ impl LagHistoryService {
 
     fn watch(&self, cluster: &str, group: &str) {
         if let Ok(mut w) = self.watched.lock() {
+            if w.len() >= WATCHED_KEPT {
+                w.retain(|_, at| at.elapsed() < WATCH_FOR);
+            }
             w.insert((cluster.to_owned(), group.to_owned()), Instant::now());
         }
     }

@@ -127,10 +127,16 @@ impl LagHistoryService {
 
 /// A CSV field, quoted when it holds a comma, quote or line break (topic names cannot, but be safe).
 fn csv_field(s: &str) -> String {
+    // A cell a spreadsheet would run as a formula (a topic may start with `-`) is kept as text.
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_owned()
+        s
     }
 }
 

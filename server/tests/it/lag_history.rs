@@ -358,3 +358,66 @@ async fn a_broker_outage_is_a_gap_in_the_history_not_a_zero() {
     }
     let _ = topic;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_the_group_leaves_ends_its_series_and_is_no_rewind() {
+    let server = TestServer::start(SAMPLE_EVERY_SECOND).await;
+    let (kept, left, group) = (unique("lh-kept"), unique("lh-left"), unique("lh-left-g"));
+    for t in [&kept, &left] {
+        create_topic(t, 1).await;
+        produce_timestamped(t, 0, 50, now_ms() - 60_000, 10);
+    }
+    commit_offsets(&group, &kept, &[(0, 50)]);
+    commit_offsets(&group, &left, &[(0, 50)]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while history(&server, "local", &group)
+        .await
+        .totals
+        .iter()
+        .filter(|p| p.committed == Some(100))
+        .count()
+        < 3
+    {
+        assert!(Instant::now() < deadline, "no samples of both topics");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Rewind's delete-offsets on one topic: the committed total halves, yet nothing was rewound.
+    let (status, body) = server
+        .call_json(
+            "executions/delete-offsets",
+            json!({ "cluster": "local", "group": group, "topics": [{ "topic": left, "partitions": null }] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let h = history(&server, "local", &group).await;
+        let left_series = h
+            .topics
+            .iter()
+            .find(|s| s.topic == left)
+            .expect("left topic");
+        let after = h.totals.iter().filter(|p| p.committed == Some(50)).count();
+        if after >= 3 {
+            // The topic it left ends there (its old value is not carried on); the total goes on.
+            let ended_at = left_series.points.last().map(|p| p.t_ms);
+            assert!(ended_at < h.totals.last().map(|p| p.t_ms), "{h:?}");
+            assert!(
+                h.totals.iter().all(|p| p.lag.is_some()),
+                "no gap in the total: {h:?}"
+            );
+            assert_ne!(
+                h.judgement.as_ref().map(|j| j.status),
+                Some(Status::Rewound),
+                "{h:?}"
+            );
+            assert!(h.totals.iter().all(|p| !p.moved_back), "{h:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the group never sampled on one topic: {h:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}

@@ -65,6 +65,7 @@ pub async fn bench_history(
                     committed: 1_000_000 + i * 50,
                     time_lag_ms: None,
                     active: true,
+                    ended: false,
                 },
             })
             .collect();

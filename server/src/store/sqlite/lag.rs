@@ -23,26 +23,41 @@ impl LagStore for SqliteStore {
             )
             .map_err(db)?;
             {
-                let mut series = tx
+                // Existing series are only looked up (an upsert would rewrite the row each time).
+                let mut add_series = tx
                     .prepare_cached(
                         "INSERT INTO lag_series (cluster, group_id, topic) VALUES (?1, ?2, ?3) \
-                         ON CONFLICT (cluster, group_id, topic) DO UPDATE SET topic = excluded.topic \
-                         RETURNING id",
+                         ON CONFLICT (cluster, group_id, topic) DO NOTHING",
+                    )
+                    .map_err(db)?;
+                let mut series = tx
+                    .prepare_cached(
+                        "SELECT id FROM lag_series WHERE cluster = ?1 AND group_id = ?2 AND topic = ?3",
                     )
                     .map_err(db)?;
                 let mut change = tx
                     .prepare_cached(
-                        "INSERT OR REPLACE INTO lag_changes (series, t_ms, lag, committed, time_lag, active) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        "INSERT OR REPLACE INTO lag_changes (series, t_ms, lag, committed, time_lag, active, ended) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     )
                     .map_err(db)?;
                 for r in rows {
-                    let id: i64 = series
+                    let found: Option<i64> = series
                         .query_row(params![cluster, r.group, r.topic], |row| row.get(0))
+                        .optional()
                         .map_err(db)?;
+                    let id = match found {
+                        Some(id) => id,
+                        None => {
+                            add_series
+                                .execute(params![cluster, r.group, r.topic])
+                                .map_err(db)?;
+                            tx.last_insert_rowid()
+                        }
+                    };
                     let v = r.value;
                     change
-                        .execute(params![id, t_ms, v.lag, v.committed, v.time_lag_ms, v.active])
+                        .execute(params![id, t_ms, v.lag, v.committed, v.time_lag_ms, v.active, v.ended])
                         .map_err(db)?;
                 }
             }
@@ -91,8 +106,15 @@ impl LagStore for SqliteStore {
                     params![before_ms],
                 )
                 .map_err(db)?;
+            // Keep the last failed pass before the cut too: a value written before it must not
+            // carry past it once the passes around it are gone.
             let passes = tx
-                .execute("DELETE FROM lag_passes WHERE t_ms < ?1", params![before_ms])
+                .execute(
+                    "DELETE FROM lag_passes WHERE t_ms < ?1 AND NOT (ok = 0 AND t_ms = ( \
+                       SELECT MAX(p.t_ms) FROM lag_passes p \
+                       WHERE p.cluster = lag_passes.cluster AND p.ok = 0 AND p.t_ms < ?1))",
+                    params![before_ms],
+                )
                 .map_err(db)?;
             tx.commit().map_err(db)?;
             Ok((changes + passes) as u64)
@@ -135,13 +157,13 @@ fn changes(
         .map_err(db)?;
     let mut before = conn
         .prepare_cached(
-            "SELECT t_ms, lag, committed, time_lag, active FROM lag_changes \
+            "SELECT t_ms, lag, committed, time_lag, active, ended FROM lag_changes \
              WHERE series = ?1 AND t_ms < ?2 ORDER BY t_ms DESC LIMIT 1",
         )
         .map_err(db)?;
     let mut within = conn
         .prepare_cached(
-            "SELECT t_ms, lag, committed, time_lag, active FROM lag_changes \
+            "SELECT t_ms, lag, committed, time_lag, active, ended FROM lag_changes \
              WHERE series = ?1 AND t_ms >= ?2 AND t_ms <= ?3 ORDER BY t_ms",
         )
         .map_err(db)?;
@@ -156,6 +178,7 @@ fn changes(
                     committed: r.get(2)?,
                     time_lag_ms: r.get(3)?,
                     active: r.get(4)?,
+                    ended: r.get(5)?,
                 },
             })
         };

@@ -128,6 +128,7 @@ pub(super) fn migrations() -> Migrations<'static> {
             committed INTEGER NOT NULL,
             time_lag  INTEGER,
             active    INTEGER NOT NULL,
+            ended     INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (series, t_ms)
         ) WITHOUT ROWID;
         CREATE TABLE lag_passes (
