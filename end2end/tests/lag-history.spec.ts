@@ -28,7 +28,12 @@ test('the chart shows the sampled lag, a marker at the reset, and the list shows
   await chart.locator('button[data-window="1h"]').click();
   const marker = chart.locator('a[data-marker]');
   await expect(marker).toHaveCount(1);
+  // Drawn: an SVG link with its dashed line (an HTML <a> inside the SVG drew nothing).
+  await expect(marker.locator('line')).toBeVisible();
+  expect(await marker.evaluate((el) => el.namespaceURI)).toBe('http://www.w3.org/2000/svg');
   await expect(marker.locator('title')).toContainText(/Execution #\d+ by ada at .*: to-earliest/);
+  // The same, as text beside the chart (readable at phone width, reachable by keyboard).
+  await expect(chart.getByTestId('lag-markers')).toContainText(/Execution #\d+ by ada/);
   // The committed offsets went back between two samples: REWOUND, by this execution.
   const badge = chart.locator('[data-status]');
   await expect(badge).toHaveAttribute('data-status', 'REWOUND');

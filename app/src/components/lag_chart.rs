@@ -13,8 +13,10 @@ use crate::format::{duration, int, query_value, utc};
 /// The chart's drawing area in SVG units; the SVG scales to the page's width.
 const W: f64 = 800.0;
 const H: f64 = 180.0;
-const PAD_L: f64 = 56.0;
-const PAD_B: f64 = 20.0;
+/// Room inside the drawing for the marker handles; the axis labels are HTML around it, so they stay
+/// readable at any width (text inside a stretched SVG is squeezed).
+const PAD_L: f64 = 2.0;
+const PAD_B: f64 = 2.0;
 /// How often the chart looks again, appending the newest samples.
 const REFRESH_MS: u64 = 30_000;
 
@@ -155,7 +157,8 @@ pub fn LagChart(cluster: String, group: String) -> impl IntoView {
                 Err(error) => view! { <ErrorPanel error/> }.into_any(),
             })}
             // A fixed height from the first paint: the chart arrives without moving the page.
-            <div class="mt-2 h-52">
+            // Room for the whole chart and a few markers before they arrive: nothing below it moves.
+            <div class="mt-2 min-h-[17rem]">
                 {move || shown.with(|h| match h {
                     None => view! { <p class="text-sm text-slate-600">"Reading the samples..."</p> }.into_any(),
                     Some(Err(error)) => view! { <ErrorPanel error=error.clone()/> }.into_any(),
@@ -201,10 +204,14 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
     let samples = h.totals.iter().filter(|p| value(p).is_some()).count();
     let empty = (samples == 0).then(|| {
         let text = match measure {
-            Measure::Records => "No samples in this window yet: Rewind samples every group's lag on an interval.",
-            Measure::Time => "No lag in time in this window: it is sampled while someone views the group.",
+            Measure::Records => {
+                "No samples in this window yet: Rewind samples every group's lag on an interval."
+            }
+            Measure::Time => {
+                "No lag in time in this window: it is sampled while someone views the group."
+            }
         };
-        view! { <text x=(PAD_L + 8.0).to_string() y=(H / 2.0).to_string() class="fill-slate-600 text-[12px]">{text}</text> }
+        view! { <p class="mt-1 text-sm text-slate-600" data-testid="lag-empty">{text}</p> }
     });
     let lines = h
         .topics
@@ -237,7 +244,7 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
                     let single = points.split_whitespace().count() == 1;
                     view! {
                         <polyline points=points.clone() fill="none" stroke=colour stroke-width="1.5"
-                            data-topic=topic.clone()/>
+                            vector-effect="non-scaling-stroke" data-topic=topic.clone()/>
                         {single.then(|| {
                             let (cx, cy) = points.trim().split_once(',').unwrap_or(("0", "0"));
                             view! { <circle cx=cx.to_owned() cy=cy.to_owned() r="2" fill=colour/> }
@@ -261,30 +268,51 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
             }
         })
         .collect_view();
-    let markers = h
-        .markers
+    let shown_markers: Vec<&crate::domain::lag_history::Marker> =
+        h.markers.iter().filter(|m| m.t_ms >= from).collect();
+    let marker_href = |id: i64| format!("/history?cluster={}#execution-{id}", query_value(cluster));
+    let marker_text = |m: &crate::domain::lag_history::Marker| {
+        let kind = if m.undo_of.is_some() {
+            "Undo"
+        } else {
+            "Execution"
+        };
+        format!(
+            "{kind} #{} by {} at {}: {}",
+            m.execution_id,
+            m.actor,
+            utc(m.t_ms),
+            m.what
+        )
+    };
+    let markers = shown_markers
         .iter()
-        .filter(|m| m.t_ms >= from)
         .map(|m| {
             let mx = x(m.t_ms);
-            let kind = if m.undo_of.is_some() { "Undo" } else { "Execution" };
-            let tip = format!("{kind} #{} by {} at {}: {}", m.execution_id, m.actor, utc(m.t_ms), m.what);
-            let href = format!(
-                "/history?cluster={}#execution-{}",
-                query_value(cluster),
-                m.execution_id
-            );
+            // `<g>` first: `a` and `title` are HTML elements unless the macro sees them inside an SVG
+            // element (an HTML `<a>` inside the SVG drew nothing).
             view! {
-                <a href=href data-marker=m.execution_id.to_string()>
-                    <title>{tip}</title>
-                    <line x1=format!("{mx:.1}") x2=format!("{mx:.1}") y1="2" y2=(H - PAD_B).to_string()
-                        stroke="#0369a1" stroke-width="1.5" stroke-dasharray="4 3"/>
-                    <rect x=format!("{:.1}", mx - 6.0) y="0" width="12" height=(H - PAD_B).to_string() fill="transparent"/>
-                    <text x=format!("{:.1}", mx + 3.0) y="12" class="fill-sky-800 text-[10px]">{format!("#{}", m.execution_id)}</text>
-                </a>
+                <g>
+                    <a href=marker_href(m.execution_id) data-marker=m.execution_id.to_string()>
+                        <title>{marker_text(m)}</title>
+                        <line x1=format!("{mx:.1}") x2=format!("{mx:.1}") y1="0" y2=(H - PAD_B).to_string()
+                            stroke="#0369a1" stroke-width="1.5" stroke-dasharray="4 3" vector-effect="non-scaling-stroke"/>
+                        <rect x=format!("{:.1}", mx - 6.0) y="0" width="12" height=(H - PAD_B).to_string() fill="transparent"/>
+                    </a>
+                </g>
             }
         })
         .collect_view();
+    // The same markers as text: readable at phone width and reachable by keyboard.
+    let marker_list = (!shown_markers.is_empty()).then(|| {
+        let items = shown_markers
+            .iter()
+            .map(|m| view! {
+                <li><a class="text-sky-800 underline decoration-dotted hover:text-indigo-700" href=marker_href(m.execution_id)>{marker_text(m)}</a></li>
+            })
+            .collect_view();
+        view! { <ul class="mt-1 max-h-16 space-y-0.5 overflow-y-auto text-xs" data-testid="lag-markers">{items}</ul> }
+    });
     let legend = {
         h.topics
             .iter()
@@ -301,22 +329,27 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
             })
             .collect_view()
     };
-    let axis = "fill-slate-600 text-[11px]";
+    let unit = match measure {
+        Measure::Records => "records",
+        Measure::Time => "behind",
+    };
     view! {
-        <svg viewBox=format!("0 0 {W} {H}") class="h-44 w-full" role="img" preserveAspectRatio="none"
+        <div class="flex justify-between text-xs tabular-nums text-slate-600">
+            <span data-testid="lag-max">{format!("{} {unit}", label(max))}</span>
+        </div>
+        <svg viewBox=format!("0 0 {W} {H}") class="h-36 w-full border-b border-l border-slate-300" role="img" preserveAspectRatio="none"
             aria-label=format!("Lag in {} per topic from {} to {}", if measure == Measure::Records { "records" } else { "time" }, utc(from), utc(to))>
-            <line x1=PAD_L.to_string() x2=PAD_L.to_string() y1="4" y2=(H - PAD_B).to_string() stroke="#cbd5e1"/>
-            <line x1=PAD_L.to_string() x2=(W - 4.0).to_string() y1=(H - PAD_B).to_string() y2=(H - PAD_B).to_string() stroke="#cbd5e1"/>
-            <text x=(PAD_L - 4.0).to_string() y="12" text-anchor="end" class=axis>{label(max)}</text>
-            <text x=(PAD_L - 4.0).to_string() y=(H - PAD_B).to_string() text-anchor="end" class=axis>"0"</text>
-            <text x=PAD_L.to_string() y=(H - 4.0).to_string() class=axis>{utc(from)}</text>
-            <text x=(W - 4.0).to_string() y=(H - 4.0).to_string() text-anchor="end" class=axis>{utc(to)}</text>
             {gaps}
             {lines}
             {markers}
-            {empty}
         </svg>
+        <div class="flex flex-wrap justify-between gap-x-2 text-xs tabular-nums text-slate-600">
+            <span>{utc(from)}</span>
+            <span>{utc(to)}</span>
+        </div>
+        {empty}
         <ul class="mt-1 flex flex-wrap gap-x-4 gap-y-1 text-xs" data-testid="lag-legend">{legend}</ul>
+        {marker_list}
     }
 }
 
