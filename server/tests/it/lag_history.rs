@@ -231,9 +231,12 @@ async fn a_reset_is_marked_where_the_offsets_moved_back_and_the_group_is_rewound
         .map(|p| p.t_ms)
         .min()
         .expect("after");
+    // A pass is stamped when it begins reading, so an execution that starts during a pass may land
+    // in it: the marker is within one interval of the boundary.
+    let slack = h.interval_ms;
     assert!(
-        before < marker.t_ms && marker.t_ms <= after,
-        "{before} < {} <= {after}",
+        before < marker.t_ms + slack && marker.t_ms <= after + slack,
+        "{before} < {} <= {after} (+{slack})",
         marker.t_ms
     );
     assert_eq!(h.totals.iter().rev().find_map(|p| p.lag), Some(80));

@@ -105,9 +105,16 @@ impl TestServer {
         let dir = std::env::temp_dir().join(unique("rewind-config"));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("rewind.toml");
-        // Each server keeps its own store in its temp dir, never in the source tree.
+        // Each server keeps its own store in its temp dir, never in the source tree. The lag sampler
+        // runs only where a test asks for it: a pass over every group at each server's start is load
+        // that timing-sensitive tests (sign-in throttling) need not share.
+        let sampler = if config_toml.contains("[lag_history]") {
+            ""
+        } else {
+            "[lag_history]\nenabled = false\n"
+        };
         let toml = format!(
-            "data_dir = \"{}\"\n{}",
+            "data_dir = \"{}\"\n{sampler}{}",
             dir.join("data").display(),
             config_toml.replace("{bootstrap}", &bootstrap())
         );
