@@ -28,8 +28,9 @@ test('the chart shows the sampled lag, a marker at the reset, and the list shows
   await chart.locator('button[data-window="1h"]').click();
   const marker = chart.locator('a[data-marker]');
   await expect(marker).toHaveCount(1);
-  // Drawn: an SVG link with its dashed line (an HTML <a> inside the SVG drew nothing).
-  await expect(marker.locator('line')).toBeVisible();
+  // Drawn: an SVG link (an HTML <a> inside the SVG drew nothing). Its 12-unit hover area has a box; the
+  // dashed line itself is zero pixels wide, which Playwright counts as hidden.
+  await expect(marker.locator('rect')).toBeVisible();
   expect(await marker.evaluate((el) => el.namespaceURI)).toBe('http://www.w3.org/2000/svg');
   await expect(marker.locator('title')).toContainText(/Execution #\d+ by ada at .*: to-earliest/);
   // The same, as text beside the chart (readable at phone width, reachable by keyboard).
