@@ -74,18 +74,10 @@ impl KafkaGateway {
             .blocking(client, "group-lag-times", move |admin| {
                 let rk = native::handle(admin.inner())?;
                 let (committed, partitions) = committed_partitions(rk, &ids)?;
-                let bound = |spec| -> Result<HashMap<(String, i32), i64>, native::NativeError> {
-                    Ok(tolerate_missing_leaders(native::list_offsets(
-                        rk,
-                        &partitions,
-                        spec,
-                        timeout(),
-                    ))?
-                    .into_iter()
-                    .filter_map(|o| Some(((o.topic, o.partition), o.offset?)))
-                    .collect())
-                };
-                let (starts, ends) = (bound(OffsetSpec::Earliest)?, bound(OffsetSpec::Latest)?);
+                let (starts, ends) = (
+                    log_bounds(rk, &partitions, OffsetSpec::Earliest)?,
+                    log_bounds(rk, &partitions, OffsetSpec::Latest)?,
+                );
                 Ok(committed
                     .into_iter()
                     .map(|offsets| {
@@ -190,19 +182,25 @@ pub(super) fn committed_partitions(
     Ok((committed, partitions))
 }
 
+/// Each partition's log start or end (`spec`) in one ListOffsets; partitions without a leader are left out.
+pub(super) fn log_bounds(
+    rk: native::Handle<'_>,
+    partitions: &[(String, i32)],
+    spec: OffsetSpec,
+) -> Result<HashMap<(String, i32), i64>, NativeError> {
+    Ok(
+        tolerate_missing_leaders(native::list_offsets(rk, partitions, spec, timeout()))?
+            .into_iter()
+            .filter_map(|o| Some(((o.topic, o.partition), o.offset?)))
+            .collect(),
+    )
+}
+
 /// Total lag and topics of `groups`: their committed offsets (pipelined, one request per group as
 /// librdkafka requires) and one ListOffsets for all their partitions.
 fn lags_for(rk: native::Handle<'_>, groups: Vec<String>) -> Result<Vec<GroupLag>, NativeError> {
     let (committed, partitions) = committed_partitions(rk, &groups)?;
-    let ends: HashMap<(String, i32), i64> = tolerate_missing_leaders(native::list_offsets(
-        rk,
-        &partitions,
-        OffsetSpec::Latest,
-        timeout(),
-    ))?
-    .into_iter()
-    .filter_map(|o| Some(((o.topic, o.partition), o.offset?)))
-    .collect();
+    let ends = log_bounds(rk, &partitions, OffsetSpec::Latest)?;
     Ok(groups
         .into_iter()
         .zip(committed)

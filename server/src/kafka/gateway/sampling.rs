@@ -9,8 +9,8 @@ use std::time::Instant;
 use app::domain::GroupState;
 use app::error::AppResult;
 
-use super::lag_index::{committed_partitions, LagSnapshot, LAG_INDEX_BATCH};
-use super::{retry_transient, timeout, tolerate_missing_leaders, KafkaGateway};
+use super::lag_index::{committed_partitions, log_bounds, LagSnapshot, LAG_INDEX_BATCH};
+use super::{retry_transient, timeout, KafkaGateway};
 use crate::kafka::native::{self, OffsetSpec};
 use crate::now_ms;
 
@@ -59,16 +59,7 @@ impl KafkaGateway {
                 for batch in listing.groups.chunks(LAG_INDEX_BATCH) {
                     let ids: Vec<String> = batch.iter().map(|g| g.group_id.clone()).collect();
                     let (committed, partitions) = committed_partitions(rk, &ids)?;
-                    let ends: HashMap<(String, i32), i64> =
-                        tolerate_missing_leaders(native::list_offsets(
-                            rk,
-                            &partitions,
-                            OffsetSpec::Latest,
-                            timeout(),
-                        ))?
-                        .into_iter()
-                        .filter_map(|o| Some(((o.topic, o.partition), o.offset?)))
-                        .collect();
+                    let ends = log_bounds(rk, &partitions, OffsetSpec::Latest)?;
                     for (listed, offsets) in batch.iter().zip(committed) {
                         let active = !matches!(
                             GroupState::parse(&listed.state),
