@@ -106,6 +106,9 @@ pub enum AppError {
     },
 
     /// No valid session: sign in first (the session expired, was signed out, or never existed).
+    #[error("Cluster '{cluster}' has {max} pinned groups already, the most Rewind samples per partition. Unpin one first.")]
+    TooManyPins { cluster: String, max: usize },
+
     #[error("You are not signed in, or your session has expired. Sign in again.")]
     NotSignedIn,
 
@@ -226,7 +229,8 @@ impl AppError {
             Self::GroupActive { .. }
             | Self::HiddenCommitter { .. }
             | Self::Drift { .. }
-            | Self::ExecutionInProgress { .. } => 409,
+            | Self::ExecutionInProgress { .. }
+            | Self::TooManyPins { .. } => 409,
             Self::NotAuthorised { .. }
             | Self::KafkaAuthentication { .. }
             | Self::KafkaTls { .. }

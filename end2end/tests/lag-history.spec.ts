@@ -3,7 +3,7 @@
 // broker (test.sh samples every 2 s).
 import { expect, test } from '@playwright/test';
 import { commitOffsets } from './kafka';
-import { executeWithConfirmation, openGroup, waitForSnapshot } from './helpers';
+import { USER_PASSWORD, executeWithConfirmation, openGroup, signIn, waitForSnapshot } from './helpers';
 
 test('the chart shows the sampled lag, a marker at the reset, and the list shows the status', async ({ page }) => {
   const group = 'lag-chart-e2e';
@@ -68,4 +68,39 @@ test('the chart shows the sampled lag, a marker at the reset, and the list shows
   const csv = decodeURIComponent(href.replace(/^data:text\/csv;charset=utf-8,/, ''));
   expect(csv.split('\n')[0]).toBe('timestamp_utc,timestamp_ms,topic,lag_records,committed_total,lag_time_ms,active');
   expect(csv).toContain(',orders,');
+});
+
+test('a pinned group is drawn per partition, and a viewer cannot pin', async ({ page, browser }) => {
+  const group = 'lag-pin-e2e';
+  commitOffsets(group, 'orders', 40);
+  await openGroup(page, group);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const chart = page.getByTestId('lag-chart');
+  const pin = chart.getByTestId('lag-pin');
+  await expect(pin).toHaveText('Pin');
+  await pin.click();
+  await expect(pin).toHaveText('Pinned');
+  await expect(pin).toHaveAttribute('aria-pressed', 'true');
+  // A few passes (every 2 s) sample it per partition; the window buttons read the chart again.
+  await page.waitForTimeout(5000);
+  await chart.locator('button[data-window="6h"]').click();
+  await chart.locator('button[data-window="1h"]').click();
+  await chart.getByTestId('lag-lines').selectOption('orders');
+  await expect(chart.locator('polyline[data-topic^="partition "]').first()).toBeAttached();
+  await expect(chart.getByTestId('lag-legend')).toContainText('partition 0');
+  await expect(chart.getByTestId('lag-partitions-note')).toContainText('sampled partitions of orders');
+  await chart.getByTestId('lag-lines').selectOption('');
+  await expect(chart.locator('polyline[data-topic="orders"]').first()).toBeAttached();
+  await pin.click();
+  await expect(pin).toHaveText('Pin');
+
+  // Pinning is an operator's decision: a viewer sees the chart without the button.
+  const viewer = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+  const vera = await viewer.newPage();
+  await signIn(vera, 'vera', USER_PASSWORD, `/group?cluster=local&id=${group}`);
+  await expect(vera.getByTestId('lag-chart')).toBeVisible();
+  await expect(vera.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(vera.getByTestId('lag-csv')).toBeVisible();
+  await expect(vera.getByTestId('lag-pin')).toHaveCount(0);
+  await viewer.close();
 });

@@ -9,16 +9,24 @@ use crate::domain::lag_history::{LagHistory, ReplayProgress, Sparkline};
 use crate::error::AppError;
 
 /// Group `group`'s sampled lag over `window` (`1h`, `6h`, `24h`, `7d`), per topic and in total, with
-/// every execution inside it and the group's status.
+/// every execution inside it and the group's status; with `partitions_of`, also that topic's
+/// most-lagging partitions, when the group was sampled per partition.
 #[server(endpoint = "groups/lag-history")]
 pub async fn group_lag_history(
     cluster: String,
     group: String,
     #[server(default)] window: String,
+    #[server(default)] partitions_of: String,
 ) -> Result<LagHistory, AppError> {
     Console::current()?
-        .lag_history(cluster, group, window)
+        .lag_history(cluster, group, window, partitions_of)
         .await
+}
+
+/// Pins (`pinned=true`) or unpins the group's per-partition sampling; whether it is pinned now.
+#[server(endpoint = "groups/lag-pin")]
+pub async fn pin_group_lag(cluster: String, group: String, pinned: bool) -> Result<bool, AppError> {
+    Console::current()?.pin_group(cluster, group, pinned).await
 }
 
 /// The same samples as CSV, a row per pass and topic (gaps have empty values).

@@ -149,13 +149,24 @@ pub trait Users: Send + Sync + 'static {
 /// Sampled lag over time (see `domain::lag_history`). Callers authorise the group first.
 pub trait LagHistoryReader: Send + Sync + 'static {
     /// The group's history over `window`, per topic and in total, with the executions inside it and
-    /// its status; asking marks the group as watched (its lag in time is sampled for a while).
+    /// its status, and the per-partition lines of `partitions_of` when it has them; asking marks the
+    /// group as watched (its lag in time and per-partition lag are sampled for a while).
     fn history(
         &self,
         cluster: String,
         group: String,
         window: crate::domain::lag_history::Window,
+        partitions_of: Option<String>,
     ) -> BoxFuture<'_, AppResult<crate::domain::lag_history::LagHistory>>;
+    /// Pins (or unpins) the group: sampled per partition whether or not anyone looks. Audited; `Refused`
+    /// when the cluster already has the most pins allowed. Whether it is pinned now.
+    fn pin(
+        &self,
+        cluster: String,
+        group: String,
+        pinned: bool,
+        actor: Actor,
+    ) -> BoxFuture<'_, AppResult<bool>>;
     /// The last hour of each of `groups` (at most a page), small, with its status.
     fn sparklines(
         &self,

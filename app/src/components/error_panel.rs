@@ -21,6 +21,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::HiddenCommitter { .. } => "A consumer outside the group is committing",
         AppError::Drift { .. } => "Offsets changed since the preview",
         AppError::ExecutionInProgress { .. } => "Another reset is running",
+        AppError::TooManyPins { .. } => "Too many pinned groups",
         AppError::ExecutionFailed { .. } => "Execution failed",
         AppError::NotSignedIn => "Not signed in",
         AppError::Forbidden { .. } => "Not allowed",

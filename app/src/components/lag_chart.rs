@@ -1,13 +1,16 @@
-//! Lag over time, drawn as plain SVG from the view: the group page's chart (per topic, with reset
-//! markers) and the list's sparklines, and the status badge both show. No charting library: a few
+//! Lag over time, drawn as plain SVG from the view: the group page's chart (per topic or per
+//! partition, with reset markers, and the pin that keeps a group sampled per partition) and the list's
+//! sparklines, and the status badge both show. No charting library: a few
 //! polylines cost a few KB of wasm, where the smallest maintained Rust or JS chart crates add
 //! hundreds of KB to a page that must stay under 400 KB.
 
 use leptos::prelude::*;
 
-use crate::api::history::{group_lag_history, group_lag_history_csv};
+use crate::api::history::{group_lag_history, group_lag_history_csv, pin_group_lag};
 use crate::components::error_panel::ErrorPanel;
-use crate::domain::lag_history::{Judgement, LagHistory, Point, Status, Window};
+use crate::components::session::IfAllowed;
+use crate::domain::access::Action as Can;
+use crate::domain::lag_history::{Judgement, LagHistory, Point, Status, TopicSeries, Window};
 use crate::format::{duration, int, query_value, utc};
 
 /// The chart's drawing area in SVG units; the SVG scales to the page's width.
@@ -66,10 +69,12 @@ enum Measure {
 pub fn LagChart(cluster: String, group: String) -> impl IntoView {
     let window = RwSignal::new(Window::Hour);
     let measure = RwSignal::new(Measure::Records);
+    // Empty: a line per topic; else a line per partition of this topic.
+    let lines_of = RwSignal::new(String::new());
     let (c, g) = (cluster.clone(), group.clone());
     let history = LocalResource::new(move || {
-        let (c, g, w) = (c.clone(), g.clone(), window.get());
-        async move { group_lag_history(c, g, w.key().to_owned()).await }
+        let (c, g, w, of) = (c.clone(), g.clone(), window.get(), lines_of.get());
+        async move { group_lag_history(c, g, w.key().to_owned(), of).await }
     });
     // The newest samples are appended as they come: look again on a timer, keeping what is drawn.
     #[cfg(feature = "hydrate")]
@@ -106,6 +111,23 @@ pub fn LagChart(cluster: String, group: String) -> impl IntoView {
                 .map(|csv| (w, csv))
         }
     });
+    let (pin_cluster, pin_group) = (cluster.clone(), group.clone());
+    let pin = Action::new(move |on: &bool| {
+        let (c, g, on) = (pin_cluster.clone(), pin_group.clone(), *on);
+        async move { pin_group_lag(c, g, on).await }
+    });
+    Effect::new(move |_| {
+        if pin.value().with(|r| matches!(r, Some(Ok(_)))) {
+            history.refetch();
+        }
+    });
+    let pinned = move || shown.with(|h| matches!(h, Some(Ok(h)) if h.pinned));
+    let partition_topics = move || {
+        shown.with(|h| match h {
+            Some(Ok(h)) => h.partition_topics.clone(),
+            _ => Vec::new(),
+        })
+    };
     let file_group = group.clone();
     let button = |on: bool| {
         if on {
@@ -141,8 +163,34 @@ pub fn LagChart(cluster: String, group: String) -> impl IntoView {
                     <button type="button" class="ml-1 rounded border border-slate-300 bg-white px-2 py-0.5 text-xs text-slate-700 hover:bg-slate-100"
                         data-testid="lag-csv" disabled=move || export.pending().get()
                         on:click=move |_| { export.dispatch(window.get_untracked()); }>"Export CSV"</button>
+                    <IfAllowed action=Can::Pin cluster=cluster.clone() group=group.clone()>
+                        <button type="button" class=move || button(pinned())
+                            data-testid="lag-pin" aria-pressed=move || pinned().to_string()
+                            title="A pinned group is sampled per partition on every pass, whether or not anyone is looking"
+                            disabled=move || pin.pending().get()
+                            on:click=move |_| { pin.dispatch(!pinned()); }>
+                            {move || if pinned() { "Pinned" } else { "Pin" }}
+                        </button>
+                    </IfAllowed>
                 </div>
             </div>
+            {move || {
+                let topics = partition_topics();
+                (!topics.is_empty() || !lines_of.with(String::is_empty)).then(|| view! {
+                    <label class="mt-2 flex items-center gap-2 text-xs text-slate-700">
+                        "Lines"
+                        <select class="rounded border border-slate-300 bg-white px-1 py-0.5 text-xs" data-testid="lag-lines"
+                            prop:value=move || lines_of.get()
+                            on:change=move |ev| lines_of.set(event_target_value(&ev))>
+                            <option value="">"per topic"</option>
+                            {topics.into_iter().map(|t| view! {
+                                <option value=t.clone()>{format!("per partition of {t}")}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })
+            }}
+            {move || pin.value().get().and_then(Result::err).map(|error| view! { <ErrorPanel error/> })}
             {move || export.value().get().map(|r| match r {
                 Ok((w, csv)) => {
                     let rows = csv.lines().count().saturating_sub(1);
@@ -176,8 +224,12 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
         Measure::Records => p.lag,
         Measure::Time => p.time_lag_ms,
     };
-    let max = h
-        .topics
+    // Per partition when asked for and sampled, else per topic; partitions named by number.
+    let (drawn, name): (&[TopicSeries], fn(&str) -> String) = match &h.partitions {
+        Some(p) => (&p.series, |s| format!("partition {s}")),
+        None => (&h.topics, str::to_owned),
+    };
+    let max = drawn
         .iter()
         .flat_map(|s| s.points.iter())
         .filter_map(value)
@@ -207,14 +259,16 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
             Measure::Records => {
                 "No samples in this window yet: Rewind samples every group's lag on an interval."
             }
+            Measure::Time if h.partitions.is_some() => {
+                "Lag in time is sampled per topic, not per partition: choose the topic lines."
+            }
             Measure::Time => {
                 "No lag in time in this window: it is sampled while someone views the group."
             }
         };
         view! { <p class="mt-1 text-sm text-slate-600" data-testid="lag-empty">{text}</p> }
     });
-    let lines = h
-        .topics
+    let lines = drawn
         .iter()
         .enumerate()
         .map(|(i, s)| {
@@ -237,7 +291,7 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
                 }
                 last_t = Some(p.t_ms);
             }
-            let topic = s.topic.clone();
+            let topic = name(&s.topic);
             runs.into_iter()
                 .filter(|r| !r.is_empty())
                 .map(|points| {
@@ -314,7 +368,7 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
         view! { <ul class="mt-1 max-h-16 space-y-0.5 overflow-y-auto text-xs" data-testid="lag-markers">{items}</ul> }
     });
     let legend = {
-        h.topics
+        drawn
             .iter()
             .enumerate()
             .map(|(i, s)| {
@@ -322,7 +376,7 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
                 view! {
                     <li class="flex items-center gap-1">
                         <span class="inline-block h-0.5 w-4" style=format!("background: {}", COLOURS[i % COLOURS.len()]) aria-hidden="true"></span>
-                        <span class="font-mono">{s.topic.clone()}</span>
+                        <span class="font-mono">{name(&s.topic)}</span>
                         <span class="tabular-nums text-slate-600">{now}</span>
                     </li>
                 }
@@ -338,7 +392,7 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
             <span data-testid="lag-max">{format!("{} {unit}", label(max))}</span>
         </div>
         <svg viewBox=format!("0 0 {W} {H}") class="h-36 w-full border-b border-l border-slate-300" role="img" preserveAspectRatio="none"
-            aria-label=format!("Lag in {} per topic from {} to {}", if measure == Measure::Records { "records" } else { "time" }, utc(from), utc(to))>
+            aria-label=format!("Lag in {} per {} from {} to {}", if measure == Measure::Records { "records" } else { "time" }, if h.partitions.is_some() { "partition" } else { "topic" }, utc(from), utc(to))>
             {gaps}
             {lines}
             {markers}
@@ -348,6 +402,11 @@ fn chart(h: &LagHistory, measure: Measure, cluster: &str) -> impl IntoView {
             <span>{utc(to)}</span>
         </div>
         {empty}
+        {h.partitions.as_ref().map(|p| view! {
+            <p class="mt-1 text-xs text-slate-600" data-testid="lag-partitions-note">
+                {format!("{} of the {} sampled partitions of {}: those with the most lag at their last sample.", p.series.len(), p.of, p.topic)}
+            </p>
+        })}
         <ul class="mt-1 flex flex-wrap gap-x-4 gap-y-1 text-xs" data-testid="lag-legend">{legend}</ul>
         {marker_list}
     }

@@ -14,6 +14,9 @@ pub enum Action {
     Execute,
     DeletePlan,
     DeleteOffsets,
+    /// Pin a group so the lag sampler keeps its per-partition samples (a standing cost on the broker
+    /// and the store, so an operator's decision, audited).
+    Pin,
     /// Create, change and remove local users and their grants. Only an admin on every cluster and
     /// every group may: anyone less could grant themselves (or a friend) more than they have.
     ManageUsers,
@@ -23,7 +26,9 @@ impl Action {
     pub fn needs(self) -> Role {
         match self {
             Self::View => Role::Viewer,
-            Self::Preview | Self::SavePlan | Self::Execute | Self::DeletePlan => Role::Operator,
+            Self::Preview | Self::SavePlan | Self::Execute | Self::DeletePlan | Self::Pin => {
+                Role::Operator
+            }
             Self::DeleteOffsets | Self::ManageUsers => Role::Admin,
         }
     }
@@ -37,6 +42,7 @@ impl Action {
             Self::Execute => "execute",
             Self::DeletePlan => "delete-plan",
             Self::DeleteOffsets => "delete-offsets",
+            Self::Pin => "pin",
             Self::ManageUsers => "manage-users",
         }
     }
@@ -49,6 +55,7 @@ impl Action {
             Self::Execute => "execute a reset",
             Self::DeletePlan => "delete a plan",
             Self::DeleteOffsets => "delete committed offsets",
+            Self::Pin => "pin a group's per-partition lag history",
             Self::ManageUsers => "manage users",
         }
     }

@@ -311,6 +311,43 @@ pub struct LagHistory {
     pub topics: Vec<TopicSeries>,
     pub markers: Vec<Marker>,
     pub judgement: Option<Judgement>,
+    /// Pinned: sampled per partition whether or not anyone is looking.
+    #[serde(default)]
+    pub pinned: bool,
+    /// Topics with per-partition samples in the window (the group was watched or pinned then).
+    #[serde(default)]
+    pub partition_topics: Vec<String>,
+    /// The per-partition lines of the topic asked for, if any.
+    #[serde(default)]
+    pub partitions: Option<PartitionLines>,
+}
+
+/// Partitions of one topic drawn as lines: the `PARTITION_LINES` with the most lag at their last
+/// sample (a chart of ten thousand lines shows nothing), each series named by its partition number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionLines {
+    pub topic: String,
+    pub series: Vec<TopicSeries>,
+    /// How many partitions of the topic have samples in the window.
+    pub of: usize,
+}
+
+/// Per-partition lines a chart draws at most.
+pub const PARTITION_LINES: usize = 10;
+
+/// The `n` series with the most lag at their last readable sample (a tie: the lower partition
+/// first), in partition order; series are named by partition number.
+pub fn most_lagging(mut series: Vec<TopicSeries>, n: usize) -> Vec<TopicSeries> {
+    let last = |s: &TopicSeries| s.points.iter().rev().find_map(|p| p.lag);
+    let number = |s: &TopicSeries| s.topic.parse::<i64>().unwrap_or(i64::MAX);
+    series.sort_by(|a, b| {
+        last(b)
+            .cmp(&last(a))
+            .then_with(|| number(a).cmp(&number(b)))
+    });
+    series.truncate(n);
+    series.sort_by_key(|s| number(s));
+    series
 }
 
 /// The windows the chart offers.

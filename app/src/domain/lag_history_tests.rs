@@ -263,3 +263,29 @@ fn a_topic_the_group_left_ends_its_series_without_gapping_the_total() {
     assert_eq!(lags, [Some(3), Some(3), Some(1), Some(1)]);
     assert!(t.iter().all(|p| !p.moved_back));
 }
+
+#[test]
+fn the_partitions_drawn_are_those_with_the_most_lag_at_their_last_sample() {
+    let passes: Vec<Pass> = (1..=2)
+        .map(|i| Pass {
+            t_ms: i * 10,
+            ok: true,
+        })
+        .collect();
+    // Partition 2 lagged most once but has caught up; 11 and 3 lag most now; 7 ties 3 and loses.
+    let changes = [
+        change("2", 10, 900, 1),
+        change("2", 20, 0, 2),
+        change("3", 10, 5, 1),
+        change("7", 10, 5, 1),
+        change("11", 10, 1, 1),
+        change("11", 20, 50, 1),
+    ];
+    let top = most_lagging(rebuild(&passes, &changes), 2);
+    let names: Vec<&str> = top.iter().map(|s| s.topic.as_str()).collect();
+    assert_eq!(
+        names,
+        ["3", "11"],
+        "by lag now, then drawn in partition order"
+    );
+}

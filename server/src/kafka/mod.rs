@@ -8,6 +8,6 @@ pub mod native;
 
 pub use client::client_config;
 pub use gateway::{
-    reachable, ClusterSample, GatewayError, GatewayOptions, GroupSample, KafkaGateway, TopicSample,
-    FRESH_FOR,
+    reachable, ClusterSample, GatewayError, GatewayOptions, GroupSample, KafkaGateway,
+    PartitionSample, TopicSample, FRESH_FOR,
 };

@@ -12,7 +12,7 @@ use app::domain::lag_history::{self as lh, Point, TopicValue};
 use crate::config::LagHistoryConfig;
 use crate::kafka::{ClusterSample, KafkaGateway};
 use crate::now_ms;
-use crate::store::{SampleRow, Store};
+use crate::store::{PartitionRow, SampleRow, Store};
 
 mod reads;
 
@@ -20,6 +20,8 @@ mod reads;
 const WATCH_FOR: Duration = Duration::from_secs(15 * 60);
 /// Watched groups whose lag in time one pass reads, at most (a record per lagging partition each).
 const WATCHED_MAX: usize = 20;
+/// Groups pinned per cluster at most: each is sampled per partition on every pass.
+pub(crate) const PINS_MAX: usize = 100;
 /// Views remembered at most (expired ones are dropped first when full).
 const WATCHED_KEPT: usize = 10_000;
 /// Points a chart series is drawn with, at most.
@@ -33,6 +35,9 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// (group, topic) among them.
 type Watched = (HashSet<String>, HashMap<(String, String), i64>);
 
+/// A group's partitions as last written: (topic, partition) to (lag, committed).
+type PartitionValues = HashMap<(String, i32), (Option<i64>, i64)>;
+
 /// What the last passes of a cluster left in memory: enough to judge and sort every group without
 /// reading the store (the newest `STATUS_SAMPLES` totals per group) and to write only changes.
 #[derive(Default)]
@@ -40,6 +45,8 @@ struct ClusterMemory {
     recent: HashMap<String, VecDeque<Point>>,
     /// Per group, per topic: the value last written (what the store carries until the next change).
     written: HashMap<String, HashMap<String, TopicValue>>,
+    /// Per group sampled per partition: (topic, partition) to the (lag, committed) last written.
+    partitions_written: HashMap<String, PartitionValues>,
     latest_lag: HashMap<String, i64>,
 }
 
@@ -82,7 +89,7 @@ impl LagHistoryService {
                 // a restart carries across the time it was down.
                 if let Err(e) = me
                     .store
-                    .record_pass(cluster.clone(), now_ms(), false, Vec::new())
+                    .record_pass(cluster.clone(), now_ms(), false, Vec::new(), Vec::new())
                     .await
                 {
                     tracing::warn!(%cluster, error = %e, "cannot store the start-up gap");
@@ -114,14 +121,16 @@ impl LagHistoryService {
     /// One pass: read every group, write what changed (or a gap), remember the newest totals.
     pub async fn pass(&self, cluster: &str) {
         let started = Instant::now();
-        match self.gateway.sample_lag(cluster).await {
+        let detail = self.detailed_groups(cluster).await;
+        match self.gateway.sample_lag(cluster, detail).await {
             Ok(sample) => {
                 let times = self.watched_times(cluster, &sample).await;
                 let rows = self.remember(cluster, &sample, &times);
-                let n = rows.len();
+                let partitions = self.remember_partitions(cluster, &sample);
+                let n = rows.len() + partitions.len();
                 if let Err(e) = self
                     .store
-                    .record_pass(cluster.to_owned(), sample.t_ms, true, rows)
+                    .record_pass(cluster.to_owned(), sample.t_ms, true, rows, partitions)
                     .await
                 {
                     tracing::warn!(%cluster, error = %e, "cannot store a lag sample");
@@ -141,7 +150,7 @@ impl LagHistoryService {
                 self.gap(cluster, t_ms);
                 if let Err(e) = self
                     .store
-                    .record_pass(cluster.to_owned(), t_ms, false, Vec::new())
+                    .record_pass(cluster.to_owned(), t_ms, false, Vec::new(), Vec::new())
                     .await
                 {
                     tracing::warn!(%cluster, error = %e, "cannot store a lag gap");
@@ -150,27 +159,51 @@ impl LagHistoryService {
         }
     }
 
+    /// The `WATCHED_MAX` most recently viewed groups of `cluster` that `exists` (a name nobody has
+    /// cannot crowd out real ones).
+    fn recently_watched(&self, cluster: &str, exists: impl Fn(&str) -> bool) -> Vec<String> {
+        let Ok(mut w) = self.watched.lock() else {
+            return Vec::new();
+        };
+        w.retain(|_, at| at.elapsed() < WATCH_FOR);
+        let mut mine: Vec<(&String, &Instant)> = w
+            .iter()
+            .filter(|((c, g), _)| c == cluster && exists(g))
+            .map(|((_, g), at)| (g, at))
+            .collect();
+        mine.sort_by(|a, b| b.1.cmp(a.1));
+        mine.into_iter()
+            .take(WATCHED_MAX)
+            .map(|(g, _)| g.clone())
+            .collect()
+    }
+
+    /// The groups a pass samples per partition: the pinned ones and the recently watched ones that
+    /// the last pass saw (before the first pass, any).
+    async fn detailed_groups(&self, cluster: &str) -> HashSet<String> {
+        let mut out: HashSet<String> = match self.store.pins(cluster.to_owned()).await {
+            Ok(pins) => pins.into_iter().collect(),
+            Err(e) => {
+                tracing::warn!(%cluster, error = %e, "cannot read the pinned groups");
+                HashSet::new()
+            }
+        };
+        let known: Option<HashSet<String>> = self.memory.read().ok().and_then(|m| {
+            m.get(cluster)
+                .filter(|m| !m.written.is_empty())
+                .map(|m| m.written.keys().cloned().collect())
+        });
+        out.extend(
+            self.recently_watched(cluster, |g| known.as_ref().is_none_or(|k| k.contains(g))),
+        );
+        out
+    }
+
     /// Age of the oldest unread record per topic, for the groups someone watches (a record read per
     /// lagging partition each, so never for every group).
     async fn watched_times(&self, cluster: &str, sample: &ClusterSample) -> Watched {
-        let groups: Vec<String> = {
-            let Ok(mut w) = self.watched.lock() else {
-                return Watched::default();
-            };
-            w.retain(|_, at| at.elapsed() < WATCH_FOR);
-            // The most recently viewed groups that exist (a name nobody has cannot crowd them out).
-            let listed: HashSet<&str> = sample.groups.iter().map(|g| g.group.as_str()).collect();
-            let mut mine: Vec<(&String, &Instant)> = w
-                .iter()
-                .filter(|((c, g), _)| c == cluster && listed.contains(g.as_str()))
-                .map(|((_, g), at)| (g, at))
-                .collect();
-            mine.sort_by(|a, b| b.1.cmp(a.1));
-            mine.into_iter()
-                .take(WATCHED_MAX)
-                .map(|(g, _)| g.clone())
-                .collect()
-        };
+        let listed: HashSet<&str> = sample.groups.iter().map(|g| g.group.as_str()).collect();
+        let groups = self.recently_watched(cluster, |g| listed.contains(g));
         let mut out = HashMap::new();
         let mut read = HashSet::new();
         for g in groups {
@@ -311,11 +344,69 @@ impl LagHistoryService {
         rows
     }
 
+    /// Updates the per-partition memory from a pass and returns the rows that changed. A partition no
+    /// longer sampled (the group is no longer watched, unreadable, gone, or left the partition) ends
+    /// its line, so no value carries over a time it was not read.
+    fn remember_partitions(&self, cluster: &str, sample: &ClusterSample) -> Vec<PartitionRow> {
+        let Ok(mut memory) = self.memory.write() else {
+            return Vec::new();
+        };
+        let m = memory.entry(cluster.to_owned()).or_default();
+        let ended =
+            |group: &str, (topic, partition): &(String, i32), committed: i64| PartitionRow {
+                group: group.to_owned(),
+                topic: topic.clone(),
+                partition: *partition,
+                lag: None,
+                committed,
+                ended: true,
+            };
+        let mut rows = Vec::new();
+        for (group, parts) in &sample.partitions {
+            let before = m.partitions_written.remove(group).unwrap_or_default();
+            let mut now = HashMap::with_capacity(parts.len());
+            for p in parts {
+                let key = (p.topic.clone(), p.partition);
+                let value = (p.lag, p.committed);
+                if before.get(&key) != Some(&value) {
+                    rows.push(PartitionRow {
+                        group: group.clone(),
+                        topic: p.topic.clone(),
+                        partition: p.partition,
+                        lag: p.lag,
+                        committed: p.committed,
+                        ended: false,
+                    });
+                }
+                now.insert(key, value);
+            }
+            for (key, (_, committed)) in &before {
+                if !now.contains_key(key) {
+                    rows.push(ended(group, key, *committed));
+                }
+            }
+            m.partitions_written.insert(group.clone(), now);
+        }
+        let stopped: Vec<String> = m
+            .partitions_written
+            .keys()
+            .filter(|g| !sample.partitions.contains_key(*g))
+            .cloned()
+            .collect();
+        for group in stopped {
+            for (key, (_, committed)) in m.partitions_written.remove(&group).unwrap_or_default() {
+                rows.push(ended(&group, &key, committed));
+            }
+        }
+        rows
+    }
+
     fn gap(&self, cluster: &str, t_ms: i64) {
         if let Ok(mut memory) = self.memory.write() {
             let m = memory.entry(cluster.to_owned()).or_default();
             // After a gap every value is written afresh: an unchanged value must not bridge it.
             m.written.clear();
+            m.partitions_written.clear();
             for recent in m.recent.values_mut() {
                 recent.push_back(Point {
                     t_ms,
@@ -336,6 +427,7 @@ impl LagHistoryService {
         if let Ok(mut memory) = self.memory.write() {
             if let Some(m) = memory.get_mut(cluster) {
                 m.written.clear();
+                m.partitions_written.clear();
             }
         }
     }

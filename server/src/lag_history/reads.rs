@@ -2,17 +2,19 @@
 //! execution markers), a page's sparklines, statuses and growth for the list, replay progress, the CSV
 //! export and the top lags for `/metrics`.
 
-use app::api::ports::{BoxFuture, LagHistoryReader};
+use app::api::ports::{Actor, BoxFuture, LagHistoryReader};
+use app::domain::audit::AuditEntry;
 use app::domain::execution::{Execution, ExecutionStatus};
 use app::domain::lag_history::{
-    self as lh, downsample, growth, judge_latest, rebuild, replay_progress, totals, LagHistory,
-    LatestStatuses, Marker, Point, ReplayProgress, Sparkline, Window,
+    self as lh, downsample, growth, judge_latest, most_lagging, rebuild, replay_progress, totals,
+    LagHistory, LatestStatuses, Marker, PartitionLines, Point, ReplayProgress, Sparkline, Window,
+    PARTITION_LINES,
 };
-use app::error::AppResult;
+use app::error::{AppError, AppResult};
 
-use super::{LagHistoryService, CHART_POINTS, SPARK_POINTS};
+use super::{LagHistoryService, CHART_POINTS, PINS_MAX, SPARK_POINTS};
 use crate::now_ms;
-use crate::store::{store_error, ExecutionFilter};
+use crate::store::{store_error, ExecutionFilter, TooManyPins};
 
 impl LagHistoryService {
     /// The groups with the most lag at the last pass, for `/metrics` (bounded cardinality), and the
@@ -92,6 +94,35 @@ impl LagHistoryService {
             .collect())
     }
 
+    /// The most-lagging partitions of `topic` over the window, drawn like topics.
+    async fn partition_lines(
+        &self,
+        cluster: &str,
+        group: &str,
+        topic: String,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> AppResult<PartitionLines> {
+        let stored = self
+            .store
+            .partition_history(
+                cluster.to_owned(),
+                group.to_owned(),
+                topic.clone(),
+                from_ms,
+                to_ms,
+            )
+            .await
+            .map_err(store_error("lag-partition-history"))?;
+        let all = rebuild(&stored.passes, &stored.changes);
+        let of = all.len();
+        let mut series = most_lagging(all, PARTITION_LINES);
+        for s in &mut series {
+            s.points = downsample(&s.points, CHART_POINTS);
+        }
+        Ok(PartitionLines { topic, series, of })
+    }
+
     /// The group's samples over `window` as CSV: one row per pass and topic.
     async fn csv_of(&self, cluster: &str, group: &str, window: Window) -> AppResult<String> {
         let to_ms = now_ms();
@@ -146,11 +177,30 @@ impl LagHistoryReader for LagHistoryService {
         cluster: String,
         group: String,
         window: Window,
+        partitions_of: Option<String>,
     ) -> BoxFuture<'_, AppResult<LagHistory>> {
         Box::pin(async move {
             self.watch(&cluster, &group);
             let to_ms = now_ms();
             let from_ms = to_ms - window.ms();
+            let pinned = self
+                .store
+                .pins(cluster.clone())
+                .await
+                .map_err(store_error("lag-pins"))?
+                .contains(&group);
+            let partition_topics = self
+                .store
+                .partition_topics(cluster.clone(), group.clone(), from_ms)
+                .await
+                .map_err(store_error("lag-partition-topics"))?;
+            let partitions = match partitions_of.filter(|t| partition_topics.contains(t)) {
+                Some(topic) => Some(
+                    self.partition_lines(&cluster, &group, topic, from_ms, to_ms)
+                        .await?,
+                ),
+                None => None,
+            };
             let (all, mut topics) = self
                 .points(&cluster, vec![group.clone()], from_ms, to_ms)
                 .await?
@@ -170,7 +220,56 @@ impl LagHistoryReader for LagHistoryService {
                 topics,
                 markers,
                 judgement,
+                pinned,
+                partition_topics,
+                partitions,
             })
+        })
+    }
+
+    fn pin(
+        &self,
+        cluster: String,
+        group: String,
+        pinned: bool,
+        actor: Actor,
+    ) -> BoxFuture<'_, AppResult<bool>> {
+        Box::pin(async move {
+            let at_ms = now_ms();
+            let outcome = self
+                .store
+                .set_pin(
+                    cluster.clone(),
+                    group.clone(),
+                    pinned,
+                    actor.name.clone(),
+                    at_ms,
+                    PINS_MAX,
+                )
+                .await
+                .map_err(store_error("lag-pin"))?;
+            let action = if pinned { "pin" } else { "unpin" };
+            let (result, answer) = match outcome {
+                Ok(was) => (
+                    if was == pinned {
+                        "unchanged"
+                    } else {
+                        "succeeded"
+                    },
+                    Ok(pinned),
+                ),
+                Err(TooManyPins { max }) => (
+                    "refused: too many pins",
+                    Err(AppError::TooManyPins {
+                        cluster: cluster.clone(),
+                        max,
+                    }),
+                ),
+            };
+            let entry = AuditEntry::new(at_ms, actor.name, actor.source, action, result)
+                .about(cluster, Some(group));
+            crate::store::record(&*self.store, entry).await;
+            answer
         })
     }
 

@@ -224,6 +224,24 @@ pub struct SampleRow {
     pub value: app::domain::lag_history::TopicValue,
 }
 
+/// What a pass saw of one partition of a group sampled per partition. `lag: None` and `ended`: the
+/// partition stopped being sampled (the group is no longer watched, or left the partition).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionRow {
+    pub group: String,
+    pub topic: String,
+    pub partition: i32,
+    pub lag: Option<i64>,
+    pub committed: i64,
+    pub ended: bool,
+}
+
+/// A pin asked for and refused: the cluster has `max` pins already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyPins {
+    pub max: usize,
+}
+
 /// A group's stored lag history over a window: the cluster's passes in it and the changes that give
 /// each topic's value at them (with, per topic, the change still in force at the window's start).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -241,7 +259,36 @@ pub trait LagStore: Send + Sync + 'static {
         t_ms: i64,
         ok: bool,
         rows: Vec<SampleRow>,
+        partitions: Vec<PartitionRow>,
     ) -> BoxFuture<'_, StoreResult<()>>;
+    /// The per-partition history of `group` on `topic`; each change's `topic` is the partition number.
+    fn partition_history(
+        &self,
+        cluster: String,
+        group: String,
+        topic: String,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> BoxFuture<'_, StoreResult<StoredHistory>>;
+    /// Topics of `group` with per-partition samples from `from_ms` on.
+    fn partition_topics(
+        &self,
+        cluster: String,
+        group: String,
+        from_ms: i64,
+    ) -> BoxFuture<'_, StoreResult<Vec<String>>>;
+    /// The groups pinned on `cluster`.
+    fn pins(&self, cluster: String) -> BoxFuture<'_, StoreResult<Vec<String>>>;
+    /// Pins or unpins; a new pin past `max` on the cluster is refused. Whether it was pinned before.
+    fn set_pin(
+        &self,
+        cluster: String,
+        group: String,
+        pinned: bool,
+        by: String,
+        at_ms: i64,
+        max: usize,
+    ) -> BoxFuture<'_, StoreResult<Result<bool, TooManyPins>>>;
     /// Each of `groups`' history from `from_ms` to `to_ms`, in their order.
     fn lag_history(
         &self,

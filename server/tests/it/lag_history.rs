@@ -424,3 +424,120 @@ async fn a_topic_the_group_leaves_ends_its_series_and_is_no_rewind() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
+
+async fn history_of_partitions(server: &TestServer, group: &str, topic: &str) -> LagHistory {
+    let (status, body) = server
+        .call(
+            "groups/lag-history",
+            &[
+                ("cluster", "local"),
+                ("group", group),
+                ("window", "1h"),
+                ("partitions_of", topic),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_value(body).expect("LagHistory")
+}
+
+/// Each drawn partition's lag at its last sample.
+fn last_lags(h: &LagHistory) -> Vec<(i32, Option<i64>)> {
+    h.partitions
+        .as_ref()
+        .map(|p| {
+            p.series
+                .iter()
+                .map(|s| {
+                    let partition = s.topic.parse().expect("series named by partition");
+                    (partition, s.points.iter().rev().find_map(|p| p.lag))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pinned_and_watched_groups_are_sampled_per_partition_as_the_reference_tool_reads_them() {
+    let server = TestServer::start(SAMPLE_EVERY_SECOND).await;
+    let topic = unique("lh-parts");
+    create_topic(&topic, 3).await;
+    for (partition, count) in [(0, 10), (1, 6), (2, 4)] {
+        produce_timestamped(&topic, partition, count, now_ms(), 1);
+    }
+    let (pinned, watched) = (unique("lh-pinned"), unique("lh-watched"));
+    commit_offsets(&pinned, &topic, &[(0, 2), (1, 6), (2, 1)]);
+    commit_offsets(&watched, &topic, &[(0, 9)]);
+
+    // Pinning: an operator's decision, audited; nobody has to be looking for it to be sampled.
+    let (status, body) = server
+        .call(
+            "groups/lag-pin",
+            &[("cluster", "local"), ("group", &pinned), ("pinned", "true")],
+        )
+        .await;
+    assert_eq!((status, body.clone()), (200, json!(true)), "{body}");
+    let (status, audit) = server
+        .call_json(
+            "audit/list",
+            json!({ "filter": { "action": "pin", "group": pinned } }),
+        )
+        .await;
+    assert_eq!(status, 200, "{audit}");
+    assert_eq!(audit[0]["result"], "succeeded", "{audit}");
+
+    // The per-partition lag, once sampled, is what the reference tool prints for the same group.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let h = loop {
+        let h = history_of_partitions(&server, &pinned, &topic).await;
+        if last_lags(&h).len() == 3 {
+            break h;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never sampled per partition: {h:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(h.pinned);
+    assert_eq!(h.partition_topics, vec![topic.clone()]);
+    assert_eq!(h.partitions.as_ref().map(|p| p.of), Some(3));
+    let reference = crate::parity_describe::reference_describe(&pinned).await;
+    let expected: Vec<(i32, Option<i64>)> = reference
+        .iter()
+        .map(|((_, partition), (_, _, lag, _))| (*partition, lag.parse().ok()))
+        .collect();
+    assert_eq!(last_lags(&h), expected, "reference: {reference:?}");
+    assert_eq!(expected, [(0, Some(8)), (1, Some(0)), (2, Some(3))]);
+
+    // A group nobody pinned is sampled per partition only once someone looks at it.
+    let first = history_of_partitions(&server, &watched, &topic).await;
+    assert!(first.partitions.is_none(), "{first:?}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let h = history_of_partitions(&server, &watched, &topic).await;
+        if last_lags(&h) == [(0, Some(1))] {
+            assert!(!h.pinned);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never sampled while watched: {h:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // Unpinned, it is no longer pinned (its lines continue only while someone watches it).
+    let (status, body) = server
+        .call(
+            "groups/lag-pin",
+            &[
+                ("cluster", "local"),
+                ("group", &pinned),
+                ("pinned", "false"),
+            ],
+        )
+        .await;
+    assert_eq!((status, body.clone()), (200, json!(false)), "{body}");
+    assert!(!history(&server, "local", &pinned).await.pinned);
+}

@@ -17,7 +17,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 type Rows = BTreeMap<(String, i32), (String, String, String, String)>;
 
 /// Runs `kafka-consumer-groups --describe --group G` and parses its rows.
-async fn reference_describe(group: &str) -> Rows {
+pub(crate) async fn reference_describe(group: &str) -> Rows {
     let out = tokio::process::Command::new(oracle())
         .args([
             "--bootstrap-server",

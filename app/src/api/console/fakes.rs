@@ -247,6 +247,7 @@ impl LagHistoryReader for NoHistory {
         _cluster: String,
         group: String,
         _window: Window,
+        _partitions_of: Option<String>,
     ) -> BoxFuture<'_, AppResult<LagHistory>> {
         Box::pin(async move {
             Ok(LagHistory {
@@ -258,8 +259,21 @@ impl LagHistoryReader for NoHistory {
                 topics: Vec::new(),
                 markers: Vec::new(),
                 judgement: None,
+                pinned: false,
+                partition_topics: Vec::new(),
+                partitions: None,
             })
         })
+    }
+
+    fn pin(
+        &self,
+        _cluster: String,
+        _group: String,
+        pinned: bool,
+        _actor: Actor,
+    ) -> BoxFuture<'_, AppResult<bool>> {
+        Box::pin(async move { Ok(pinned) })
     }
 
     fn sparklines(

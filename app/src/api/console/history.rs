@@ -25,12 +25,23 @@ impl Console {
         cluster: String,
         group: String,
         window_key: String,
+        partitions_of: String,
     ) -> AppResult<LagHistory> {
         let window = window(&window_key)?;
         self.s
             .auth
             .authorize(Action::View, &cluster, Some(&group))?;
-        self.s.history.history(cluster, group, window).await
+        let partitions_of = Some(partitions_of).filter(|t| !t.is_empty());
+        self.s
+            .history
+            .history(cluster, group, window, partitions_of)
+            .await
+    }
+
+    /// Pins or unpins a group's per-partition sampling: an operator's decision on that group.
+    pub async fn pin_group(&self, cluster: String, group: String, pinned: bool) -> AppResult<bool> {
+        let actor = self.s.auth.authorize(Action::Pin, &cluster, Some(&group))?;
+        self.s.history.pin(cluster, group, pinned, actor).await
     }
 
     pub async fn lag_history_csv(

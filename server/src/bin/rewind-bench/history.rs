@@ -70,7 +70,7 @@ pub async fn bench_history(
             })
             .collect();
         store
-            .record_pass("week".into(), t0 + (i + 1) * 60_000, true, rows)
+            .record_pass("week".into(), t0 + (i + 1) * 60_000, true, rows, Vec::new())
             .await?;
     }
     let written = t.elapsed().as_secs_f64();

@@ -34,7 +34,7 @@ use diagnostics::{spawn_main_queue_server, LastConnectFailure};
 pub use health::reachable;
 use lag_index::LagIndex;
 use records::{landing_records, record_timestamps, ReaderPool};
-pub use sampling::{ClusterSample, GroupSample, TopicSample};
+pub use sampling::{ClusterSample, GroupSample, PartitionSample, TopicSample};
 use stats::RequestCounter;
 
 /// One cluster's long-lived clients. Admin calls use private queues of their own; the rdkafka crate's

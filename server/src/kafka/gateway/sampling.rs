@@ -2,7 +2,7 @@
 //! offsets pipelined, one ListOffsets per batch); the pass also refreshes the lag index, so sampling
 //! and sorting by lag never read the same offsets twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -31,16 +31,32 @@ pub struct GroupSample {
     pub topics: Option<Vec<TopicSample>>,
 }
 
+/// One partition of a group sampled per partition; `lag` None where the log end is unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionSample {
+    pub topic: String,
+    pub partition: i32,
+    pub committed: i64,
+    pub lag: Option<i64>,
+}
+
 /// Every group of a cluster at one moment.
 #[derive(Debug, Clone, Default)]
 pub struct ClusterSample {
     pub t_ms: i64,
     pub groups: Vec<GroupSample>,
+    /// Per partition, for the groups asked for in detail whose offsets were readable.
+    pub partitions: HashMap<String, Vec<PartitionSample>>,
 }
 
 impl KafkaGateway {
-    /// Reads every group's lag per topic, in batches, and refreshes the lag index with the totals.
-    pub async fn sample_lag(&self, cluster: &str) -> AppResult<ClusterSample> {
+    /// Reads every group's lag per topic, in batches, and refreshes the lag index with the totals;
+    /// per partition too for the groups in `detail` (the same reads: nothing more is asked of Kafka).
+    pub async fn sample_lag(
+        &self,
+        cluster: &str,
+        detail: HashSet<String>,
+    ) -> AppResult<ClusterSample> {
         let client = self.cluster(cluster)?;
         let index = Arc::clone(&client.lag_index);
         let sample = self
@@ -56,6 +72,7 @@ impl KafkaGateway {
                     }
                 })?;
                 let mut groups = Vec::with_capacity(listing.groups.len());
+                let mut detailed = HashMap::new();
                 for batch in listing.groups.chunks(LAG_INDEX_BATCH) {
                     let ids: Vec<String> = batch.iter().map(|g| g.group_id.clone()).collect();
                     let (committed, partitions) = committed_partitions(rk, &ids)?;
@@ -66,7 +83,15 @@ impl KafkaGateway {
                             GroupState::Empty | GroupState::Dead | GroupState::Unknown
                         );
                         let topics = match offsets {
-                            Ok(offsets) => Some(per_topic(&offsets, &ends)),
+                            Ok(offsets) => {
+                                if detail.contains(&listed.group_id) {
+                                    detailed.insert(
+                                        listed.group_id.clone(),
+                                        per_partition(&offsets, &ends),
+                                    );
+                                }
+                                Some(per_topic(&offsets, &ends))
+                            }
                             Err(e) => {
                                 tracing::debug!(group = %listed.group_id, error = %e, "sample: offsets unreadable");
                                 None
@@ -79,7 +104,11 @@ impl KafkaGateway {
                         });
                     }
                 }
-                Ok(ClusterSample { t_ms, groups })
+                Ok(ClusterSample {
+                    t_ms,
+                    groups,
+                    partitions: detailed,
+                })
             })
             .await?;
         let lags = sample
@@ -122,6 +151,27 @@ fn per_topic(
             topic: topic.to_owned(),
             lag,
             committed,
+        })
+        .collect()
+}
+
+/// Each partition with a committed offset, with its lag where the end is known.
+fn per_partition(
+    offsets: &[native::CommittedOffset],
+    ends: &HashMap<(String, i32), i64>,
+) -> Vec<PartitionSample> {
+    offsets
+        .iter()
+        .filter_map(|c| {
+            let committed = c.offset?;
+            Some(PartitionSample {
+                topic: c.topic.clone(),
+                partition: c.partition,
+                committed,
+                lag: ends
+                    .get(&(c.topic.clone(), c.partition))
+                    .map(|end| end - committed),
+            })
         })
         .collect()
 }

@@ -1,11 +1,12 @@
-//! Lag history in SQLite: passes, and change-only rows per (group, topic) series.
+//! Lag history in SQLite: passes, change-only rows per (group, topic) series and per (group, topic,
+//! partition) for watched or pinned groups, and the pins.
 
 use app::api::ports::BoxFuture;
 use app::domain::lag_history::{Pass, StoredChange, TopicValue};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{db, SqliteStore};
-use crate::store::{LagStore, SampleRow, StoreResult, StoredHistory};
+use crate::store::{LagStore, PartitionRow, SampleRow, StoreResult, StoredHistory, TooManyPins};
 
 impl LagStore for SqliteStore {
     fn record_pass(
@@ -14,6 +15,7 @@ impl LagStore for SqliteStore {
         t_ms: i64,
         ok: bool,
         rows: Vec<SampleRow>,
+        partitions: Vec<PartitionRow>,
     ) -> BoxFuture<'_, StoreResult<()>> {
         self.run(move |conn| {
             let tx = conn.transaction().map_err(db)?;
@@ -60,8 +62,164 @@ impl LagStore for SqliteStore {
                         .execute(params![id, t_ms, v.lag, v.committed, v.time_lag_ms, v.active, v.ended])
                         .map_err(db)?;
                 }
+                record_partitions(&tx, &cluster, t_ms, partitions)?;
             }
             tx.commit().map_err(db)
+        })
+    }
+
+    fn partition_history(
+        &self,
+        cluster: String,
+        group: String,
+        topic: String,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> BoxFuture<'_, StoreResult<StoredHistory>> {
+        self.run(move |conn| {
+            let gap = last_gap_before(conn, &cluster, from_ms)?;
+            let mut series = conn
+                .prepare_cached(
+                    "SELECT id, partition FROM lag_partition_series \
+                     WHERE cluster = ?1 AND group_id = ?2 AND topic = ?3",
+                )
+                .map_err(db)?;
+            let ids: Vec<(i64, i32)> = series
+                .query_map(params![cluster, group, topic], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map_err(db)?
+                .collect::<Result<_, _>>()
+                .map_err(db)?;
+            let mut before = conn
+                .prepare_cached(
+                    "SELECT t_ms, lag, committed, ended FROM lag_partition_changes \
+                     WHERE series = ?1 AND t_ms < ?2 ORDER BY t_ms DESC LIMIT 1",
+                )
+                .map_err(db)?;
+            let mut within = conn
+                .prepare_cached(
+                    "SELECT t_ms, lag, committed, ended FROM lag_partition_changes \
+                     WHERE series = ?1 AND t_ms >= ?2 AND t_ms <= ?3 ORDER BY t_ms",
+                )
+                .map_err(db)?;
+            let mut changes = Vec::new();
+            for (id, partition) in ids {
+                let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<StoredChange> {
+                    Ok(StoredChange {
+                        topic: partition.to_string(),
+                        t_ms: r.get(0)?,
+                        value: TopicValue {
+                            lag: r.get(1)?,
+                            committed: r.get(2)?,
+                            time_lag_ms: None,
+                            active: false,
+                            ended: r.get(3)?,
+                        },
+                    })
+                };
+                series_changes(
+                    (&mut before, &mut within),
+                    id,
+                    (from_ms, to_ms),
+                    gap,
+                    read,
+                    &mut changes,
+                )?;
+            }
+            changes.sort_by_key(|c| c.t_ms);
+            Ok(StoredHistory {
+                passes: passes(conn, &cluster, from_ms, to_ms)?,
+                changes,
+            })
+        })
+    }
+
+    fn partition_topics(
+        &self,
+        cluster: String,
+        group: String,
+        from_ms: i64,
+    ) -> BoxFuture<'_, StoreResult<Vec<String>>> {
+        self.run(move |conn| {
+            // A topic whose partitions were last written (ended) before the window has nothing to draw.
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT DISTINCT s.topic FROM lag_partition_series s \
+                     WHERE s.cluster = ?1 AND s.group_id = ?2 AND EXISTS ( \
+                       SELECT 1 FROM lag_partition_changes c WHERE c.series = s.id \
+                       AND (c.t_ms >= ?3 OR c.ended = 0)) \
+                     ORDER BY s.topic",
+                )
+                .map_err(db)?;
+            let topics = stmt
+                .query_map(params![cluster, group, from_ms], |r| r.get(0))
+                .map_err(db)?
+                .collect::<Result<_, _>>()
+                .map_err(db)?;
+            Ok(topics)
+        })
+    }
+
+    fn pins(&self, cluster: String) -> BoxFuture<'_, StoreResult<Vec<String>>> {
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT group_id FROM lag_pins WHERE cluster = ?1 ORDER BY group_id",
+                )
+                .map_err(db)?;
+            let pins = stmt
+                .query_map(params![cluster], |r| r.get(0))
+                .map_err(db)?
+                .collect::<Result<_, _>>()
+                .map_err(db)?;
+            Ok(pins)
+        })
+    }
+
+    fn set_pin(
+        &self,
+        cluster: String,
+        group: String,
+        pinned: bool,
+        by: String,
+        at_ms: i64,
+        max: usize,
+    ) -> BoxFuture<'_, StoreResult<Result<bool, TooManyPins>>> {
+        self.run(move |conn| {
+            let tx = conn.transaction().map_err(db)?;
+            let was: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM lag_pins WHERE cluster = ?1 AND group_id = ?2)",
+                    params![cluster, group],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            if pinned && !was {
+                let count: i64 = tx
+                    .query_row(
+                        "SELECT COUNT(*) FROM lag_pins WHERE cluster = ?1",
+                        params![cluster],
+                        |r| r.get(0),
+                    )
+                    .map_err(db)?;
+                if usize::try_from(count).unwrap_or(usize::MAX) >= max {
+                    return Ok(Err(TooManyPins { max }));
+                }
+                tx.execute(
+                    "INSERT INTO lag_pins (cluster, group_id, pinned_by, at_ms) VALUES (?1, ?2, ?3, ?4)",
+                    params![cluster, group, by, at_ms],
+                )
+                .map_err(db)?;
+            } else if !pinned && was {
+                tx.execute(
+                    "DELETE FROM lag_pins WHERE cluster = ?1 AND group_id = ?2",
+                    params![cluster, group],
+                )
+                .map_err(db)?;
+            }
+            tx.commit().map_err(db)?;
+            Ok(Ok(was))
         })
     }
 
@@ -74,14 +232,7 @@ impl LagStore for SqliteStore {
     ) -> BoxFuture<'_, StoreResult<Vec<StoredHistory>>> {
         self.run(move |conn| {
             let passes = passes(conn, &cluster, from_ms, to_ms)?;
-            // A value written before the last gap ahead of the window no longer holds in it.
-            let gap: Option<i64> = conn
-                .query_row(
-                    "SELECT MAX(t_ms) FROM lag_passes WHERE cluster = ?1 AND t_ms < ?2 AND ok = 0",
-                    params![cluster, from_ms],
-                    |r| r.get(0),
-                )
-                .map_err(db)?;
+            let gap = last_gap_before(conn, &cluster, from_ms)?;
             groups
                 .iter()
                 .map(|g| {
@@ -106,6 +257,14 @@ impl LagStore for SqliteStore {
                     params![before_ms],
                 )
                 .map_err(db)?;
+            let partition_changes = tx
+                .execute(
+                    "DELETE FROM lag_partition_changes WHERE t_ms < ?1 AND EXISTS ( \
+                       SELECT 1 FROM lag_partition_changes n WHERE n.series = lag_partition_changes.series \
+                       AND n.t_ms > lag_partition_changes.t_ms AND n.t_ms <= ?1)",
+                    params![before_ms],
+                )
+                .map_err(db)?;
             // Keep the last failed pass before the cut too: a value written before it must not
             // carry past it once the passes around it are gone.
             let passes = tx
@@ -117,9 +276,92 @@ impl LagStore for SqliteStore {
                 )
                 .map_err(db)?;
             tx.commit().map_err(db)?;
-            Ok((changes + passes) as u64)
+            Ok((changes + partition_changes + passes) as u64)
         })
     }
+}
+
+/// The last failed pass before `from_ms`: a value written before it no longer holds in the window.
+fn last_gap_before(conn: &Connection, cluster: &str, from_ms: i64) -> StoreResult<Option<i64>> {
+    conn.query_row(
+        "SELECT MAX(t_ms) FROM lag_passes WHERE cluster = ?1 AND t_ms < ?2 AND ok = 0",
+        params![cluster, from_ms],
+        |r| r.get(0),
+    )
+    .map_err(db)
+}
+
+/// One series' changes over the window into `out`: the one still in force at its start (unless a gap
+/// came after it) and those inside it, with the queries for before and inside the window.
+fn series_changes(
+    (before, within): (
+        &mut rusqlite::CachedStatement<'_>,
+        &mut rusqlite::CachedStatement<'_>,
+    ),
+    id: i64,
+    (from_ms, to_ms): (i64, i64),
+    gap: Option<i64>,
+    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<StoredChange>,
+    out: &mut Vec<StoredChange>,
+) -> StoreResult<()> {
+    let held = before
+        .query_row(params![id, from_ms], &read)
+        .optional()
+        .map_err(db)?
+        .filter(|c| gap.is_none_or(|g| c.t_ms > g));
+    out.extend(held);
+    for r in within
+        .query_map(params![id, from_ms, to_ms], &read)
+        .map_err(db)?
+    {
+        out.push(r.map_err(db)?);
+    }
+    Ok(())
+}
+
+/// Writes a pass's per-partition rows, creating each partition's series the first time.
+fn record_partitions(
+    tx: &rusqlite::Transaction<'_>,
+    cluster: &str,
+    t_ms: i64,
+    rows: Vec<PartitionRow>,
+) -> StoreResult<()> {
+    let mut add_series = tx
+        .prepare_cached(
+            "INSERT INTO lag_partition_series (cluster, group_id, topic, partition) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (cluster, group_id, topic, partition) DO NOTHING",
+        )
+        .map_err(db)?;
+    let mut series = tx
+        .prepare_cached(
+            "SELECT id FROM lag_partition_series \
+             WHERE cluster = ?1 AND group_id = ?2 AND topic = ?3 AND partition = ?4",
+        )
+        .map_err(db)?;
+    let mut change = tx
+        .prepare_cached(
+            "INSERT OR REPLACE INTO lag_partition_changes (series, t_ms, lag, committed, ended) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(db)?;
+    for r in rows {
+        let key = params![cluster, r.group, r.topic, r.partition];
+        let id = match series
+            .query_row(key, |row| row.get(0))
+            .optional()
+            .map_err(db)?
+        {
+            Some(id) => id,
+            None => {
+                add_series.execute(key).map_err(db)?;
+                tx.last_insert_rowid()
+            }
+        };
+        change
+            .execute(params![id, t_ms, r.lag, r.committed, r.ended])
+            .map_err(db)?;
+    }
+    Ok(())
 }
 
 fn passes(conn: &Connection, cluster: &str, from_ms: i64, to_ms: i64) -> StoreResult<Vec<Pass>> {
@@ -182,19 +424,19 @@ fn changes(
                 },
             })
         };
-        let held = before
-            .query_row(params![id, from_ms], read)
-            .optional()
-            .map_err(db)?
-            .filter(|c| gap.is_none_or(|g| c.t_ms > g));
-        out.extend(held);
-        let rows = within
-            .query_map(params![id, from_ms, to_ms], read)
-            .map_err(db)?;
-        for r in rows {
-            out.push(r.map_err(db)?);
-        }
+        series_changes(
+            (&mut before, &mut within),
+            id,
+            (from_ms, to_ms),
+            gap,
+            read,
+            &mut out,
+        )?;
     }
     out.sort_by_key(|c| c.t_ms);
     Ok(out)
 }
+
+#[cfg(test)]
+#[path = "lag_tests.rs"]
+mod tests;

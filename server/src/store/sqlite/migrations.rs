@@ -139,5 +139,33 @@ pub(super) fn migrations() -> Migrations<'static> {
         ) WITHOUT ROWID;
         "#,
         ),
+        // 11: per-partition lag of the groups someone watches or has pinned, change-only as above.
+        M::up(
+            r#"
+        CREATE TABLE lag_partition_series (
+            id        INTEGER PRIMARY KEY,
+            cluster   TEXT NOT NULL,
+            group_id  TEXT NOT NULL,
+            topic     TEXT NOT NULL,
+            partition INTEGER NOT NULL,
+            UNIQUE (cluster, group_id, topic, partition)
+        );
+        CREATE TABLE lag_partition_changes (
+            series    INTEGER NOT NULL,
+            t_ms      INTEGER NOT NULL,
+            lag       INTEGER,
+            committed INTEGER NOT NULL,
+            ended     INTEGER NOT NULL,
+            PRIMARY KEY (series, t_ms)
+        ) WITHOUT ROWID;
+        CREATE TABLE lag_pins (
+            cluster   TEXT NOT NULL,
+            group_id  TEXT NOT NULL,
+            pinned_by TEXT NOT NULL,
+            at_ms     INTEGER NOT NULL,
+            PRIMARY KEY (cluster, group_id)
+        ) WITHOUT ROWID;
+        "#,
+        ),
     ])
 }
