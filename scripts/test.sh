@@ -72,11 +72,15 @@ else
   echo "$out" >&2; exit 1
 fi
 
-phase "the wasm dependency tree holds no Kafka crate"
+phase "the wasm dependency tree holds no Kafka crate and no tz database"
 if cargo tree -p frontend --target wasm32-unknown-unknown -e normal,build --prefix none | grep -iE '^(rdkafka|rdkafka-sys|librdkafka)'; then
   echo "test.sh: a Kafka crate reached the wasm build" >&2; exit 1
 fi
-echo "ok: $(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none | sort -u | wc -l) crates, none of them Kafka"
+# The browser resolves zones with its own Intl data; chrono-tz's tables were a megabyte of the wasm.
+if cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none | grep -E '^chrono-tz'; then
+  echo "test.sh: chrono-tz reached the wasm build" >&2; exit 1
+fi
+echo "ok: $(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none | sort -u | wc -l) crates, none of them Kafka or chrono-tz"
 
 phase "fresh Kafka broker on 127.0.0.1:$TEST_KAFKA_PORT"
 KAFKA_PORT=$TEST_KAFKA_PORT scripts/kafka.sh start --fresh

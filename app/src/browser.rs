@@ -35,6 +35,121 @@ pub fn browser_zone() -> Option<String> {
     }
 }
 
+/// Whether the browser knows IANA zone `name`, case-sensitive like the tz database (`Intl` itself
+/// accepts any case, the server would not).
+#[cfg(feature = "hydrate")]
+pub fn intl_zone_valid(name: &str) -> bool {
+    intl::format(name).is_some()
+}
+
+/// The offset from UTC, in seconds, of zone `name` at instant `ms`, from the browser's `Intl`.
+#[cfg(feature = "hydrate")]
+pub fn intl_offset_seconds(name: &str, ms: i64) -> Option<i32> {
+    intl::offset_seconds(name, ms)
+}
+
+/// The zones the browser knows (`Intl.supportedValuesOf`), for the picker's suggestions.
+#[cfg(feature = "hydrate")]
+pub fn intl_zone_names() -> Vec<String> {
+    intl::zone_names()
+}
+
+#[cfg(feature = "hydrate")]
+mod intl {
+    //! Bindings to the two `Intl` calls js-sys declares without `catch` (an unknown zone throws a
+    //! RangeError, which must be an answer here, not a trap).
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use chrono::NaiveDate;
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_namespace = Intl, js_name = DateTimeFormat)]
+        #[derive(Clone)]
+        pub type Format;
+        #[wasm_bindgen(catch, constructor, js_namespace = Intl, js_class = "DateTimeFormat")]
+        fn new(locale: &str, options: &JsValue) -> Result<Format, JsValue>;
+        #[wasm_bindgen(method, js_name = formatToParts)]
+        fn format_to_parts(this: &Format, date: f64) -> js_sys::Array;
+        #[wasm_bindgen(method, js_name = resolvedOptions)]
+        fn resolved_options(this: &Format) -> js_sys::Object;
+        #[wasm_bindgen(catch, js_namespace = Intl, js_name = supportedValuesOf)]
+        fn supported_values_of(key: &str) -> Result<js_sys::Array, JsValue>;
+    }
+
+    thread_local! {
+        /// One formatter per zone asked about (building one is the slow part); None: unknown zone.
+        static FORMATS: RefCell<HashMap<String, Option<Format>>> = RefCell::new(HashMap::new());
+    }
+
+    fn get(o: &JsValue, key: &str) -> Option<String> {
+        js_sys::Reflect::get(o, &key.into()).ok()?.as_string()
+    }
+
+    pub fn format(name: &str) -> Option<Format> {
+        if let Some(known) = FORMATS.with(|f| f.borrow().get(name).cloned()) {
+            return known;
+        }
+        let options = js_sys::Object::new();
+        let set = |k: &str, v: &str| js_sys::Reflect::set(&options, &k.into(), &v.into()).is_ok();
+        let all_set = set("timeZone", name)
+            && set("hourCycle", "h23")
+            && ["year", "month", "day", "hour", "minute", "second"]
+                .iter()
+                .all(|k| set(k, "numeric"));
+        let made = all_set
+            .then(|| Format::new("en-US", &options).ok())
+            .flatten()
+            .filter(|f| {
+                // `Intl` takes `asia/shanghai` for `Asia/Shanghai`; the tz database does not.
+                let resolved = get(&f.resolved_options(), "timeZone").unwrap_or_default();
+                resolved == name || !resolved.eq_ignore_ascii_case(name)
+            });
+        FORMATS.with(|f| f.borrow_mut().insert(name.to_owned(), made.clone()));
+        made
+    }
+
+    pub fn offset_seconds(name: &str, ms: i64) -> Option<i32> {
+        let parts = format(name)?.format_to_parts(ms as f64);
+        let mut fields = [0u32; 6];
+        let mut year = 0i32;
+        for part in parts.iter() {
+            let value = get(&part, "value").unwrap_or_default();
+            let slot = match get(&part, "type").as_deref() {
+                Some("year") => {
+                    year = value.parse().ok()?;
+                    continue;
+                }
+                Some("month") => 1,
+                Some("day") => 2,
+                Some("hour") => 3,
+                Some("minute") => 4,
+                Some("second") => 5,
+                _ => continue,
+            };
+            fields[slot] = value.parse().ok()?;
+        }
+        let [_, month, day, hour, minute, second] = fields;
+        let wall = NaiveDate::from_ymd_opt(year, month, day)?
+            .and_hms_opt(hour, minute, second)?
+            .and_utc()
+            .timestamp();
+        i32::try_from(wall - ms.div_euclid(1_000)).ok()
+    }
+
+    pub fn zone_names() -> Vec<String> {
+        let mut names: Vec<String> = supported_values_of("timeZone")
+            .map(|a| a.iter().filter_map(|v| v.as_string()).collect())
+            .unwrap_or_default();
+        if !names.iter().any(|n| n == "UTC") {
+            names.insert(0, "UTC".to_owned());
+        }
+        names
+    }
+}
+
 /// Puts `text` on the clipboard, then calls `done` with whether it worked.
 pub fn copy_text(text: String, done: impl FnOnce(bool) + 'static) {
     #[cfg(feature = "hydrate")]

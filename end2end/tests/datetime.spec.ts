@@ -49,3 +49,28 @@ test('to-datetime in Asia/Shanghai lands on the offsets ListOffsets gives for th
   await page.getByTestId('zone-utc').click();
   await expect(page.getByTestId('zone')).toHaveValue('UTC');
 });
+
+test('the browser names gaps, overlaps and zones from its own Intl data as the server does', async ({ page }) => {
+  await openGroup(page, 'billing-archiver');
+  await waitForSnapshot(page);
+  await page.getByTestId('strategy').selectOption('to-datetime');
+  const value = page.getByTestId('strategy-value');
+  const zone = page.getByTestId('zone');
+  const error = page.getByTestId('form-error');
+  // The zone picker's suggestions are the browser's own zones (none are in the server's HTML).
+  expect(await page.locator('datalist#zones option').count()).toBeGreaterThan(300);
+
+  await zone.fill('America/New_York');
+  await value.fill('2026-03-08T02:30:00.000');
+  await expect(error).toContainText('2026-03-08 02:30:00 does not exist in America/New_York (clocks go forward over it)');
+  await value.fill('2026-11-01T01:30:00.000');
+  await expect(error).toContainText(
+    '2026-11-01 01:30:00 happens twice in America/New_York (clocks go back): at offset -04:00 and at offset -05:00');
+  await zone.fill('Europe/London');
+  await value.fill('2026-07-01T12:00:00.000');
+  await expect(page.getByTestId('resolved-instant')).toHaveText(
+    'Resolves to 2026-07-01 11:00:00.000 UTC = 2026-07-01 12:00:00.000 +01:00 in Europe/London');
+  // The tz database is case-sensitive (the server refuses `europe/london`); so is the browser.
+  await zone.fill('europe/london');
+  await expect(error).toContainText("'europe/london' is not an IANA time zone");
+});

@@ -130,6 +130,8 @@ fn DatetimeExtras(form: FormSignals, on_edit: Callback<()>, errors: FieldErrors)
     // Known only once the wasm runs; the button is rendered disabled until then, so nothing jumps.
     let browser_zone = RwSignal::new(None::<String>);
     Effect::new(move |_| browser_zone.set(browser::browser_zone()));
+    let zone_names = RwSignal::new(Vec::<String>::new());
+    Effect::new(move |_| zone_names.set(crate::domain::zone::zone_names()));
     let set_value = move |v: String| {
         value.set(v);
         errors.visit(Field::Value);
@@ -202,8 +204,9 @@ fn DatetimeExtras(form: FormSignals, on_edit: Callback<()>, errors: FieldErrors)
                     prop:value=move || zone.get()
                     on:input=move |ev| { zone.set(event_target_value(&ev)); zone_edited(); }
                     on:blur=move |_| errors.visit(Field::Zone)/>
+                // Filled in the browser from its own zones: none in the server's HTML (600 options).
                 <datalist id="zones">
-                    {chrono_tz::TZ_VARIANTS.iter().map(|tz| view! { <option value=tz.name()/> }).collect_view()}
+                    {move || zone_names.get().into_iter().map(|z| view! { <option value=z/> }).collect_view()}
                 </datalist>
             </label>
             <FieldMessage errors field=Field::Zone/>

@@ -14,6 +14,7 @@ pub mod reset;
 pub mod strategy;
 pub mod timespec;
 pub mod users;
+pub mod zone;
 
 /// A configured cluster as the browser may see it: never credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,10 +3,10 @@
 //! Pure functions of their input: "now" is always passed in, so the browser and the server resolve a
 //! by-duration plan to the same instant when given the same clock reading.
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
-use chrono_tz::Tz;
+use chrono::{Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::reset::PlanError;
+use super::zone::Zone;
 
 const MS_PER_SECOND: i64 = 1_000;
 const MS_PER_MINUTE: i64 = 60 * MS_PER_SECOND;
@@ -73,7 +73,7 @@ pub fn parse_datetime(input: &str, zone: Option<&str>) -> Result<i64, PlanError>
         }
         (None, Some(zone)) if !zone.trim().is_empty() => {
             let tz = parse_zone(zone)?;
-            match tz.from_local_datetime(&local) {
+            match tz.from_local(&local) {
                 LocalResult::Single(t) => Ok(t.timestamp_millis()),
                 LocalResult::Ambiguous(a, b) => Err(invalid(&format!(
                     "{local} happens twice in {zone} (clocks go back): at offset {} and at offset {}; \
@@ -105,50 +105,34 @@ pub fn carries_offset(input: &str) -> bool {
 }
 
 /// An IANA zone name, case-sensitive as in the tz database (`UTC` and `Etc/UTC` included).
-pub fn parse_zone(zone: &str) -> Result<Tz, PlanError> {
-    zone.trim()
-        .parse::<Tz>()
-        .map_err(|_| PlanError::UnknownZone {
-            zone: zone.to_string(),
-        })
+pub fn parse_zone(zone: &str) -> Result<Zone, PlanError> {
+    Zone::parse(zone)
 }
 
 /// Formats an instant as wall-clock time in `zone` with its offset, e.g. `2026-11-24 16:00:00.000 +08:00`.
 pub fn format_in_zone(ms: i64, zone: &str) -> Option<String> {
-    let tz = parse_zone(zone).ok()?;
-    let utc = DateTime::from_timestamp_millis(ms)?;
-    Some(
-        utc.with_timezone(&tz)
-            .format("%Y-%m-%d %H:%M:%S%.3f %:z")
-            .to_string(),
-    )
+    let at = parse_zone(zone).ok()?.at(ms)?;
+    Some(at.format("%Y-%m-%d %H:%M:%S%.3f %:z").to_string())
 }
 
 /// The wall clock of an instant in `zone`, in the form the picker edits: `2026-11-24T16:00:00.000`.
 pub fn wall_clock(ms: i64, zone: &str) -> Option<String> {
-    let tz = parse_zone(zone).ok()?;
-    let utc = DateTime::from_timestamp_millis(ms)?;
-    Some(
-        utc.with_timezone(&tz)
-            .format("%Y-%m-%dT%H:%M:%S%.3f")
-            .to_string(),
-    )
+    let at = parse_zone(zone).ok()?.at(ms)?;
+    Some(at.format("%Y-%m-%dT%H:%M:%S%.3f").to_string())
 }
 
 /// The first instant of the day `days_back` days before the day `ms` falls on, as `zone` counts days.
 /// Where midnight does not exist (a DST jump at midnight), the day starts at the first valid hour.
 pub fn start_of_day(ms: i64, zone: &str, days_back: i64) -> Option<i64> {
     let tz = parse_zone(zone).ok()?;
-    let date = DateTime::from_timestamp_millis(ms)?
-        .with_timezone(&tz)
+    let date = tz
+        .at(ms)?
         .date_naive()
         .checked_sub_days(chrono::Days::new(u64::try_from(days_back).ok()?))?;
-    (0..=3).find_map(
-        |hour| match tz.from_local_datetime(&date.and_hms_opt(hour, 0, 0)?) {
-            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.timestamp_millis()),
-            LocalResult::None => None,
-        },
-    )
+    (0..=3).find_map(|hour| match tz.from_local(&date.and_hms_opt(hour, 0, 0)?) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.timestamp_millis()),
+        LocalResult::None => None,
+    })
 }
 
 /// `HH:mm:ss[.f{1,9}]`, or `HH:mm` with no seconds.
@@ -568,6 +552,32 @@ mod tests {
         assert!(carries_offset("2020-11-10T16:51:38.198-0500"));
         assert!(!carries_offset("2020-11-10T16:51:38.198"));
         assert!(!carries_offset("1605027098198"));
+    }
+
+    /// The same words the browser shows from its own zone data (datetime.spec.ts checks them there).
+    #[test]
+    fn a_wall_clock_in_a_gap_or_an_overlap_is_named_as_such() {
+        let message = |input: &str| match parse_datetime(input, Some("America/New_York")) {
+            Err(PlanError::InvalidDatetime { reason, .. }) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            message("2026-03-08T02:30:00.000"),
+            "2026-03-08 02:30:00 does not exist in America/New_York (clocks go forward over it)"
+        );
+        assert_eq!(
+            message("2026-11-01T01:30:00.000"),
+            "2026-11-01 01:30:00 happens twice in America/New_York (clocks go back): at offset -04:00 \
+             and at offset -05:00; add the offset you mean"
+        );
+        assert_eq!(
+            parse_datetime("2026-07-01T12:00:00.000", Some("Europe/London")),
+            Ok(1_782_903_600_000)
+        );
+        assert!(matches!(
+            parse_datetime("2026-07-01T12:00:00.000", Some("europe/london")),
+            Err(PlanError::UnknownZone { .. })
+        ));
     }
 
     #[test]
