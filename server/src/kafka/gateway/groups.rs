@@ -216,29 +216,31 @@ impl KafkaGateway {
     ) -> AppResult<GroupDetail> {
         let started = Instant::now();
         let cluster = client.config.name.as_str();
-        let group_id = group.to_owned();
-        let (desc, committed) = self
-            .blocking(client, "describe-group", move |admin| {
+        // The group and its offsets are independent reads: asked together, not one after the other.
+        let (describe_id, offsets_id) = ([group.to_owned()], [group.to_owned()]);
+        let (desc, committed) = tokio::try_join!(
+            self.blocking(client, "describe-group", move |admin| {
                 let rk = native::handle(admin.inner())?;
-                let ids = [group_id];
-                let desc = retry_transient(|| {
-                    let d = native::describe_consumer_groups(rk, &ids, timeout())?
+                retry_transient(|| {
+                    let d = native::describe_consumer_groups(rk, &describe_id, timeout())?
                         .into_iter()
                         .next();
                     match d.as_ref().and_then(|g| g.error.clone()) {
                         Some(e) if is_transient(e.code) => Err(e),
                         _ => Ok(d),
                     }
-                })?;
-                let committed = retry_transient(|| {
-                    native::list_committed_offsets(rk, &ids, timeout(), 1)?
+                })
+            }),
+            self.blocking(client, "committed-offsets", move |admin| {
+                let rk = native::handle(admin.inner())?;
+                retry_transient(|| {
+                    native::list_committed_offsets(rk, &offsets_id, timeout(), 1)?
                         .into_iter()
                         .next()
                         .unwrap_or_else(|| Ok(Vec::new()))
-                })?;
-                Ok((desc, committed))
-            })
-            .await?;
+                })
+            }),
+        )?;
         let unknown = || AppError::UnknownGroup {
             cluster: cluster.to_owned(),
             group: group.to_owned(),
@@ -275,16 +277,17 @@ impl KafkaGateway {
             }
         }
 
-        let keys: Vec<(String, i32)> = rows.keys().cloned().collect();
-        let (earliest, latest) = self
-            .blocking(client, "list-offsets", move |admin| {
+        // Both log bounds at once (two ListOffsets in flight, one per spec).
+        let keys: Arc<Vec<(String, i32)>> = Arc::new(rows.keys().cloned().collect());
+        let bound = |spec: OffsetSpec| {
+            let keys = Arc::clone(&keys);
+            self.blocking(client, "list-offsets", move |admin| {
                 let rk = native::handle(admin.inner())?;
-                let bound = |spec| {
-                    tolerate_missing_leaders(native::list_offsets(rk, &keys, spec, timeout()))
-                };
-                Ok((bound(OffsetSpec::Earliest)?, bound(OffsetSpec::Latest)?))
+                tolerate_missing_leaders(native::list_offsets(rk, &keys, spec, timeout()))
             })
-            .await?;
+        };
+        let (earliest, latest) =
+            tokio::try_join!(bound(OffsetSpec::Earliest), bound(OffsetSpec::Latest))?;
         let by_key = |offsets: Vec<native::ListedOffset>| {
             offsets
                 .into_iter()
