@@ -103,9 +103,14 @@ mod intl {
             .then(|| Format::new("en-US", &options).ok())
             .flatten()
             .filter(|f| {
-                // `Intl` takes `asia/shanghai` for `Asia/Shanghai`; the tz database does not.
+                // `Intl` takes `asia/shanghai` for `Asia/Shanghai` (and `asia/calcutta` for an alias
+                // it canonicalises); the tz database, whose names' parts all start with a capital,
+                // takes neither.
                 let resolved = get(&f.resolved_options(), "timeZone").unwrap_or_default();
-                resolved == name || !resolved.eq_ignore_ascii_case(name)
+                let capitalised = name
+                    .split('/')
+                    .all(|part| !part.starts_with(|c: char| c.is_ascii_lowercase()));
+                resolved == name || (capitalised && !resolved.eq_ignore_ascii_case(name))
             });
         FORMATS.with(|f| f.borrow_mut().insert(name.to_owned(), made.clone()));
         made

@@ -105,10 +105,11 @@ pub enum AppError {
         report: Box<ExecuteReport>,
     },
 
-    /// No valid session: sign in first (the session expired, was signed out, or never existed).
+    /// A pin past the cluster's limit of groups sampled per partition.
     #[error("Cluster '{cluster}' has {max} pinned groups already, the most Rewind samples per partition. Unpin one first.")]
     TooManyPins { cluster: String, max: usize },
 
+    /// No valid session: sign in first (the session expired, was signed out, or never existed).
     #[error("You are not signed in, or your session has expired. Sign in again.")]
     NotSignedIn,
 

@@ -427,7 +427,13 @@ impl LagHistoryService {
         if let Ok(mut memory) = self.memory.write() {
             if let Some(m) = memory.get_mut(cluster) {
                 m.written.clear();
-                m.partitions_written.clear();
+                // Kept, but unknown: the next pass writes every value again and still ends the lines
+                // of groups it no longer samples (forgetting them would leave their last value in force).
+                for values in m.partitions_written.values_mut() {
+                    for v in values.values_mut() {
+                        *v = (None, i64::MIN);
+                    }
+                }
             }
         }
     }

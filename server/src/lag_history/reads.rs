@@ -103,20 +103,18 @@ impl LagHistoryService {
         from_ms: i64,
         to_ms: i64,
     ) -> AppResult<PartitionLines> {
-        let stored = self
+        let (stored, of) = self
             .store
             .partition_history(
                 cluster.to_owned(),
                 group.to_owned(),
                 topic.clone(),
-                from_ms,
-                to_ms,
+                (from_ms, to_ms),
+                PARTITION_LINES,
             )
             .await
             .map_err(store_error("lag-partition-history"))?;
-        let all = rebuild(&stored.passes, &stored.changes);
-        let of = all.len();
-        let mut series = most_lagging(all, PARTITION_LINES);
+        let mut series = most_lagging(rebuild(&stored.passes, &stored.changes), PARTITION_LINES);
         for s in &mut series {
             s.points = downsample(&s.points, CHART_POINTS);
         }

@@ -261,15 +261,17 @@ pub trait LagStore: Send + Sync + 'static {
         rows: Vec<SampleRow>,
         partitions: Vec<PartitionRow>,
     ) -> BoxFuture<'_, StoreResult<()>>;
-    /// The per-partition history of `group` on `topic`; each change's `topic` is the partition number.
+    /// The per-partition history of `group` on `topic` for the `limit` partitions with the most lag at
+    /// their last row (chosen in the database: a wide group's other series are never loaded), and how
+    /// many partitions have samples in the window. Each change's `topic` is the partition number.
     fn partition_history(
         &self,
         cluster: String,
         group: String,
         topic: String,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> BoxFuture<'_, StoreResult<StoredHistory>>;
+        window_ms: (i64, i64),
+        limit: usize,
+    ) -> BoxFuture<'_, StoreResult<(StoredHistory, usize)>>;
     /// Topics of `group` with per-partition samples from `from_ms` on.
     fn partition_topics(
         &self,

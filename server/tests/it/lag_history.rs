@@ -486,6 +486,19 @@ async fn pinned_and_watched_groups_are_sampled_per_partition_as_the_reference_to
     assert_eq!(status, 200, "{audit}");
     assert_eq!(audit[0]["result"], "succeeded", "{audit}");
 
+    // A pin holds one of the cluster's few places: a group Kafka does not have gets none.
+    let (status, body) = server
+        .call(
+            "groups/lag-pin",
+            &[
+                ("cluster", "local"),
+                ("group", &unique("lh-nobody")),
+                ("pinned", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+
     // The per-partition lag, once sampled, is what the reference tool prints for the same group.
     let deadline = Instant::now() + Duration::from_secs(30);
     let h = loop {

@@ -41,6 +41,10 @@ impl Console {
     /// Pins or unpins a group's per-partition sampling: an operator's decision on that group.
     pub async fn pin_group(&self, cluster: String, group: String, pinned: bool) -> AppResult<bool> {
         let actor = self.s.auth.authorize(Action::Pin, &cluster, Some(&group))?;
+        if pinned {
+            // A pin holds one of the cluster's few places: only for a group Kafka has (404 else).
+            self.s.kafka.describe_group(&cluster, &group).await?;
+        }
         self.s.history.pin(cluster, group, pinned, actor).await
     }
 

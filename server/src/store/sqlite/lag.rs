@@ -73,24 +73,40 @@ impl LagStore for SqliteStore {
         cluster: String,
         group: String,
         topic: String,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> BoxFuture<'_, StoreResult<StoredHistory>> {
+        (from_ms, to_ms): (i64, i64),
+        limit: usize,
+    ) -> BoxFuture<'_, StoreResult<(StoredHistory, usize)>> {
         self.run(move |conn| {
             let gap = last_gap_before(conn, &cluster, from_ms)?;
+            // Per series: its lag at its last row in the window, and whether it has anything to draw
+            // there. Two index seeks per partition; only the chosen series' rows are read after.
             let mut series = conn
-                .prepare_cached(
-                    "SELECT id, partition FROM lag_partition_series \
-                     WHERE cluster = ?1 AND group_id = ?2 AND topic = ?3",
-                )
+                .prepare_cached(&format!(
+                    "SELECT s.id, s.partition, \
+                       (SELECT c.lag FROM lag_partition_changes c \
+                        WHERE c.series = s.id AND c.t_ms <= ?4 ORDER BY c.t_ms DESC LIMIT 1), \
+                       {} \
+                     FROM lag_partition_series s \
+                     WHERE s.cluster = ?1 AND s.group_id = ?2 AND s.topic = ?3",
+                    present("?5")
+                ))
                 .map_err(db)?;
-            let ids: Vec<(i64, i32)> = series
-                .query_map(params![cluster, group, topic], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
+            let mut drawn: Vec<(i64, i32, Option<i64>)> = series
+                .query_map(params![cluster, group, topic, to_ms, from_ms], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, bool>(3)?))
                 })
                 .map_err(db)?
+                .filter_map(|r| match r {
+                    Ok((id, partition, lag, true)) => Some(Ok((id, partition, lag))),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e)),
+                })
                 .collect::<Result<_, _>>()
                 .map_err(db)?;
+            let of = drawn.len();
+            // Most lag first (a series with none last), then the lower partition.
+            drawn.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+            drawn.truncate(limit);
             let mut before = conn
                 .prepare_cached(
                     "SELECT t_ms, lag, committed, ended FROM lag_partition_changes \
@@ -104,7 +120,7 @@ impl LagStore for SqliteStore {
                 )
                 .map_err(db)?;
             let mut changes = Vec::new();
-            for (id, partition) in ids {
+            for (id, partition, _) in drawn {
                 let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<StoredChange> {
                     Ok(StoredChange {
                         topic: partition.to_string(),
@@ -128,10 +144,13 @@ impl LagStore for SqliteStore {
                 )?;
             }
             changes.sort_by_key(|c| c.t_ms);
-            Ok(StoredHistory {
-                passes: passes(conn, &cluster, from_ms, to_ms)?,
-                changes,
-            })
+            Ok((
+                StoredHistory {
+                    passes: passes(conn, &cluster, from_ms, to_ms)?,
+                    changes,
+                },
+                of,
+            ))
         })
     }
 
@@ -142,15 +161,12 @@ impl LagStore for SqliteStore {
         from_ms: i64,
     ) -> BoxFuture<'_, StoreResult<Vec<String>>> {
         self.run(move |conn| {
-            // A topic whose partitions were last written (ended) before the window has nothing to draw.
             let mut stmt = conn
-                .prepare_cached(
+                .prepare_cached(&format!(
                     "SELECT DISTINCT s.topic FROM lag_partition_series s \
-                     WHERE s.cluster = ?1 AND s.group_id = ?2 AND EXISTS ( \
-                       SELECT 1 FROM lag_partition_changes c WHERE c.series = s.id \
-                       AND (c.t_ms >= ?3 OR c.ended = 0)) \
-                     ORDER BY s.topic",
-                )
+                     WHERE s.cluster = ?1 AND s.group_id = ?2 AND {} ORDER BY s.topic",
+                    present("?3")
+                ))
                 .map_err(db)?;
             let topics = stmt
                 .query_map(params![cluster, group, from_ms], |r| r.get(0))
@@ -279,6 +295,17 @@ impl LagStore for SqliteStore {
             Ok((changes + partition_changes + passes) as u64)
         })
     }
+}
+
+/// SQL: whether partition series `s` has something to draw from the window's start (the parameter
+/// `from`) on: a row inside the window, or a value still in force at its start (its last row before it
+/// did not end the line). One rule for the chart's choice of partitions and of topics.
+fn present(from: &str) -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM lag_partition_changes c WHERE c.series = s.id AND c.t_ms >= {from}) \
+         OR (SELECT c.ended FROM lag_partition_changes c WHERE c.series = s.id AND c.t_ms < {from} \
+           ORDER BY c.t_ms DESC LIMIT 1) = 0)"
+    )
 }
 
 /// The last failed pass before `from_ms`: a value written before it no longer holds in the window.

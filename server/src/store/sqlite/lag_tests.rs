@@ -55,10 +55,11 @@ async fn a_partition_no_longer_sampled_ends_its_line_until_sampled_again() {
         .unwrap();
     pass(40, Vec::new()).await.unwrap();
     pass(50, vec![row(0, Some(7), false)]).await.unwrap();
-    let h = s
-        .partition_history("c".into(), "g".into(), "t".into(), 0, 60)
+    let (h, of) = s
+        .partition_history("c".into(), "g".into(), "t".into(), (0, 60), 10)
         .await
         .unwrap();
+    assert_eq!(of, 2);
     let series = rebuild(&h.passes, &h.changes);
     type Line = (String, Vec<(i64, Option<i64>)>);
     let drawn: Vec<Line> = series
@@ -80,6 +81,19 @@ async fn a_partition_no_longer_sampled_ends_its_line_until_sampled_again() {
             ("1".to_owned(), vec![(10, Some(1)), (20, Some(1))]),
         ]
     );
+    // Only the most lagging are read: partition 0 (7 at its last row) before 1 (ended).
+    let (top, of) = s
+        .partition_history("c".into(), "g".into(), "t".into(), (0, 60), 1)
+        .await
+        .unwrap();
+    assert_eq!(of, 2);
+    assert!(top.changes.iter().all(|c| c.topic == "0"), "{top:?}");
+    // From 35 on, partition 1 has nothing to draw (its line ended at 30) and is not counted.
+    let (_, of) = s
+        .partition_history("c".into(), "g".into(), "t".into(), (35, 60), 10)
+        .await
+        .unwrap();
+    assert_eq!(of, 1);
     // A window after the lines ended and before they resumed has no partition to offer.
     assert!(
         s.partition_topics("c".into(), "g".into(), 35)
