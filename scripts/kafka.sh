@@ -117,7 +117,14 @@ make_tls() {
 }
 
 running() {
-  [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null
+  [[ -f "$PID_FILE" ]] || return 1
+  local pid
+  pid=$(cat "$PID_FILE")
+  kill -0 "$pid" 2>/dev/null || return 1
+  # A pid file can outlive its broker and pids are reused (pid_max is 32768 here): only a process started
+  # with this broker's own properties file is this broker. (Once, stopping a private test broker whose
+  # pid file was stale stopped the shared one.)
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$KAFKA_DATA_DIR/server.properties"
 }
 
 port_open() {

@@ -123,6 +123,7 @@ async fn failed_sign_ins_slow_the_guesser_not_the_victim() {
     assert_eq!(status, 401);
 
     // 40 guesses at once against one user from one address: only the free tries reach Argon2.
+    let started = std::time::Instant::now();
     let mut guesses = tokio::task::JoinSet::new();
     for _ in 0..40 {
         let addr = server.addr.to_string();
@@ -134,7 +135,14 @@ async fn failed_sign_ins_slow_the_guesser_not_the_victim() {
     }
     let statuses: Vec<u16> = guesses.join_all().await;
     let checked = statuses.iter().filter(|s| **s == 401).count();
-    assert!(checked <= 3, "{checked} real checks: {statuses:?}");
+    // Three free tries, then one more after 1 s, 2 s more, 4 s more...: on a loaded machine the burst
+    // itself can outlast the first delays, and each try that waited its turn is the policy, not a leak.
+    let waited = started.elapsed().as_secs_f64();
+    let allowed = 3 + (waited + 1.0).log2().floor() as usize;
+    assert!(
+        checked <= allowed,
+        "{checked} real checks in {waited:.1} s (at most {allowed}): {statuses:?}"
+    );
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 40 - checked);
 
     // A huge name is refused before anything is stored, and not echoed back.
