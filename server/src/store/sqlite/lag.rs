@@ -109,37 +109,23 @@ impl LagStore for SqliteStore {
             drawn.truncate(limit);
             let mut before = conn
                 .prepare_cached(
-                    "SELECT t_ms, lag, committed, ended FROM lag_partition_changes \
+                    "SELECT t_ms, lag, committed, NULL, 0, ended FROM lag_partition_changes \
                      WHERE series = ?1 AND t_ms < ?2 ORDER BY t_ms DESC LIMIT 1",
                 )
                 .map_err(db)?;
             let mut within = conn
                 .prepare_cached(
-                    "SELECT t_ms, lag, committed, ended FROM lag_partition_changes \
+                    "SELECT t_ms, lag, committed, NULL, 0, ended FROM lag_partition_changes \
                      WHERE series = ?1 AND t_ms >= ?2 AND t_ms <= ?3 ORDER BY t_ms",
                 )
                 .map_err(db)?;
             let mut changes = Vec::new();
             for (id, partition, _) in drawn {
-                let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<StoredChange> {
-                    Ok(StoredChange {
-                        topic: partition.to_string(),
-                        t_ms: r.get(0)?,
-                        value: TopicValue {
-                            lag: r.get(1)?,
-                            committed: r.get(2)?,
-                            time_lag_ms: None,
-                            active: false,
-                            ended: r.get(3)?,
-                        },
-                    })
-                };
                 series_changes(
                     (&mut before, &mut within),
-                    id,
+                    (id, &partition.to_string()),
                     (from_ms, to_ms),
                     gap,
-                    read,
                     &mut changes,
                 )?;
             }
@@ -318,27 +304,41 @@ fn last_gap_before(conn: &Connection, cluster: &str, from_ms: i64) -> StoreResul
     .map_err(db)
 }
 
-/// One series' changes over the window into `out`: the one still in force at its start (unless a gap
-/// came after it) and those inside it, with the queries for before and inside the window.
+/// One series' changes over the window into `out`, named `name` (a topic, or a partition number): the
+/// one still in force at its start (unless a gap came after it) and those inside it, with the queries
+/// for before and inside the window. Both tables are read as the same six columns (`t_ms, lag,
+/// committed, time_lag, active, ended`; partitions select NULL and 0 for the two they lack).
 fn series_changes(
     (before, within): (
         &mut rusqlite::CachedStatement<'_>,
         &mut rusqlite::CachedStatement<'_>,
     ),
-    id: i64,
+    (id, name): (i64, &str),
     (from_ms, to_ms): (i64, i64),
     gap: Option<i64>,
-    read: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<StoredChange>,
     out: &mut Vec<StoredChange>,
 ) -> StoreResult<()> {
+    let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<StoredChange> {
+        Ok(StoredChange {
+            topic: name.to_owned(),
+            t_ms: r.get(0)?,
+            value: TopicValue {
+                lag: r.get(1)?,
+                committed: r.get(2)?,
+                time_lag_ms: r.get(3)?,
+                active: r.get(4)?,
+                ended: r.get(5)?,
+            },
+        })
+    };
     let held = before
-        .query_row(params![id, from_ms], &read)
+        .query_row(params![id, from_ms], read)
         .optional()
         .map_err(db)?
         .filter(|c| gap.is_none_or(|g| c.t_ms > g));
     out.extend(held);
     for r in within
-        .query_map(params![id, from_ms, to_ms], &read)
+        .query_map(params![id, from_ms, to_ms], read)
         .map_err(db)?
     {
         out.push(r.map_err(db)?);
@@ -438,25 +438,11 @@ fn changes(
         .map_err(db)?;
     let mut out = Vec::new();
     for (id, topic) in ids {
-        let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<StoredChange> {
-            Ok(StoredChange {
-                topic: topic.clone(),
-                t_ms: r.get(0)?,
-                value: TopicValue {
-                    lag: r.get(1)?,
-                    committed: r.get(2)?,
-                    time_lag_ms: r.get(3)?,
-                    active: r.get(4)?,
-                    ended: r.get(5)?,
-                },
-            })
-        };
         series_changes(
             (&mut before, &mut within),
-            id,
+            (id, &topic),
             (from_ms, to_ms),
             gap,
-            read,
             &mut out,
         )?;
     }
