@@ -11,6 +11,7 @@ use app::error::AppResult;
 use rdkafka::admin::AdminClient;
 use rdkafka::client::DefaultClientContext;
 
+use super::many_groups::{committed_of_groups, CommittedByGroup};
 use super::records::record_timestamps;
 use super::{retry_transient, timeout, tolerate_missing_leaders, ClusterClient, KafkaGateway};
 use crate::kafka::native::{self, NativeError, OffsetSpec};
@@ -33,12 +34,9 @@ pub(super) struct LagSnapshot {
 
 /// An index older than this is rebuilt when someone sorts by lag (and used meanwhile).
 pub(super) const LAG_INDEX_TTL: Duration = Duration::from_secs(60);
-/// Groups per batch while building the index: committed offsets pipelined, then one ListOffsets.
+/// Groups per batch while building the index: their committed offsets (200 per request), then one
+/// ListOffsets for all their partitions.
 pub(super) const LAG_INDEX_BATCH: usize = 500;
-
-/// Committed-offset requests in flight at once when computing a page's lag (librdkafka takes one group
-/// per request; more in flight would only queue at the coordinator).
-const LAG_IN_FLIGHT: usize = 32;
 
 /// Record-read rounds for a page's lag in time: groups sharing a partition at different offsets need one
 /// each; past this many the rest show no time rather than hold the page.
@@ -54,10 +52,8 @@ impl KafkaGateway {
         groups: Vec<String>,
     ) -> AppResult<Vec<GroupLag>> {
         let client = self.cluster(cluster)?;
-        self.blocking(client, "group-lags", move |admin| {
-            lags_for(native::handle(admin.inner())?, groups)
-        })
-        .await
+        self.blocking(client, "group-lags", move |admin| lags_for(admin, groups))
+            .await
     }
 
     /// How far behind in time `groups` are: their committed offsets and log bounds (batched as for
@@ -73,7 +69,7 @@ impl KafkaGateway {
         let targets: Vec<Vec<(String, i32, i64)>> = self
             .blocking(client, "group-lag-times", move |admin| {
                 let rk = native::handle(admin.inner())?;
-                let (committed, partitions) = committed_partitions(rk, &ids)?;
+                let (committed, partitions) = committed_partitions(admin, &ids)?;
                 let (starts, ends) = (
                     log_bounds(rk, &partitions, OffsetSpec::Earliest)?,
                     log_bounds(rk, &partitions, OffsetSpec::Latest)?,
@@ -163,14 +159,13 @@ impl KafkaGateway {
     }
 }
 
-/// Each group's committed offsets (pipelined, one request per group as librdkafka requires) and every
-/// partition any of them committed on, sorted, for one ListOffsets over all of them.
-pub(super) type CommittedByGroup = Vec<Result<Vec<native::CommittedOffset>, NativeError>>;
+/// Each group's committed offsets (many groups per request, by coordinator) and every partition any of
+/// them committed on, sorted, for one ListOffsets over all of them.
 pub(super) fn committed_partitions(
-    rk: native::Handle<'_>,
+    admin: &AdminClient<DefaultClientContext>,
     groups: &[String],
 ) -> Result<(CommittedByGroup, Vec<(String, i32)>), NativeError> {
-    let committed = native::list_committed_offsets(rk, groups, timeout(), LAG_IN_FLIGHT)?;
+    let committed = committed_of_groups(admin.inner(), groups)?;
     let mut partitions: Vec<(String, i32)> = committed
         .iter()
         .flatten()
@@ -196,10 +191,14 @@ pub(super) fn log_bounds(
     )
 }
 
-/// Total lag and topics of `groups`: their committed offsets (pipelined, one request per group as
-/// librdkafka requires) and one ListOffsets for all their partitions.
-fn lags_for(rk: native::Handle<'_>, groups: Vec<String>) -> Result<Vec<GroupLag>, NativeError> {
-    let (committed, partitions) = committed_partitions(rk, &groups)?;
+/// Total lag and topics of `groups`: their committed offsets (many groups per request) and one
+/// ListOffsets for all their partitions.
+fn lags_for(
+    admin: &AdminClient<DefaultClientContext>,
+    groups: Vec<String>,
+) -> Result<Vec<GroupLag>, NativeError> {
+    let rk = native::handle(admin.inner())?;
+    let (committed, partitions) = committed_partitions(admin, &groups)?;
     let ends = log_bounds(rk, &partitions, OffsetSpec::Latest)?;
     Ok(groups
         .into_iter()
@@ -246,7 +245,7 @@ fn build_lag_index(
     let mut lags = HashMap::with_capacity(ids.len());
     let mut done = 0u32;
     for batch in ids.chunks(LAG_INDEX_BATCH) {
-        for l in lags_for(rk, batch.to_vec())? {
+        for l in lags_for(admin, batch.to_vec())? {
             // A group without commits has no lag to sort by: it goes after every group that has one.
             if let (Some(lag), true) = (l.lag, l.committed_partitions > 0) {
                 lags.insert(l.group_id, lag);

@@ -23,6 +23,7 @@ mod diagnostics;
 mod groups;
 mod health;
 mod lag_index;
+mod many_groups;
 mod offsets;
 mod records;
 mod sampling;

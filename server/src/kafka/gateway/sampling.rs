@@ -1,5 +1,5 @@
 //! One lag-sampling pass over every group of a cluster, with the lag index's batched reads (committed
-//! offsets pipelined, one ListOffsets per batch); the pass also refreshes the lag index, so sampling
+//! offsets many groups per request, one ListOffsets per batch); the pass also refreshes the lag index, so sampling
 //! and sorting by lag never read the same offsets twice.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -75,7 +75,7 @@ impl KafkaGateway {
                 let mut detailed = HashMap::new();
                 for batch in listing.groups.chunks(LAG_INDEX_BATCH) {
                     let ids: Vec<String> = batch.iter().map(|g| g.group_id.clone()).collect();
-                    let (committed, partitions) = committed_partitions(rk, &ids)?;
+                    let (committed, partitions) = committed_partitions(admin, &ids)?;
                     let ends = log_bounds(rk, &partitions, OffsetSpec::Latest)?;
                     for (listed, offsets) in batch.iter().zip(committed) {
                         let active = !matches!(

@@ -1,5 +1,6 @@
-//! A group's committed offsets: ListConsumerGroupOffsets, AlterConsumerGroupOffsets and
-//! DeleteConsumerGroupOffsets (librdkafka takes one group per request; many groups are pipelined).
+//! A group's committed offsets: ListConsumerGroupOffsets (one group, or many whole groups per request
+//! with our librdkafka patch), AlterConsumerGroupOffsets and DeleteConsumerGroupOffsets (one group per
+//! request; many groups are pipelined).
 
 use std::time::Duration;
 
@@ -135,6 +136,106 @@ pub fn list_committed_offsets(
             // SAFETY: `g` and `n` come from the accessor on `ev`.
             let partitions = unsafe { single_group_partitions(OP, ev, &groups[i], g, n) }?;
             Ok(partitions.iter().filter_map(read_committed).collect())
+        },
+    )
+}
+
+/// Each group a many-group result carries, by name, with its committed offsets or its own error.
+pub type GroupCommits = Vec<(String, Result<Vec<CommittedOffset>, NativeError>)>;
+
+/// Committed offsets of whole groups, many groups per OffsetFetch (KIP-709, through the vendored
+/// librdkafka's fourth patch): one request per batch, sent to the coordinator of the batch's first group,
+/// at most `in_flight` outstanding. A group that coordinator does not own comes back with its own
+/// NOT_COORDINATOR; a broker without OffsetFetch v8 fails the whole batch (UNSUPPORTED_FEATURE).
+pub fn list_committed_offsets_batched(
+    rk: Handle<'_>,
+    batches: &[Vec<String>],
+    timeout: Duration,
+    in_flight: usize,
+) -> Result<Vec<Result<GroupCommits, NativeError>>, NativeError> {
+    const OP: &str = "ListConsumerGroupOffsets";
+    call_pipelined(
+        rk,
+        rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
+        OP,
+        rd::RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT,
+        timeout,
+        batches.len(),
+        in_flight,
+        |i, opts, q| {
+            let names = batches[i]
+                .iter()
+                .map(|g| cstring(OP, g))
+                .collect::<Result<Vec<_>, _>>()?;
+            if names.is_empty() {
+                return Err(NativeError::fail(OP, "an empty batch"));
+            }
+            let mut reqs = Vec::with_capacity(names.len());
+            for name in &names {
+                // SAFETY: `name` is live; a NULL partition list means "every committed partition".
+                let req = unsafe {
+                    rd::rd_kafka_ListConsumerGroupOffsets_new(name.as_ptr(), std::ptr::null())
+                };
+                if req.is_null() {
+                    break;
+                }
+                reqs.push(req);
+            }
+            if reqs.len() == names.len() {
+                // SAFETY: client, options, queue and every request are live; librdkafka copies them.
+                unsafe {
+                    rd::rd_kafka_ListConsumerGroupOffsets(
+                        rk.as_ptr(),
+                        reqs.as_mut_ptr(),
+                        reqs.len(),
+                        opts.as_ptr(),
+                        q.as_ptr(),
+                    )
+                };
+            }
+            let created = reqs.len();
+            for req in reqs {
+                // SAFETY: ours (copied by the call above if it was made), destroyed once.
+                unsafe { rd::rd_kafka_ListConsumerGroupOffsets_destroy(req) };
+            }
+            if created < names.len() {
+                return Err(NativeError::fail(OP, "cannot create the request"));
+            }
+            Ok(())
+        },
+        |_, ev| {
+            // SAFETY: the accessor is called on the event it reads, of the type `check` saw.
+            let res = unsafe {
+                ev.result(
+                    OP,
+                    rd::rd_kafka_event_ListConsumerGroupOffsets_result(ev.as_ptr()),
+                )
+            }?;
+            let mut n = 0usize;
+            // SAFETY: `res` is live; `n` receives the array's length.
+            let g = unsafe { rd::rd_kafka_ListConsumerGroupOffsets_result_groups(res, &mut n) };
+            // SAFETY: the array and its results are owned by `ev`.
+            let results = unsafe { ev.owned_array(g, n) };
+            Ok(results
+                .iter()
+                .filter_map(|g| {
+                    // SAFETY: `g` is live; its name belongs to `ev`.
+                    let name = unsafe { ev.string(rd::rd_kafka_group_result_name(*g)) }?;
+                    // SAFETY: `g` is live; its error object (NULL on success) belongs to `ev`.
+                    let outcome =
+                        match unsafe { ev.owned(rd::rd_kafka_group_result_error(*g)) } {
+                            Some(e) => Err(error_of(OP, e)),
+                            // SAFETY: `g` is live; its partition list belongs to `ev`.
+                            None => Ok(unsafe {
+                                ev.partitions(rd::rd_kafka_group_result_partitions(*g))
+                            }
+                            .iter()
+                            .filter_map(read_committed)
+                            .collect()),
+                        };
+                    Some((name, outcome))
+                })
+                .collect())
         },
     )
 }

@@ -35,8 +35,8 @@ use rdkafka::bindings as rd;
 use rdkafka::types::RDKafkaErrorCode;
 
 pub use committed::{
-    alter_committed_offsets, delete_committed_offsets, list_committed_offsets, CommitOutcome,
-    CommittedOffset, GroupOffsets,
+    alter_committed_offsets, delete_committed_offsets, list_committed_offsets,
+    list_committed_offsets_batched, CommitOutcome, CommittedOffset, GroupCommits, GroupOffsets,
 };
 pub use groups::{
     describe_consumer_groups, list_consumer_groups, GroupDescription, GroupListing, GroupListings,
@@ -64,7 +64,7 @@ impl NativeError {
     }
 
     /// A failure of librdkafka itself (NULL where an object was due, an unexpected event).
-    fn fail(operation: &'static str, message: impl Into<String>) -> Self {
+    pub fn fail(operation: &'static str, message: impl Into<String>) -> Self {
         Self::new(operation, RDKafkaErrorCode::Fail, message)
     }
 

@@ -159,6 +159,44 @@ fn every_call_round_trips_against_the_broker() {
     }
     assert_eq!(committed[1], Ok(vec![]), "a group with no commits has none");
 
+    // Many whole groups in one OffsetFetch (vendor/README.md's fourth patch) answer each group exactly
+    // as a request of its own does: offsets, metadata, a group without commits.
+    let other = unique("native-g2");
+    let request = [(
+        other.clone(),
+        vec![(topic.clone(), 0, 7), (topic.clone(), 2, 9)],
+    )];
+    let outcome = alter_committed_offsets(rk, &request, None, TIMEOUT, 1).expect("committed");
+    assert_eq!(outcome, vec![Ok(vec![])]);
+    let batch = vec![group.clone(), unique("none"), other.clone()];
+    let answers = list_committed_offsets_batched(rk, std::slice::from_ref(&batch), TIMEOUT, 1)
+        .expect("listed");
+    let [Ok(results)] = &answers[..] else {
+        panic!("one answer for the batch: {answers:?}");
+    };
+    assert_eq!(results.len(), 3, "{results:?}");
+    let sorted = |r: &Result<Vec<CommittedOffset>, NativeError>| {
+        r.clone().map(|mut v| {
+            v.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+            v
+        })
+    };
+    let singles = list_committed_offsets(rk, &batch, TIMEOUT, 3).expect("listed");
+    for (g, single) in batch.iter().zip(&singles) {
+        let batched = results
+            .iter()
+            .find(|(name, _)| name == g)
+            .map(|(_, r)| sorted(r))
+            .unwrap_or_else(|| panic!("{g} is in the batch's answer"));
+        assert_eq!(batched, sorted(single), "{g}");
+    }
+    let other_offsets: Vec<(i32, Option<i64>)> = sorted(&singles[2])
+        .expect("the second group's offsets")
+        .iter()
+        .map(|c| (c.partition, c.offset))
+        .collect();
+    assert_eq!(other_offsets, vec![(0, Some(7)), (2, Some(9))]);
+
     let described =
         describe_consumer_groups(rk, std::slice::from_ref(&group), TIMEOUT).expect("described");
     assert_eq!(described.len(), 1);

@@ -7092,6 +7092,189 @@ rd_kafka_ListConsumerGroupOffsets_copy(
                                                      src->partitions);
 }
 
+/* Rewind patch (vendor/README.md, "Fourth patch"): KIP-709 batching.
+ * ListConsumerGroupOffsets took exactly one group, so reading the committed
+ * offsets of 50,000 groups cost 50,000 FindCoordinator and 50,000 OffsetFetch
+ * round trips. OffsetFetch v8+ carries many groups; with more than one group
+ * (each for all its partitions) the groups go in one request to the first
+ * group's coordinator, and each group gets its own result, with its own error
+ * (NOT_COORDINATOR for a group that coordinator does not own: the caller asks
+ * for it again on its own). */
+
+/**
+ * @brief Write one OffsetFetch (v8+) request for every group in
+ *        \p list_grpoffsets, each for all of its committed partitions.
+ */
+static rd_kafka_resp_err_t rd_kafka_ListConsumerGroupOffsetsRequest_groups(
+    rd_kafka_broker_t *rkb,
+    const rd_list_t *list_grpoffsets,
+    rd_bool_t require_stable_offsets,
+    int op_timeout,
+    char *errstr,
+    size_t errstr_size,
+    rd_kafka_replyq_t replyq,
+    rd_kafka_resp_cb_t *resp_cb,
+    void *opaque) {
+        rd_kafka_buf_t *rkbuf;
+        int16_t ApiVersion;
+        const rd_kafka_ListConsumerGroupOffsets_t *grpoffsets;
+        int i;
+
+        ApiVersion = rd_kafka_broker_ApiVersion_supported(
+            rkb, RD_KAFKAP_OffsetFetch, 8, 9, NULL);
+        if (ApiVersion == -1) {
+                rd_snprintf(errstr, errstr_size,
+                            "OffsetFetch for many groups (KIP-709, v8) "
+                            "not supported by broker");
+                return RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE;
+        }
+
+        rkbuf = rd_kafka_buf_new_flexver_request(
+            rkb, RD_KAFKAP_OffsetFetch, 1,
+            rd_list_cnt(list_grpoffsets) * (64 + 4 + 1 + 1 + 1) + 1,
+            rd_true /*flexver*/);
+
+        rd_kafka_buf_write_arraycnt(rkbuf, rd_list_cnt(list_grpoffsets));
+        RD_LIST_FOREACH(grpoffsets, list_grpoffsets, i) {
+                rd_kafka_buf_write_str(rkbuf, grpoffsets->group_id, -1);
+                if (ApiVersion >= 9) {
+                        /* MemberId (null) and MemberEpoch: not a member. */
+                        rd_kafka_buf_write_str(rkbuf, NULL, -1);
+                        rd_kafka_buf_write_i32(rkbuf, -1);
+                }
+                /* Topics: null, all of the group's partitions. */
+                rd_kafka_buf_write_arraycnt(rkbuf, -1);
+                rd_kafka_buf_write_tags_empty(rkbuf);
+        }
+        rd_kafka_buf_write_i8(rkbuf, require_stable_offsets);
+
+        if (op_timeout > rkb->rkb_rk->rk_conf.socket_timeout_ms)
+                rd_kafka_buf_set_abs_timeout(rkbuf, op_timeout + 1000, 0);
+        rd_kafka_buf_ApiVersion_set(rkbuf, ApiVersion, 0);
+        /* Last tag buffer included automatically. */
+        rd_kafka_broker_buf_enq_replyq(rkb, rkbuf, replyq, resp_cb, opaque);
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+/**
+ * @brief Parse a many-group OffsetFetch (v8+) response into one group result
+ *        per group it carries (in the response's order; the caller matches
+ *        them by name).
+ */
+static rd_kafka_resp_err_t
+rd_kafka_ListConsumerGroupOffsetsResponse_parse_groups(
+    rd_kafka_op_t *rko_req,
+    rd_kafka_op_t **rko_resultp,
+    rd_kafka_buf_t *reply,
+    char *errstr,
+    size_t errstr_size) {
+        const int log_decode_errors = LOG_ERR;
+        rd_kafka_op_t *rko_result               = NULL;
+        rd_kafka_topic_partition_list_t *offsets = NULL;
+        /* On the heap, not alloca: a batch may name thousands of topics. */
+        char *topic = NULL;
+        int32_t GroupArrayCnt;
+        int i;
+
+        rd_kafka_buf_read_throttle_time(reply);
+        rd_kafka_buf_read_arraycnt(
+            reply, &GroupArrayCnt,
+            rd_list_cnt(&rko_req->rko_u.admin_request.args));
+
+        rko_result = rd_kafka_admin_result_new(rko_req);
+        rd_list_init(&rko_result->rko_u.admin_result.results,
+                     RD_MAX(GroupArrayCnt, 1), rd_kafka_group_result_free);
+
+        for (i = 0; i < GroupArrayCnt; i++) {
+                rd_kafkap_str_t kgroup;
+                int32_t TopicArrayCnt;
+                int16_t ErrorCode;
+                int j;
+
+                rd_kafka_buf_read_str(reply, &kgroup);
+                rd_kafka_buf_read_arraycnt(reply, &TopicArrayCnt,
+                                           RD_KAFKAP_TOPICS_MAX);
+                offsets = rd_kafka_topic_partition_list_new(
+                    RD_MAX(TopicArrayCnt, 1));
+                for (j = 0; j < TopicArrayCnt; j++) {
+                        rd_kafkap_str_t ktopic;
+                        int32_t PartArrayCnt;
+                        int k;
+
+                        rd_kafka_buf_read_str(reply, &ktopic);
+                        rd_kafka_buf_read_arraycnt(reply, &PartArrayCnt,
+                                                   RD_KAFKAP_PARTITIONS_MAX);
+                        topic = RD_KAFKAP_STR_DUP(&ktopic);
+                        for (k = 0; k < PartArrayCnt; k++) {
+                                int32_t Partition, LeaderEpoch;
+                                int64_t Offset;
+                                rd_kafkap_str_t Metadata;
+                                int16_t PartErr;
+                                rd_kafka_topic_partition_t *rktpar;
+
+                                rd_kafka_buf_read_i32(reply, &Partition);
+                                rd_kafka_buf_read_i64(reply, &Offset);
+                                rd_kafka_buf_read_i32(reply, &LeaderEpoch);
+                                rd_kafka_buf_read_str(reply, &Metadata);
+                                rd_kafka_buf_read_i16(reply, &PartErr);
+                                rd_kafka_buf_skip_tags(reply);
+
+                                rktpar = rd_kafka_topic_partition_list_add(
+                                    offsets, topic, Partition);
+                                /* The broker reports no offset as -1. */
+                                rktpar->offset = Offset == -1
+                                                     ? RD_KAFKA_OFFSET_INVALID
+                                                     : Offset;
+                                rd_kafka_topic_partition_set_leader_epoch(
+                                    rktpar, LeaderEpoch);
+                                rktpar->err = PartErr;
+                                if (!RD_KAFKAP_STR_IS_NULL(&Metadata)) {
+                                        /* Not strndup: the metadata may hold
+                                         * a 0 byte. */
+                                        size_t len =
+                                            RD_KAFKAP_STR_LEN(&Metadata);
+                                        unsigned char *bytes =
+                                            rd_malloc(len + 1);
+                                        memcpy(bytes, Metadata.str, len);
+                                        bytes[len]            = '\0';
+                                        rktpar->metadata      = bytes;
+                                        rktpar->metadata_size = len;
+                                }
+                        }
+                        rd_free(topic);
+                        topic = NULL;
+                        rd_kafka_buf_skip_tags(reply);
+                }
+                rd_kafka_buf_read_i16(reply, &ErrorCode);
+                rd_kafka_buf_skip_tags(reply);
+
+                rd_list_add(
+                    &rko_result->rko_u.admin_result.results,
+                    rd_kafka_group_result_new(
+                        kgroup.str, RD_KAFKAP_STR_LEN(&kgroup),
+                        ErrorCode ? NULL : offsets,
+                        ErrorCode ? rd_kafka_error_new(ErrorCode, NULL)
+                                  : NULL));
+                rd_kafka_topic_partition_list_destroy(offsets);
+                offsets = NULL;
+        }
+
+        *rko_resultp = rko_result;
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+
+err_parse:
+        RD_IF_FREE(topic, rd_free);
+        if (offsets)
+                rd_kafka_topic_partition_list_destroy(offsets);
+        if (rko_result)
+                rd_kafka_op_destroy(rko_result);
+        rd_snprintf(errstr, errstr_size,
+                    "OffsetFetch (many groups) response protocol parse "
+                    "failure: %s",
+                    rd_kafka_err2str(reply->rkbuf_err));
+        return reply->rkbuf_err;
+}
+
 /**
  * @brief Send a OffsetFetchRequest to \p rkb with the partitions
  *        in list_grpoffsets (ListConsumerGroupOffsets_t*) using
@@ -7113,11 +7296,13 @@ static rd_kafka_resp_err_t rd_kafka_ListConsumerGroupOffsetsRequest(
         const rd_kafka_ListConsumerGroupOffsets_t *grpoffsets =
             rd_list_elem(list_grpoffsets, 0);
 
-        rd_assert(rd_list_cnt(list_grpoffsets) == 1);
-
         op_timeout = rd_kafka_confval_get_int(&options->request_timeout);
         require_stable_offsets =
             rd_kafka_confval_get_int(&options->require_stable_offsets);
+        if (rd_list_cnt(list_grpoffsets) > 1)
+                return rd_kafka_ListConsumerGroupOffsetsRequest_groups(
+                    rkb, list_grpoffsets, require_stable_offsets, op_timeout,
+                    errstr, errstr_size, replyq, resp_cb, opaque);
         rd_kafka_OffsetFetchRequest(
             rkb, grpoffsets->group_id, grpoffsets->partitions, rd_false, -1,
             NULL, require_stable_offsets, op_timeout, replyq, resp_cb, opaque);
@@ -7140,6 +7325,10 @@ rd_kafka_ListConsumerGroupOffsetsResponse_parse(rd_kafka_op_t *rko_req,
         rd_kafka_topic_partition_list_t *offsets = NULL;
         rd_kafka_op_t *rko_result;
         rd_kafka_resp_err_t err;
+
+        if (rd_list_cnt(&rko_req->rko_u.admin_request.args) > 1)
+                return rd_kafka_ListConsumerGroupOffsetsResponse_parse_groups(
+                    rko_req, rko_resultp, reply, errstr, errstr_size);
 
         rk  = rko_req->rko_rk;
         rkb = reply->rkbuf_rkb;
@@ -7197,13 +7386,41 @@ void rd_kafka_ListConsumerGroupOffsets(
             RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, &cbs, options,
             rkqu->rkqu_q);
 
-        if (list_grpoffsets_cnt != 1) {
-                /* For simplicity we only support one single group for now */
+        if (list_grpoffsets_cnt < 1) {
                 rd_kafka_admin_result_fail(rko, RD_KAFKA_RESP_ERR__INVALID_ARG,
-                                           "Exactly one "
+                                           "At least one "
                                            "ListConsumerGroupOffsets must "
                                            "be passed");
                 goto fail;
+        }
+
+        if (list_grpoffsets_cnt > 1) {
+                /* Rewind patch: many whole groups in one OffsetFetch (see
+                 * rd_kafka_ListConsumerGroupOffsetsRequest_groups). */
+                size_t g;
+                for (g = 0; g < list_grpoffsets_cnt; g++) {
+                        if (list_grpoffsets[g]->partitions != NULL) {
+                                rd_kafka_admin_result_fail(
+                                    rko, RD_KAFKA_RESP_ERR__INVALID_ARG,
+                                    "Many groups are only read whole: "
+                                    "pass NULL partitions");
+                                goto fail;
+                        }
+                }
+                rko->rko_u.admin_request.broker_id =
+                    RD_KAFKA_ADMIN_TARGET_COORDINATOR;
+                rko->rko_u.admin_request.coordtype = RD_KAFKA_COORD_GROUP;
+                rko->rko_u.admin_request.coordkey =
+                    rd_strdup(list_grpoffsets[0]->group_id);
+                rd_list_init(&rko->rko_u.admin_request.args,
+                             (int)list_grpoffsets_cnt,
+                             rd_kafka_ListConsumerGroupOffsets_free);
+                for (g = 0; g < list_grpoffsets_cnt; g++)
+                        rd_list_add(&rko->rko_u.admin_request.args,
+                                    rd_kafka_ListConsumerGroupOffsets_copy(
+                                        list_grpoffsets[g]));
+                rd_kafka_q_enq(rk->rk_ops, rko);
+                return;
         }
 
         if (list_grpoffsets[0]->partitions != NULL &&

@@ -1,0 +1,211 @@
+//! The committed offsets of many groups at once: groups sharing a coordinator go in one OffsetFetch
+//! (KIP-709), the rest one group per request.
+//!
+//! Kafka places a group on the `__consumer_offsets` partition `abs(hashCode(group)) % partitions`, and
+//! that partition's leader is the group's coordinator. Reading that topic's metadata once therefore tells
+//! which groups one request can carry, where librdkafka would otherwise ask FindCoordinator for every
+//! group and send it its own OffsetFetch: 50,000 groups cost 100,000 round trips. The placement is only
+//! a guess that the broker checks: a group whose coordinator moved (or an unreadable `__consumer_offsets`)
+//! answers NOT_COORDINATOR and is asked for again on its own, so a wrong guess costs time, never a wrong
+//! answer.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rdkafka::client::Client;
+use rdkafka::ClientContext;
+
+use super::timeout;
+use crate::kafka::native::{self, CommittedOffset, NativeError};
+
+/// Groups per OffsetFetch: large enough that 50,000 groups take a few hundred requests, small enough
+/// that one answer (every committed partition of every group in it) stays a few megabytes.
+const GROUPS_PER_REQUEST: usize = 200;
+/// Many-group requests outstanding at once.
+const BATCHES_IN_FLIGHT: usize = 4;
+/// One-group requests outstanding at once, for the groups a batch could not answer.
+const SINGLES_IN_FLIGHT: usize = 32;
+
+const OFFSETS_TOPIC: &str = "__consumer_offsets";
+
+/// Each group's committed offsets, or its error, in the order of `groups`.
+pub(super) type CommittedByGroup = Vec<Result<Vec<CommittedOffset>, NativeError>>;
+
+/// The `__consumer_offsets` partition of `group`: Kafka's `Utils.abs(groupId.hashCode()) % partitions`
+/// (`GroupCoordinatorService.partitionFor`), with Java's UTF-16 string hash.
+pub(super) fn offsets_partition(group: &str, partitions: i32) -> i32 {
+    let hash = group
+        .encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)));
+    // Kafka's Utils.abs maps i32::MIN to 0, where Math.abs would leave it negative.
+    let abs = if hash == i32::MIN { 0 } else { hash.abs() };
+    abs % partitions.max(1)
+}
+
+/// `groups` in batches of at most `GROUPS_PER_REQUEST`, each batch's groups sharing a coordinator as
+/// far as `leaders` (the leader of each `__consumer_offsets` partition, by partition) tells; without it,
+/// in their own order.
+pub(super) fn batches_by_coordinator(groups: &[String], leaders: &[i32]) -> Vec<Vec<String>> {
+    if leaders.is_empty() {
+        return groups
+            .chunks(GROUPS_PER_REQUEST)
+            .map(<[String]>::to_vec)
+            .collect();
+    }
+    let partitions = i32::try_from(leaders.len()).unwrap_or(i32::MAX);
+    let mut by_leader: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    for g in groups {
+        let p = offsets_partition(g, partitions);
+        let leader = usize::try_from(p)
+            .ok()
+            .and_then(|p| leaders.get(p).copied());
+        by_leader
+            .entry(leader.unwrap_or(-1))
+            .or_default()
+            .push(g.clone());
+    }
+    by_leader
+        .into_values()
+        .flat_map(|gs| {
+            gs.chunks(GROUPS_PER_REQUEST)
+                .map(<[String]>::to_vec)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The leader of each `__consumer_offsets` partition, by partition; empty when it cannot be read (the
+/// batches then still work on one broker, and cost retries on several).
+fn offsets_topic_leaders<C: ClientContext>(client: &Client<C>) -> Vec<i32> {
+    let metadata = match client.fetch_metadata(Some(OFFSETS_TOPIC), timeout()) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot read __consumer_offsets' leaders");
+            return Vec::new();
+        }
+    };
+    let Some(topic) = metadata.topics().iter().find(|t| t.name() == OFFSETS_TOPIC) else {
+        return Vec::new();
+    };
+    if topic.error().is_some() {
+        return Vec::new();
+    }
+    let mut leaders = vec![-1; topic.partitions().len()];
+    for p in topic.partitions() {
+        if let Some(slot) = usize::try_from(p.id())
+            .ok()
+            .and_then(|i| leaders.get_mut(i))
+        {
+            *slot = p.leader();
+        }
+    }
+    leaders
+}
+
+/// Each group's committed offsets in the order of `groups`: batched by coordinator, and any group a
+/// batch did not answer (another coordinator, a failed batch, a broker without OffsetFetch v8) asked for
+/// on its own, so every group gets the answer (or the error) a one-group request would give it.
+pub(super) fn committed_of_groups<C: ClientContext>(
+    client: &Client<C>,
+    groups: &[String],
+) -> Result<CommittedByGroup, NativeError> {
+    let rk = native::handle(client)?;
+    if groups.len() < 2 {
+        return native::list_committed_offsets(rk, groups, timeout(), SINGLES_IN_FLIGHT);
+    }
+    let batches = batches_by_coordinator(groups, &offsets_topic_leaders(client));
+    let mut found: HashMap<String, Vec<CommittedOffset>> = HashMap::with_capacity(groups.len());
+    let answers =
+        native::list_committed_offsets_batched(rk, &batches, timeout(), BATCHES_IN_FLIGHT)?;
+    for answer in answers {
+        match answer {
+            Ok(results) => {
+                for (group, outcome) in results {
+                    match outcome {
+                        Ok(offsets) => {
+                            found.insert(group, offsets);
+                        }
+                        Err(e) => {
+                            tracing::debug!(%group, error = %e, "batched offsets: asking alone")
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "a batch of committed offsets failed: asking alone")
+            }
+        }
+    }
+    let rest: Vec<String> = groups
+        .iter()
+        .filter(|g| !found.contains_key(g.as_str()))
+        .cloned()
+        .collect();
+    let mut alone: HashMap<String, Result<Vec<CommittedOffset>, NativeError>> = rest
+        .iter()
+        .cloned()
+        .zip(native::list_committed_offsets(
+            rk,
+            &rest,
+            timeout(),
+            SINGLES_IN_FLIGHT,
+        )?)
+        .collect();
+    Ok(groups
+        .iter()
+        .map(|g| {
+            found
+                .get(g.as_str())
+                .cloned()
+                .map(Ok)
+                .or_else(|| alone.remove(g.as_str()))
+                .unwrap_or_else(|| {
+                    Err(NativeError::fail(
+                        "ListConsumerGroupOffsets",
+                        "the group was named twice",
+                    ))
+                })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_land_on_the_partition_kafka_gives_them() {
+        // Java: "hello".hashCode() == 99162322; "polygenelubricants".hashCode() == Integer.MIN_VALUE,
+        // which Kafka's Utils.abs maps to 0; "Aa" and "BB" collide (2112).
+        assert_eq!(offsets_partition("hello", 50), 99_162_322 % 50);
+        assert_eq!(offsets_partition("polygenelubricants", 50), 0);
+        assert_eq!(offsets_partition("Aa", 50), offsets_partition("BB", 50));
+        assert_eq!(offsets_partition("Aa", 50), 2112 % 50);
+        // Whatever the sign of the hash, the result is a partition of the topic.
+        for g in ["rewind-group-7", "ünïcode", "😀 emoji", ""] {
+            let p = offsets_partition(g, 50);
+            assert!((0..50).contains(&p), "{g}: {p}");
+        }
+    }
+
+    #[test]
+    fn batches_hold_one_coordinator_and_at_most_the_request_size() {
+        let groups: Vec<String> = (0..1_000).map(|i| format!("g{i}")).collect();
+        // Three brokers lead the 50 partitions in turn.
+        let leaders: Vec<i32> = (0..50).map(|p| p % 3).collect();
+        let batches = batches_by_coordinator(&groups, &leaders);
+        let mut seen: Vec<&String> = batches.iter().flatten().collect();
+        seen.sort();
+        let mut all: Vec<&String> = groups.iter().collect();
+        all.sort();
+        assert_eq!(seen, all, "every group exactly once");
+        for b in &batches {
+            assert!(!b.is_empty() && b.len() <= GROUPS_PER_REQUEST);
+            let leader = |g: &String| leaders[offsets_partition(g, 50) as usize];
+            assert!(b.iter().all(|g| leader(g) == leader(&b[0])), "{b:?}");
+        }
+        // Without leaders: plain chunks in input order.
+        let plain = batches_by_coordinator(&groups, &[]);
+        assert_eq!(plain.len(), 5);
+        assert_eq!(plain[0][0], "g0");
+    }
+}
