@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: a broker of its own (port 29092, fresh), a large cluster on it, and Rewind's figures against it.
 # Prints numbers; asserts nothing. Extra arguments go to rewind-bench (e.g. --groups 50000 --runs 9).
-# --browser (first argument) also builds the site and times the plan builder on the wide group in Chromium.
+# --browser (first argument) also builds the site, times the plan builder on the wide group in Chromium,
+# and loads the home and a group page under slow 4G with a 4x CPU slowdown (cold and warm cache).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REWIND_ROOT"
@@ -30,4 +31,5 @@ if $browser; then
   server_pid=$!
   for _ in $(seq 1 60); do curl -fsS -o /dev/null "http://127.0.0.1:$BENCH_HTTP_PORT/" && break; sleep 0.5; done
   (cd end2end && REWIND_URL="http://127.0.0.1:$BENCH_HTTP_PORT" node bench/builder.mjs)
+  (cd end2end && REWIND_URL="http://127.0.0.1:$BENCH_HTTP_PORT" node bench/pageload.mjs)
 fi

@@ -100,7 +100,11 @@ fail() { echo "dev.sh --check: FAILED: $*" >&2; exit 1; }
 out=$(mktemp -d)
 status=$(fetch "http://$DEV_ADDR/" "$out/home.html")
 [[ $status == 200 ]] || fail "/ answered $status"
-grep -q '/pkg/rewind.js' "$out/home.html" || fail "/ does not load the site's script /pkg/rewind.js"
+# The page names the content-hashed files the build listed in target/site/hash.txt.
+js=$(grep -o '/pkg/rewind\.[0-9a-f]\{16\}\.js' "$out/home.html" | head -n 1)
+wasm=$(grep -o '/pkg/rewind\.[0-9a-f]\{16\}\.wasm' "$out/home.html" | head -n 1)
+css=$(grep -o '/pkg/rewind\.[0-9a-f]\{16\}\.css' "$out/home.html" | head -n 1)
+[[ -n $js && -n $wasm && -n $css ]] || fail "/ does not load the site's hashed script, wasm and stylesheet (/pkg/rewind.<hash>.js)"
 for g in payments-processor billing-archiver analytics-backfill fraud-detector; do
   grep -q "$g" "$out/home.html" || fail "/ does not list the seeded group $g"
 done
@@ -108,11 +112,13 @@ status=$(fetch "http://$DEV_ADDR/group?cluster=local&id=payments-processor" "$ou
 [[ $status == 200 ]] || fail "the group page answered $status"
 grep -q "payments-processor" "$out/group.html" || fail "the group page does not name payments-processor"
 grep -q "payments" "$out/group.html" || fail "the group page does not show its topic payments"
-for asset in rewind.wasm rewind.js rewind.css; do
-  status=$(fetch "http://$DEV_ADDR/pkg/$asset" "$out/$asset")
-  [[ $status == 200 ]] || fail "/pkg/$asset answered $status"
-  [[ -s "$out/$asset" ]] || fail "/pkg/$asset is empty"
+for asset in "$wasm" "$js" "$css"; do
+  status=$(fetch "http://$DEV_ADDR$asset" "$out/asset")
+  [[ $status == 200 ]] || fail "$asset answered $status"
+  [[ -s "$out/asset" ]] || fail "$asset is empty"
+  [[ $asset != *.wasm ]] || head -c 4 "$out/asset" | od -An -c | grep -q 'a   s   m' || fail "$asset is not WebAssembly"
+  cache=$(curl -sS -o /dev/null -D - "http://$DEV_ADDR$asset" | tr -d '\r' | grep -i '^cache-control:' || true)
+  [[ $cache == *immutable* ]] || fail "$asset is not cached for good (${cache:-no Cache-Control})"
 done
-head -c 4 "$out/rewind.wasm" | od -An -c | grep -q 'a   s   m' || fail "/pkg/rewind.wasm is not WebAssembly"
 rm -rf "$out"
 echo "dev.sh --check: ok: /, the group page and the site's wasm, js and css answered 200 with the seeded groups ($((SECONDS - t_start)) s)"

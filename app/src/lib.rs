@@ -9,18 +9,21 @@ pub mod format;
 pub mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-/// The document around the app, rendered on the server only.
+/// The document around the app, rendered on the server only. The stylesheet is linked here, not by
+/// the app, so its (content-hashed) name is only ever worked out on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = stylesheet_href(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="stylesheet" id="leptos" href=stylesheet/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
@@ -30,6 +33,37 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The site's stylesheet: `/pkg/<output>.<hash>.css` when the build listed a hash for it in the hash file
+/// (`css: <hash>`, beside Leptos's own `js` and `wasm` lines, which `HydrationScripts` reads the same
+/// way), `/pkg/<output>.css` otherwise.
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
+    let hash = options
+        .hash_files
+        .then(|| {
+            // Resolved as HydrationScripts resolves it: beside the binary, unless the path is absolute.
+            let path = std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(std::path::Path::to_path_buf))
+                .unwrap_or_default()
+                .join(options.hash_file.as_ref());
+            std::fs::read_to_string(path).ok()
+        })
+        .flatten()
+        .and_then(|listing| {
+            listing.lines().find_map(|line| {
+                let (file, hash) = line.split_once(':')?;
+                (file.trim() == "css").then(|| hash.trim().to_owned())
+            })
+        });
+    match hash {
+        Some(hash) => format!(
+            "/{}/{}.{hash}.css",
+            options.site_pkg_dir, options.output_name
+        ),
+        None => format!("/{}/{}.css", options.site_pkg_dir, options.output_name),
     }
 }
 
@@ -61,7 +95,6 @@ pub fn App() -> impl IntoView {
     components::session::provide_caller();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/rewind.css"/>
         <Title text="Rewind"/>
         <Router>
             <components::session::InsecureBanner/>

@@ -237,6 +237,7 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
     if let Some(addr) = addr {
         leptos.site_addr = addr;
     }
+    router::use_hashed_assets(&mut leptos);
     let addr = leptos.site_addr;
     let wired = router::services(&config).map_err(|e| e.to_string())?;
     if config.auth.insecure_no_auth {

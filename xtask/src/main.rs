@@ -6,7 +6,9 @@
 //! for it: cargo for both targets, the `wasm-bindgen-cli-support` library (pinned to the app's wasm-bindgen, so
 //! the glue always matches), npm's `wasm-opt` (binaryen) and npm's Tailwind CLI. The output layout is
 //! cargo-leptos's (`target/site/pkg/rewind.{js,wasm,css}`), so `cargo leptos watch` still works for developers
-//! who install it.
+//! who install it. Beside those, each file is published under a content-hashed name listed in
+//! `target/site/hash.txt` (cargo-leptos's `hash-files` format), which the server loads and lets browsers
+//! cache for good.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,6 +19,8 @@ use anyhow::{bail, Context, Result};
 /// The name Leptos's hydration script loads (`/pkg/<name>.js`, `/pkg/<name>.wasm`, `/pkg/<name>.css`).
 const OUTPUT_NAME: &str = "rewind";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// Where the hashed names are listed, in the site root (the server reads it; see `server::assets`).
+const HASH_FILE: &str = "hash.txt";
 
 const USAGE: &str = "usage: cargo xtask <build|site> [--dev] [--profile NAME]
   build   the `rewind` server binary and the site under target/site
@@ -250,6 +254,9 @@ fn build(paths: &Paths, dev: bool, server: Option<&str>) -> Result<()> {
     step("precompressed copies (brotli, gzip)", || {
         precompress(&pkg, dev)
     })?;
+    step("content-hashed names (hash.txt)", || {
+        hashed_names(&pkg, &paths.site.join(HASH_FILE))
+    })?;
     let size = std::fs::metadata(&wasm)
         .with_context(|| format!("cannot read {}", wasm.display()))?
         .len();
@@ -296,6 +303,61 @@ fn precompress(pkg: &Path, dev: bool) -> Result<()> {
             let tmp = path.with_extension(format!("{ext}.{suffix}.tmp"));
             std::fs::write(&tmp, &compressed)?;
             std::fs::rename(&tmp, &out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Publishes `rewind.{js,wasm,css}` and their compressed copies also as `rewind.<hash>.<ext>[.br|.gz]`,
+/// the hash being the first 16 hex digits of the file's SHA-256, lists the hashes in `hash_file` as
+/// `js: <hash>` lines (the format Leptos's `HydrationScripts` reads), and removes older hashed copies.
+/// Hard links where the filesystem allows, so nothing is stored twice.
+fn hashed_names(pkg: &Path, hash_file: &Path) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    let mut listing = String::new();
+    let mut keep = Vec::new();
+    for ext in ["js", "wasm", "css"] {
+        let plain = pkg.join(format!("{OUTPUT_NAME}.{ext}"));
+        let data =
+            std::fs::read(&plain).with_context(|| format!("cannot read {}", plain.display()))?;
+        let digest = Sha256::digest(&data);
+        let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        listing.push_str(&format!("{ext}: {hash}\n"));
+        for suffix in ["", ".br", ".gz"] {
+            let from = pkg.join(format!("{OUTPUT_NAME}.{ext}{suffix}"));
+            if !from.exists() {
+                continue;
+            }
+            let name = format!("{OUTPUT_NAME}.{hash}.{ext}{suffix}");
+            let to = pkg.join(&name);
+            keep.push(name);
+            if to.exists() {
+                continue;
+            }
+            let tmp = pkg.join(format!(".{OUTPUT_NAME}.{hash}.{ext}{suffix}.tmp"));
+            let _ = std::fs::remove_file(&tmp);
+            if std::fs::hard_link(&from, &tmp).is_err() {
+                std::fs::copy(&from, &tmp).with_context(|| {
+                    format!("cannot copy {} to {}", from.display(), tmp.display())
+                })?;
+            }
+            std::fs::rename(&tmp, &to)?;
+        }
+    }
+    // Written aside and renamed: a running server reads either the old list or the new one.
+    let tmp = hash_file.with_extension("txt.tmp");
+    std::fs::write(&tmp, listing)?;
+    std::fs::rename(&tmp, hash_file)?;
+    for entry in std::fs::read_dir(pkg)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let hashed = name
+            .strip_prefix(&format!("{OUTPUT_NAME}."))
+            .and_then(|rest| rest.split_once('.'))
+            .is_some_and(|(hash, _)| {
+                hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+            });
+        if hashed && !keep.contains(&name) {
+            std::fs::remove_file(pkg.join(&name))?;
         }
     }
     Ok(())
