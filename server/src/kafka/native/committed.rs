@@ -82,61 +82,34 @@ fn read_committed(e: &Partition<'_>) -> Option<CommittedOffset> {
 }
 
 /// Committed offsets of every partition each group has committed, one result per group in input order,
-/// with at most `in_flight` requests outstanding on one queue.
+/// one group per request (librdkafka's own path), at most `in_flight` outstanding on one queue. The
+/// result is checked to name the group asked for, so it can never be filed under another group.
 pub fn list_committed_offsets(
     rk: Handle<'_>,
     groups: &[String],
     timeout: Duration,
     in_flight: usize,
 ) -> Result<Vec<Result<Vec<CommittedOffset>, NativeError>>, NativeError> {
-    const OP: &str = "ListConsumerGroupOffsets";
-    call_pipelined(
-        rk,
-        rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
-        OP,
-        rd::RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT,
-        timeout,
-        groups.len(),
-        in_flight,
-        |i, opts, q| {
-            let name = cstring(OP, &groups[i])?;
-            // SAFETY: `name` is live; a NULL partition list means "every committed partition".
-            let req = unsafe {
-                rd::rd_kafka_ListConsumerGroupOffsets_new(name.as_ptr(), std::ptr::null())
-            };
-            if req.is_null() {
-                return Err(NativeError::fail(OP, "cannot create the request"));
-            }
-            let mut reqs = [req];
-            // SAFETY: client, options, queue and the one request are live; librdkafka copies the request.
-            unsafe {
-                rd::rd_kafka_ListConsumerGroupOffsets(
-                    rk.as_ptr(),
-                    reqs.as_mut_ptr(),
-                    1,
-                    opts.as_ptr(),
-                    q.as_ptr(),
-                )
-            };
-            // SAFETY: ours, copied by the call above, destroyed once.
-            unsafe { rd::rd_kafka_ListConsumerGroupOffsets_destroy(req) };
-            Ok(())
-        },
-        |i, ev| {
-            // SAFETY: the accessor is called on the event it reads, of the type `check` saw.
-            let res = unsafe {
-                ev.result(
-                    OP,
-                    rd::rd_kafka_event_ListConsumerGroupOffsets_result(ev.as_ptr()),
-                )
-            }?;
-            let mut n = 0usize;
-            // SAFETY: `res` is live; `n` receives the array's length.
-            let g = unsafe { rd::rd_kafka_ListConsumerGroupOffsets_result_groups(res, &mut n) };
-            // SAFETY: `g` and `n` come from the accessor on `ev`.
-            let partitions = unsafe { single_group_partitions(OP, ev, &groups[i], g, n) }?;
-            Ok(partitions.iter().filter_map(read_committed).collect())
-        },
+    let alone: Vec<Vec<String>> = groups.iter().map(|g| vec![g.clone()]).collect();
+    Ok(
+        list_committed_offsets_batched(rk, &alone, timeout, in_flight)?
+            .into_iter()
+            .zip(groups)
+            .map(|(answer, group)| {
+                let mut results = answer?;
+                match (results.len(), results.pop()) {
+                    (1, Some((name, outcome))) if &name == group => outcome,
+                    (1, _) => Err(NativeError::fail(
+                        "ListConsumerGroupOffsets",
+                        "the result names another group",
+                    )),
+                    (n, _) => Err(NativeError::fail(
+                        "ListConsumerGroupOffsets",
+                        format!("{n} group results where one was due"),
+                    )),
+                }
+            })
+            .collect(),
     )
 }
 
