@@ -3,7 +3,7 @@
 //! verification, the record and the audit.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use app::api::ports::Actor;
 use app::domain::execution::{ExecuteReport, Execution, ExecutionStatus, PartitionOutcome};
@@ -76,7 +76,9 @@ impl ResetService {
                 )));
             }
         }
+        let started = Instant::now();
         let plan = self.plan(&spec, at_ms).await?;
+        let planned = started.elapsed();
         // Every group is checked before any is touched: a refusal never leaves a half-done reset. An
         // active group is named as such even when its own commits also moved the plan.
         for g in &plan.groups {
@@ -98,6 +100,11 @@ impl ResetService {
         let groups: Vec<&GroupPlan> = plan.groups.iter().collect();
         self.refuse_hidden_committers(&plan.spec.cluster, &groups)
             .await?;
+        tracing::debug!(
+            ?planned,
+            checked = ?started.elapsed() - planned,
+            "execute: planned again and checked for hidden committers"
+        );
         let undo_of = match spec.strategy {
             Strategy::RestoreBackup { execution } => Some(execution),
             _ => None,
@@ -202,6 +209,7 @@ impl ResetService {
             })
             .collect();
         let started_at_ms = now_ms();
+        let started = Instant::now();
         let begin = self
             .store
             .begin_execution(NewExecution {
@@ -235,9 +243,11 @@ impl ResetService {
                 })
             }
         };
+        let backed_up = started.elapsed();
         let outcome = self
             .commit_and_verify(&cluster, g, &metadata, partitions)
             .await;
+        let committed = started.elapsed();
         let (status, partitions, message) = match outcome {
             Ok(parts) => {
                 let bad: Vec<String> = parts
@@ -288,13 +298,26 @@ impl ResetService {
             })),
         )
         .await;
-        self.store
+        let recorded = started.elapsed();
+        let execution = self
+            .store
             .execution(id)
             .await
             .map_err(store_error("read-execution"))?
             .ok_or_else(|| AppError::Internal {
                 reference: "execution-vanished".into(),
-            })
+            });
+        // Where an execution's time goes (issue 17's profile): backup, Kafka, recording, reading back.
+        tracing::debug!(
+            execution = id,
+            partitions = g.partitions.len(),
+            ?backed_up,
+            kafka = ?committed - backed_up,
+            recorded = ?recorded - committed,
+            read_back = ?started.elapsed() - recorded,
+            "execute: one group"
+        );
+        execution
     }
     /// Records the outcome; a store that hiccups is retried, since the outcome is known only here.
     async fn finish_with_retries(

@@ -15,7 +15,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use super::{native, timeout, topic_metadata, KafkaGateway, NativeError, OffsetSpec};
 use crate::reset::port::{RecentCommits, SeenCommit};
 
-const OFFSETS_TOPIC: &str = "__consumer_offsets";
+pub(super) const OFFSETS_TOPIC: &str = "__consumer_offsets";
 
 /// How long reading the group's slice of the commit log may take; a partial read says so.
 const SCAN_BUDGET: Duration = Duration::from_secs(2);

@@ -1,19 +1,20 @@
 //! The committed offsets of many groups at once: groups sharing a coordinator go in one OffsetFetch
 //! (KIP-709), the rest one group per request.
 //!
-//! Kafka places a group on the `__consumer_offsets` partition `abs(hashCode(group)) % partitions`, and
-//! that partition's leader is the group's coordinator. Reading that topic's metadata once therefore tells
-//! which groups one request can carry, where librdkafka would otherwise ask FindCoordinator for every
-//! group and send it its own OffsetFetch: 50,000 groups cost 100,000 round trips. The placement is only
-//! a guess that the broker checks: a group whose coordinator moved (or an unreadable `__consumer_offsets`)
-//! answers NOT_COORDINATOR and is asked for again on its own, so a wrong guess costs time, never a wrong
-//! answer.
+//! Kafka places a group on the `__consumer_offsets` partition `abs(hashCode(group)) % partitions`
+//! (`commit_log::partition_for`), and that partition's leader is the group's coordinator. Reading that
+//! topic's metadata once therefore tells which groups one request can carry, where librdkafka would
+//! otherwise ask FindCoordinator for every group and send it its own OffsetFetch: 50,000 groups cost
+//! 100,000 round trips. The placement is only a guess that the broker checks: a group whose coordinator
+//! moved (or an unreadable `__consumer_offsets`) answers NOT_COORDINATOR and is asked for again on its
+//! own, so a wrong guess costs time, never a wrong answer.
 
 use std::collections::{BTreeMap, HashMap};
 
 use rdkafka::client::Client;
 use rdkafka::ClientContext;
 
+use super::commit_log::{partition_for, OFFSETS_TOPIC};
 use super::timeout;
 use crate::kafka::native::{self, CommittedOffset, NativeError};
 
@@ -25,21 +26,8 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// One-group requests outstanding at once, for the groups a batch could not answer.
 const SINGLES_IN_FLIGHT: usize = 32;
 
-const OFFSETS_TOPIC: &str = "__consumer_offsets";
-
 /// Each group's committed offsets, or its error, in the order of `groups`.
 pub(super) type CommittedByGroup = Vec<Result<Vec<CommittedOffset>, NativeError>>;
-
-/// The `__consumer_offsets` partition of `group`: Kafka's `Utils.abs(groupId.hashCode()) % partitions`
-/// (`GroupCoordinatorService.partitionFor`), with Java's UTF-16 string hash.
-pub(super) fn offsets_partition(group: &str, partitions: i32) -> i32 {
-    let hash = group
-        .encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)));
-    // Kafka's Utils.abs maps i32::MIN to 0, where Math.abs would leave it negative.
-    let abs = if hash == i32::MIN { 0 } else { hash.abs() };
-    abs % partitions.max(1)
-}
 
 /// `groups` in batches of at most `GROUPS_PER_REQUEST`, each batch's groups sharing a coordinator as
 /// far as `leaders` (the leader of each `__consumer_offsets` partition, by partition) tells; without it,
@@ -54,7 +42,7 @@ pub(super) fn batches_by_coordinator(groups: &[String], leaders: &[i32]) -> Vec<
     let partitions = i32::try_from(leaders.len()).unwrap_or(i32::MAX);
     let mut by_leader: BTreeMap<i32, Vec<String>> = BTreeMap::new();
     for g in groups {
-        let p = offsets_partition(g, partitions);
+        let p = partition_for(g, partitions);
         let leader = usize::try_from(p)
             .ok()
             .and_then(|p| leaders.get(p).copied());
@@ -173,21 +161,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn groups_land_on_the_partition_kafka_gives_them() {
-        // Java: "hello".hashCode() == 99162322; "polygenelubricants".hashCode() == Integer.MIN_VALUE,
-        // which Kafka's Utils.abs maps to 0; "Aa" and "BB" collide (2112).
-        assert_eq!(offsets_partition("hello", 50), 99_162_322 % 50);
-        assert_eq!(offsets_partition("polygenelubricants", 50), 0);
-        assert_eq!(offsets_partition("Aa", 50), offsets_partition("BB", 50));
-        assert_eq!(offsets_partition("Aa", 50), 2112 % 50);
-        // Whatever the sign of the hash, the result is a partition of the topic.
-        for g in ["rewind-group-7", "ünïcode", "😀 emoji", ""] {
-            let p = offsets_partition(g, 50);
-            assert!((0..50).contains(&p), "{g}: {p}");
-        }
-    }
-
-    #[test]
     fn batches_hold_one_coordinator_and_at_most_the_request_size() {
         let groups: Vec<String> = (0..1_000).map(|i| format!("g{i}")).collect();
         // Three brokers lead the 50 partitions in turn.
@@ -200,7 +173,7 @@ mod tests {
         assert_eq!(seen, all, "every group exactly once");
         for b in &batches {
             assert!(!b.is_empty() && b.len() <= GROUPS_PER_REQUEST);
-            let leader = |g: &String| leaders[offsets_partition(g, 50) as usize];
+            let leader = |g: &String| leaders[partition_for(g, 50) as usize];
             assert!(b.iter().all(|g| leader(g) == leader(&b[0])), "{b:?}");
         }
         // Without leaders: plain chunks in input order.

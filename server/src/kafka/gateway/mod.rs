@@ -272,7 +272,9 @@ impl KafkaGateway {
                 }
             })?
             .map_err(|e| client.map_error(&e));
-        client.record(what, started.elapsed(), result.as_ref().err());
+        let elapsed = started.elapsed();
+        tracing::trace!(what, ?elapsed, "Kafka call");
+        client.record(what, elapsed, result.as_ref().err());
         result
     }
 }

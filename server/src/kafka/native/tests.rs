@@ -197,6 +197,58 @@ fn every_call_round_trips_against_the_broker() {
         .collect();
     assert_eq!(other_offsets, vec![(0, Some(7)), (2, Some(9))]);
 
+    // A commit of more than 16 partitions is matched to the broker's answer through a sorted index
+    // (vendor/README.md's fifth patch): each refusal lands on its own partition, nothing else is refused.
+    let wide = unique("native-wide");
+    create_topic(&admin, &wide, 20);
+    let missing = unique("native-missing");
+    let wide_group = unique("native-wide-g");
+    let mut offsets: Vec<(String, i32, i64)> = (0..20)
+        .map(|p| (missing.clone(), p, 1))
+        .chain((0..20).rev().map(|p| (wide.clone(), p, i64::from(p) * 3)))
+        .collect();
+    offsets.swap(3, 30);
+    let mut refused = Vec::new();
+    // The broker may not know the new topic for a moment: wait until only the missing one is refused.
+    for _ in 0..50 {
+        let request = [(wide_group.clone(), offsets.clone())];
+        let outcome = alter_committed_offsets(rk, &request, None, TIMEOUT, 1).expect("answered");
+        let [Ok(r)] = &outcome[..] else {
+            panic!("one answer: {outcome:?}");
+        };
+        refused = r.clone();
+        if refused.iter().all(|(t, _, _)| *t == missing) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    refused.sort_by_key(|(_, p, _)| *p);
+    let expected: Vec<(String, i32, RDKafkaErrorCode)> = (0..20)
+        .map(|p| {
+            (
+                missing.clone(),
+                p,
+                RDKafkaErrorCode::UnknownTopicOrPartition,
+            )
+        })
+        .collect();
+    assert_eq!(refused, expected);
+    let mut back: Vec<(i32, Option<i64>)> =
+        list_committed_offsets(rk, std::slice::from_ref(&wide_group), TIMEOUT, 1)
+            .expect("listed")
+            .remove(0)
+            .expect("the group's offsets")
+            .iter()
+            .map(|c| (c.partition, c.offset))
+            .collect();
+    back.sort();
+    assert_eq!(
+        back,
+        (0..20)
+            .map(|p| (p, Some(i64::from(p) * 3)))
+            .collect::<Vec<_>>()
+    );
+
     let described =
         describe_consumer_groups(rk, std::slice::from_ref(&group), TIMEOUT).expect("described");
     assert_eq!(described.len(), 1);
