@@ -268,6 +268,26 @@ async fn group_lags_sum_committed_partitions_and_keep_the_order_asked() {
     assert_eq!(lags[1].committed_partitions, 1);
     assert_eq!(lags[1].topics, vec![topic]);
 
+    // A group named twice is read once and answered twice (one OffsetFetch carries both groups).
+    let (status, json) = server
+        .call_json(
+            "groups/lag",
+            serde_json::json!({ "cluster": "local", "groups": [behind, never, behind] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{json}");
+    let lags: Vec<app::domain::GroupLag> = serde_json::from_value(json).expect("GroupLag list");
+    let got: Vec<(&str, Option<i64>)> = lags.iter().map(|l| (l.group_id.as_str(), l.lag)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (behind.as_str(), Some(6)),
+            (never.as_str(), lags[1].lag),
+            (behind.as_str(), Some(6))
+        ]
+    );
+    assert_eq!(lags[1].committed_partitions, 0);
+
     let too_many: Vec<String> = (0..501).map(|i| format!("g{i}")).collect();
     let (status, json) = server
         .call_json(

@@ -9,7 +9,7 @@
 //! moved (or an unreadable `__consumer_offsets`) answers NOT_COORDINATOR and is asked for again on its
 //! own, so a wrong guess costs time, never a wrong answer.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rdkafka::client::Client;
 use rdkafka::ClientContext;
@@ -100,8 +100,16 @@ pub(super) fn committed_of_groups<C: ClientContext>(
     if groups.len() < 2 {
         return native::list_committed_offsets(rk, groups, timeout(), SINGLES_IN_FLIGHT);
     }
-    let batches = batches_by_coordinator(groups, &offsets_topic_leaders(client));
-    let mut found: HashMap<String, Vec<CommittedOffset>> = HashMap::with_capacity(groups.len());
+    // Each group is asked for once, however often `groups` names it; every copy gets its answer.
+    let mut seen = HashSet::with_capacity(groups.len());
+    let unique: Vec<String> = groups
+        .iter()
+        .filter(|g| seen.insert(g.as_str()))
+        .cloned()
+        .collect();
+    let batches = batches_by_coordinator(&unique, &offsets_topic_leaders(client));
+    let mut found: HashMap<String, Result<Vec<CommittedOffset>, NativeError>> =
+        HashMap::with_capacity(unique.len());
     let answers =
         native::list_committed_offsets_batched(rk, &batches, timeout(), BATCHES_IN_FLIGHT)?;
     for answer in answers {
@@ -110,7 +118,7 @@ pub(super) fn committed_of_groups<C: ClientContext>(
                 for (group, outcome) in results {
                     match outcome {
                         Ok(offsets) => {
-                            found.insert(group, offsets);
+                            found.insert(group, Ok(offsets));
                         }
                         Err(e) => {
                             tracing::debug!(%group, error = %e, "batched offsets: asking alone")
@@ -123,35 +131,21 @@ pub(super) fn committed_of_groups<C: ClientContext>(
             }
         }
     }
-    let rest: Vec<String> = groups
-        .iter()
+    let rest: Vec<String> = unique
+        .into_iter()
         .filter(|g| !found.contains_key(g.as_str()))
-        .cloned()
         .collect();
-    let mut alone: HashMap<String, Result<Vec<CommittedOffset>, NativeError>> = rest
-        .iter()
-        .cloned()
-        .zip(native::list_committed_offsets(
-            rk,
-            &rest,
-            timeout(),
-            SINGLES_IN_FLIGHT,
-        )?)
-        .collect();
+    let alone = native::list_committed_offsets(rk, &rest, timeout(), SINGLES_IN_FLIGHT)?;
+    found.extend(rest.into_iter().zip(alone));
     Ok(groups
         .iter()
         .map(|g| {
-            found
-                .get(g.as_str())
-                .cloned()
-                .map(Ok)
-                .or_else(|| alone.remove(g.as_str()))
-                .unwrap_or_else(|| {
-                    Err(NativeError::fail(
-                        "ListConsumerGroupOffsets",
-                        "the group was named twice",
-                    ))
-                })
+            found.get(g.as_str()).cloned().unwrap_or_else(|| {
+                Err(NativeError::fail(
+                    "ListConsumerGroupOffsets",
+                    "no answer for the group",
+                ))
+            })
         })
         .collect())
 }

@@ -7151,6 +7151,8 @@ static rd_kafka_resp_err_t rd_kafka_ListConsumerGroupOffsetsRequest_groups(
         if (op_timeout > rkb->rkb_rk->rk_conf.socket_timeout_ms)
                 rd_kafka_buf_set_abs_timeout(rkbuf, op_timeout + 1000, 0);
         rd_kafka_buf_ApiVersion_set(rkbuf, ApiVersion, 0);
+        /* Retried as rd_kafka_OffsetFetchRequest's are, until the timeout. */
+        rkbuf->rkbuf_max_retries = RD_KAFKA_REQUEST_MAX_RETRIES;
         /* Last tag buffer included automatically. */
         rd_kafka_broker_buf_enq_replyq(rkb, rkbuf, replyq, resp_cb, opaque);
         return RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -7202,6 +7204,10 @@ rd_kafka_ListConsumerGroupOffsetsResponse_parse_groups(
                         int k;
 
                         rd_kafka_buf_read_str(reply, &ktopic);
+                        if (RD_KAFKAP_STR_IS_NULL(&ktopic))
+                                rd_kafka_buf_parse_fail(
+                                    reply, "OffsetFetch answered a topic "
+                                           "without a name");
                         rd_kafka_buf_read_arraycnt(reply, &PartArrayCnt,
                                                    RD_KAFKAP_PARTITIONS_MAX);
                         topic = RD_KAFKAP_STR_DUP(&ktopic);
