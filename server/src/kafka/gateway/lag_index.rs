@@ -165,7 +165,7 @@ pub(super) fn committed_partitions(
     admin: &AdminClient<DefaultClientContext>,
     groups: &[String],
 ) -> Result<(CommittedByGroup, Vec<(String, i32)>), NativeError> {
-    let committed = committed_of_groups(admin.inner(), groups)?;
+    let committed = committed_of_groups(admin, groups)?;
     let mut partitions: Vec<(String, i32)> = committed
         .iter()
         .flatten()

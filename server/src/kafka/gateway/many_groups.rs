@@ -11,11 +11,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use rdkafka::client::Client;
-use rdkafka::ClientContext;
+use rdkafka::admin::AdminClient;
+use rdkafka::client::DefaultClientContext;
 
 use super::commit_log::{partition_for, OFFSETS_TOPIC};
-use super::timeout;
+use super::{timeout, topic_metadata};
 use crate::kafka::native::{self, CommittedOffset, NativeError};
 
 /// Groups per OffsetFetch: large enough that 50,000 groups take a few hundred requests, small enough
@@ -63,8 +63,8 @@ pub(super) fn batches_by_coordinator(groups: &[String], leaders: &[i32]) -> Vec<
 
 /// The leader of each `__consumer_offsets` partition, by partition; empty when it cannot be read (the
 /// batches then still work on one broker, and cost retries on several).
-fn offsets_topic_leaders<C: ClientContext>(client: &Client<C>) -> Vec<i32> {
-    let metadata = match client.fetch_metadata(Some(OFFSETS_TOPIC), timeout()) {
+fn offsets_topic_leaders(admin: &AdminClient<DefaultClientContext>) -> Vec<i32> {
+    let metadata = match topic_metadata(admin, OFFSETS_TOPIC, timeout()) {
         Ok(m) => m,
         Err(e) => {
             tracing::debug!(error = %e, "cannot read __consumer_offsets' leaders");
@@ -92,11 +92,11 @@ fn offsets_topic_leaders<C: ClientContext>(client: &Client<C>) -> Vec<i32> {
 /// Each group's committed offsets in the order of `groups`: batched by coordinator, and any group a
 /// batch did not answer (another coordinator, a failed batch, a broker without OffsetFetch v8) asked for
 /// on its own, so every group gets the answer (or the error) a one-group request would give it.
-pub(super) fn committed_of_groups<C: ClientContext>(
-    client: &Client<C>,
+pub(super) fn committed_of_groups(
+    admin: &AdminClient<DefaultClientContext>,
     groups: &[String],
 ) -> Result<CommittedByGroup, NativeError> {
-    let rk = native::handle(client)?;
+    let rk = native::handle(admin.inner())?;
     if groups.len() < 2 {
         return native::list_committed_offsets(rk, groups, timeout(), SINGLES_IN_FLIGHT);
     }
@@ -107,7 +107,7 @@ pub(super) fn committed_of_groups<C: ClientContext>(
         .filter(|g| seen.insert(g.as_str()))
         .cloned()
         .collect();
-    let batches = batches_by_coordinator(&unique, &offsets_topic_leaders(client));
+    let batches = batches_by_coordinator(&unique, &offsets_topic_leaders(admin));
     let mut found: HashMap<String, Result<Vec<CommittedOffset>, NativeError>> =
         HashMap::with_capacity(unique.len());
     let answers =
