@@ -100,8 +100,11 @@ cargo test -p server --features faults 2>&1 | tee -a "$RESULTS"
 
 phase "release build (server + hydrated wasm + Tailwind; dev.sh --check built it, so this is quick)"
 cargo xtask build --profile demo
-wasm="target/site/pkg/rewind.wasm"
-echo "wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9c "$wasm" | wc -c) bytes gzip ($wasm)"
+for wasm in target/site/pkg/rewind.wasm target/site/pkg/{split,chunk}_*.wasm; do
+  if [[ -e $wasm ]]; then
+    echo "wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9c "$wasm" | wc -c) bytes gzip ($wasm)"
+  fi
+done
 
 phase "demo data and a live member"
 REWIND_LOCAL_BOOTSTRAP_SERVERS=$REWIND_TEST_BOOTSTRAP "$REWIND_BIN" demo seed --live >"$RUN_DIR/demo.log" 2>&1 &

@@ -11,7 +11,7 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 /// The document around the app, rendered on the server only. The stylesheet is linked here, not by
 /// the app, so its (content-hashed) name is only ever worked out on the server.
@@ -81,7 +81,6 @@ pub fn page_csp(nonce: &str) -> String {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    mark_hydrated();
     #[cfg(feature = "ssr")]
     if let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
@@ -118,22 +117,24 @@ pub fn App() -> impl IntoView {
             <main class="mx-auto max-w-6xl px-4 py-6">
                 <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
                     <Route path=path!("/") view=pages::home::HomePage/>
+                    // The other pages' code is fetched when first shown (pages/lazy.rs).
                     // Sent whole, not streamed: a streamed group pushed the builder ~700 px down as it
                     // arrived (layout shift 0.25 to 0.35); compression holds a stream back anyway.
-                    <Route path=path!("/group") view=pages::group::GroupPage ssr=SsrMode::Async/>
-                    <Route path=path!("/history") view=pages::history::HistoryPage/>
-                    <Route path=path!("/plans/:id") view=pages::saved_plan::SavedPlanPage/>
-                    <Route path=path!("/audit") view=pages::audit::AuditPage/>
-                    <Route path=path!("/users") view=pages::users::UsersPage/>
+                    <Route path=path!("/group") view={Lazy::<pages::lazy::GroupRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/history") view={Lazy::<pages::lazy::HistoryRoute>::new()}/>
+                    <Route path=path!("/plans/:id") view={Lazy::<pages::lazy::SavedPlanRoute>::new()}/>
+                    <Route path=path!("/audit") view={Lazy::<pages::lazy::AuditRoute>::new()}/>
+                    <Route path=path!("/users") view={Lazy::<pages::lazy::UsersRoute>::new()}/>
                 </Routes>
             </main>
         </Router>
     }
 }
 
-/// Marks `<body data-hydrated="true">` once the wasm has taken over, so tests (and people debugging) can
-/// tell a server-rendered page from a live one. Effects never run on the server.
-fn mark_hydrated() {
+/// Marks `<body data-hydrated="true">` once the wasm has taken over the page, so tests (and people
+/// debugging) can tell a server-rendered page from a live one. Each page calls it: a lazy page (pages/lazy.rs)
+/// is live only once its chunk has loaded, after the rest of the app. Effects never run on the server.
+pub(crate) fn mark_hydrated() {
     #[cfg(feature = "hydrate")]
     Effect::new(|_| {
         if let Some(body) = document().body() {

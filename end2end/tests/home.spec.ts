@@ -1,5 +1,6 @@
 // The home page: configured clusters and the seeded demo groups, server-rendered then hydrated.
 import { expect, test } from '@playwright/test';
+import { waitForSnapshot } from './helpers';
 
 test('lists the seeded demo groups with their states after hydration', async ({ page }, testInfo) => {
   const errors: string[] = [];
@@ -104,4 +105,34 @@ test('the list sorts by its headers, shows how far behind at a glance, keeps Lag
   await page.screenshot({ path: testInfo.outputPath('home-list-390.png'), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.screenshot({ path: testInfo.outputPath('home-list-1280.png'), fullPage: true });
+});
+
+test('the home page loads only its own wasm; a group page fetches its chunk when first shown', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const wasm: string[] = [];
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/pkg/') && path.endsWith('.wasm')) wasm.push(path);
+  });
+
+  await page.goto('/');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  // The plan builder and the other pages are chunks of their own (app/src/pages/lazy.rs).
+  expect(wasm).toEqual([expect.stringMatching(/^\/pkg\/rewind\.[0-9a-f]{16}\.wasm$/)]);
+
+  // Followed in the browser (client-side routing): the group page's chunk arrives now, and the page is live.
+  const chunk = page.waitForResponse((r) => /\/pkg\/split___group_route_view_\d+\.[0-9a-f]{16}\.wasm$/.test(r.url()));
+  await page.locator('tr[data-group-id="billing-archiver"] a').first().click();
+  const response = await chunk;
+  expect(response.status()).toBe(200);
+  // Named after the build: kept by the browser for good.
+  expect(response.headers()['cache-control']).toContain('immutable');
+  await expect(page).toHaveURL(/\/group\?cluster=local&id=billing-archiver/);
+  await waitForSnapshot(page);
+  await page.getByTestId('strategy').selectOption('shift-by');
+  await page.getByTestId('strategy-value').fill('-1');
+  await page.getByTestId('preview-button').click();
+  await expect(page.getByTestId('plan-origin')).toContainText('Read from Kafka');
+  expect(errors).toEqual([]);
 });

@@ -2,13 +2,13 @@
 //!
 //! Why hand-written rather than `cargo leptos build`: installing cargo-leptos compiles binaryen's C++ and a
 //! JavaScript toolchain from source, about 30 minutes on a 2-core machine before the first page is served, and
-//! wasm-bindgen-cli another 4. The site build itself is five steps, each done here by the library or tool made
-//! for it: cargo for both targets, the `wasm-bindgen-cli-support` library (pinned to the app's wasm-bindgen, so
-//! the glue always matches), npm's `wasm-opt` (binaryen) and npm's Tailwind CLI. The output layout is
-//! cargo-leptos's (`target/site/pkg/rewind.{js,wasm,css}`), so `cargo leptos watch` still works for developers
-//! who install it. Beside those, each file is published under a content-hashed name listed in
-//! `target/site/hash.txt` (cargo-leptos's `hash-files` format), which the server loads and lets browsers
-//! cache for good.
+//! wasm-bindgen-cli another 4. The site build itself is six steps, each done here by the library or tool made
+//! for it: cargo for both targets, `wasm_split_cli_support` (the lazy pages' chunks, as cargo-leptos's
+//! `--split`; see `split`), the `wasm-bindgen-cli-support` library (pinned to the app's wasm-bindgen, so the
+//! glue always matches), npm's `wasm-opt` (binaryen) and npm's Tailwind CLI. The output goes where
+//! cargo-leptos puts it (`target/site/pkg`), named as its `hash-files` names it: the JS and wasm after the
+//! build (`rewind.<build id>.{js,wasm}`), the CSS after its content (`rewind.<hash>.css`), all listed in
+//! `target/site/hash.txt`, which the server loads and which lets browsers cache every file for good.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,11 +16,15 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
+mod split;
+
 /// The name Leptos's hydration script loads (`/pkg/<name>.js`, `/pkg/<name>.wasm`, `/pkg/<name>.css`).
 const OUTPUT_NAME: &str = "rewind";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Where the hashed names are listed, in the site root (the server reads it; see `server::assets`).
 const HASH_FILE: &str = "hash.txt";
+/// The build id of the wasm in `pkg`, kept beside it so an unchanged wasm is not split again.
+const HASH_ID_FILE: &str = ".build-id";
 
 const USAGE: &str = "usage: cargo xtask <build|site> [--dev] [--profile NAME]
   build   the `rewind` server binary and the site under target/site
@@ -180,60 +184,60 @@ fn build(paths: &Paths, dev: bool, server: Option<&str>) -> Result<()> {
         .join(WASM_TARGET)
         .join(profile_dir)
         .join("frontend.wasm");
-    let wasm = pkg.join(format!("{OUTPUT_NAME}.wasm"));
-    // wasm-bindgen's output waits here until the wasm is final, so a running server never serves new
-    // glue with an old wasm.
-    let staging = pkg.join(".bindgen");
-    // What the site's wasm was made from: an unchanged cargo output needs neither wasm-bindgen nor the
-    // 100 s of wasm-opt again, which keeps a warm `scripts/dev.sh` within seconds.
+    let mode = if dev { "dev" } else { "-Oz" };
+    // What the site's wasm was made from: an unchanged cargo output needs neither the split, wasm-bindgen
+    // nor the 100 s of wasm-opt again, which keeps a warm `scripts/dev.sh` within seconds.
     let stamp_file = pkg.join(format!(".{OUTPUT_NAME}.wasm.from"));
-    let stamp = format!(
-        "{} {}",
-        input_stamp(&input)?,
-        if dev { "dev" } else { "-Oz" }
-    );
-    let up_to_date =
-        wasm.exists() && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(&stamp);
-    let optimising = if up_to_date {
-        eprintln!("xtask: wasm-bindgen and wasm-opt: already done for this wasm");
-        None
+    let stamp = format!("{} {mode} split", input_stamp(&input)?);
+    let up_to_date = pkg.join(HASH_ID_FILE).exists()
+        && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(&stamp);
+    let id = if up_to_date {
+        eprintln!("xtask: split, wasm-bindgen and wasm-opt: already done for this wasm");
+        std::fs::read_to_string(pkg.join(HASH_ID_FILE))?
+            .trim()
+            .to_owned()
     } else {
         let _ = std::fs::remove_file(&stamp_file);
-        step("wasm-bindgen (JS glue for the wasm)", || {
-            bindgen(&input, &staging)
+        let wasm =
+            std::fs::read(&input).with_context(|| format!("cannot read {}", input.display()))?;
+        let id = build_id(&wasm, mode);
+        // Everything waits in `staging` until it is final, so a running server never serves new glue
+        // with an old wasm.
+        let staging = pkg.join(".staging");
+        let split = step("wasm split (lazy pages into chunks of their own)", || {
+            split::split(
+                &wasm,
+                &staging.join("split"),
+                &id,
+                &format!("{OUTPUT_NAME}.{id}.js"),
+            )
         })?;
-        let bound = staging.join(format!("{OUTPUT_NAME}_bg.wasm"));
-        let optimised = staging.join(format!("{OUTPUT_NAME}.wasm"));
-        if dev {
-            std::fs::rename(&bound, &optimised)?;
-            None
-        } else {
-            eprintln!("xtask: wasm-opt -Oz (binaryen from npm; about 100 s) ...");
-            // The target_features section wasm-bindgen keeps tells wasm-opt which features it may use.
-            let child = Command::new(paths.node_bin("wasm-opt")?)
-                .arg("-Oz")
-                .arg(&bound)
-                .arg("-o")
-                .arg(&optimised)
-                .spawn()
-                .context("cannot start wasm-opt")?;
-            Some((child, Instant::now()))
+        drop(wasm);
+        let bound = staging.join("bindgen");
+        step("wasm-bindgen (JS glue for the wasm)", || {
+            bindgen(&split.main, &bound)
+        })?;
+        let main = bound.join(format!("{OUTPUT_NAME}_bg.wasm"));
+        if !dev {
+            step(
+                &format!(
+                    "wasm-opt -Oz (binaryen from npm; about 100 s for the main wasm and {} chunks)",
+                    split.chunks.len()
+                ),
+                || {
+                    wasm_opt(paths, &main)?;
+                    split
+                        .chunks
+                        .iter()
+                        .try_for_each(|chunk| wasm_opt(paths, chunk))
+                },
+            )?;
         }
-    };
-    if let Some((mut child, started)) = optimising {
-        let status = child.wait().context("wasm-opt")?;
-        if !status.success() {
-            bail!("wasm-opt exited with {status}");
-        }
-        eprintln!(
-            "xtask: wasm-opt -Oz: done in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
-    if !up_to_date {
-        publish(&staging, &pkg)?;
+        publish(&staging, &bound, &pkg, &id)?;
+        std::fs::write(pkg.join(HASH_ID_FILE), &id)?;
         std::fs::write(&stamp_file, &stamp)?;
-    }
+        id
+    };
     if let Some(profile) = server {
         build_server(paths, profile)?;
     }
@@ -255,8 +259,9 @@ fn build(paths: &Paths, dev: bool, server: Option<&str>) -> Result<()> {
         precompress(&pkg, dev)
     })?;
     step("content-hashed names (hash.txt)", || {
-        hashed_names(&pkg, &paths.site.join(HASH_FILE))
+        hashed_names(&pkg, &paths.site.join(HASH_FILE), &id)
     })?;
+    let wasm = pkg.join(format!("{OUTPUT_NAME}.wasm"));
     let size = std::fs::metadata(&wasm)
         .with_context(|| format!("cannot read {}", wasm.display()))?
         .len();
@@ -278,7 +283,10 @@ fn precompress(pkg: &Path, dev: bool) -> Result<()> {
         let Some(ext) = path.extension().and_then(|e| e.to_str()).map(str::to_owned) else {
             continue;
         };
-        if !matches!(ext.as_str(), "js" | "wasm" | "css") {
+        // The plain-named wasm is only there for size reports: no page loads it.
+        let unserved =
+            path.file_name() == Some(std::ffi::OsStr::new(&format!("{OUTPUT_NAME}.wasm")));
+        if !matches!(ext.as_str(), "js" | "wasm" | "css") || unserved {
             continue;
         }
         let modified = std::fs::metadata(&path)?.modified()?;
@@ -308,58 +316,83 @@ fn precompress(pkg: &Path, dev: bool) -> Result<()> {
     Ok(())
 }
 
-/// Publishes `rewind.{js,wasm,css}` and their compressed copies also as `rewind.<hash>.<ext>[.br|.gz]`,
-/// the hash being the first 16 hex digits of the file's SHA-256, lists the hashes in `hash_file` as
-/// `js: <hash>` lines (the format Leptos's `HydrationScripts` reads), and removes older hashed copies.
-/// Hard links where the filesystem allows, so nothing is stored twice.
-fn hashed_names(pkg: &Path, hash_file: &Path) -> Result<()> {
+/// Publishes the stylesheet also as `rewind.<hash>.css[.br|.gz]`, the hash being the first 16 hex digits
+/// of its SHA-256, lists it with the wasm's build id in `hash_file` in the format Leptos's
+/// `HydrationScripts` reads (`js: <id>`, `wasm: <id>`, `split: <id>`, `manifest: <id>`, `css: <hash>`),
+/// and removes files of older builds. Hard links where the filesystem allows, so nothing is stored twice.
+fn hashed_names(pkg: &Path, hash_file: &Path, id: &str) -> Result<()> {
     use sha2::{Digest, Sha256};
-    let mut listing = String::new();
-    let mut keep = Vec::new();
-    for ext in ["js", "wasm", "css"] {
-        let plain = pkg.join(format!("{OUTPUT_NAME}.{ext}"));
-        let data =
-            std::fs::read(&plain).with_context(|| format!("cannot read {}", plain.display()))?;
-        let digest = Sha256::digest(&data);
-        let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        listing.push_str(&format!("{ext}: {hash}\n"));
-        for suffix in ["", ".br", ".gz"] {
-            let from = pkg.join(format!("{OUTPUT_NAME}.{ext}{suffix}"));
-            if !from.exists() {
-                continue;
-            }
-            let name = format!("{OUTPUT_NAME}.{hash}.{ext}{suffix}");
-            let to = pkg.join(&name);
-            keep.push(name);
-            if to.exists() {
-                continue;
-            }
-            let tmp = pkg.join(format!(".{OUTPUT_NAME}.{hash}.{ext}{suffix}.tmp"));
-            let _ = std::fs::remove_file(&tmp);
-            if std::fs::hard_link(&from, &tmp).is_err() {
-                std::fs::copy(&from, &tmp).with_context(|| {
-                    format!("cannot copy {} to {}", from.display(), tmp.display())
-                })?;
-            }
-            std::fs::rename(&tmp, &to)?;
+    let plain = pkg.join(format!("{OUTPUT_NAME}.css"));
+    let data = std::fs::read(&plain).with_context(|| format!("cannot read {}", plain.display()))?;
+    let digest = Sha256::digest(&data);
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    for suffix in ["", ".br", ".gz"] {
+        let from = pkg.join(format!("{OUTPUT_NAME}.css{suffix}"));
+        let to = pkg.join(format!("{OUTPUT_NAME}.{hash}.css{suffix}"));
+        if from.exists() && !to.exists() {
+            link_or_copy(&from, &to)?;
         }
     }
+    let listing = format!("js: {id}\nwasm: {id}\nsplit: {id}\nmanifest: {id}\ncss: {hash}\n");
     // Written aside and renamed: a running server reads either the old list or the new one.
     let tmp = hash_file.with_extension("txt.tmp");
     std::fs::write(&tmp, listing)?;
     std::fs::rename(&tmp, hash_file)?;
+    // Older builds' files go; the pages of a server still running an older build would name them, but
+    // a new build is only served by a restarted server.
     for entry in std::fs::read_dir(pkg)? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        let hashed = name
-            .strip_prefix(&format!("{OUTPUT_NAME}."))
-            .and_then(|rest| rest.split_once('.'))
-            .is_some_and(|(hash, _)| {
-                hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
-            });
-        if hashed && !keep.contains(&name) {
+        let stale = build_tag(&name).is_some_and(|tag| tag != id && tag != hash);
+        if stale {
             std::fs::remove_file(pkg.join(&name))?;
         }
     }
+    Ok(())
+}
+
+/// The build id or content hash in a published name (`<stem>.<16 hex digits>.<ext>...`), if it has one.
+fn build_tag(name: &str) -> Option<&str> {
+    name.split('.')
+        .nth(1)
+        .filter(|tag| tag.len() == 16 && tag.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The name every output of one wasm build carries: the first 16 hex digits of the SHA-256 of cargo's
+/// wasm and the build mode (a dev and a release build of the same code differ).
+fn build_id(wasm: &[u8], mode: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(wasm)
+        .chain_update(mode.as_bytes())
+        .finalize();
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `to` as a hard link to `from` (a copy where links are refused), written aside and renamed so a running
+/// server never sends half a file.
+fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
+    let tmp = to.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    if std::fs::hard_link(from, &tmp).is_err() {
+        std::fs::copy(from, &tmp)
+            .with_context(|| format!("cannot copy {} to {}", from.display(), tmp.display()))?;
+    }
+    std::fs::rename(&tmp, to)?;
+    Ok(())
+}
+
+/// Runs wasm-opt -Oz on `file` in place. The target_features section wasm-bindgen keeps tells wasm-opt
+/// which features it may use.
+fn wasm_opt(paths: &Paths, file: &Path) -> Result<()> {
+    let out = file.with_extension("opt.wasm");
+    run_command(
+        Command::new(paths.node_bin("wasm-opt")?)
+            .arg("-Oz")
+            .arg(file)
+            .arg("-o")
+            .arg(&out),
+    )?;
+    std::fs::rename(&out, file)?;
     Ok(())
 }
 
@@ -381,7 +414,9 @@ fn gzip_bytes(data: &[u8]) -> Result<Vec<u8>> {
     Ok(encoder.finish()?)
 }
 
-/// wasm-bindgen writes `<name>.js` and `<name>_bg.wasm` (and any inline JS snippets) into `out`.
+/// wasm-bindgen writes `<name>.js` and `<name>_bg.wasm` (and any inline JS snippets) into `out`. The
+/// main wasm of a split keeps the linker's exports its chunks import, and its mangled names, which
+/// the loader refers to (as cargo-leptos runs wasm-bindgen for `--split`).
 fn bindgen(input: &Path, out: &Path) -> Result<()> {
     if out.exists() {
         std::fs::remove_dir_all(out)?;
@@ -391,20 +426,43 @@ fn bindgen(input: &Path, out: &Path) -> Result<()> {
         .web(true)?
         .out_name(OUTPUT_NAME)
         .typescript(false)
+        .keep_lld_exports(true)
+        .demangle(false)
         .remove_name_section(true)
         .remove_producers_section(true)
         .generate(out)?;
     Ok(())
 }
 
-/// Moves the final wasm (`<name>.wasm`, as cargo-leptos names it and Leptos loads it), then its glue and
-/// snippets, from `staging` into `pkg`.
-fn publish(staging: &Path, pkg: &Path) -> Result<()> {
-    for file in [format!("{OUTPUT_NAME}.wasm"), format!("{OUTPUT_NAME}.js")] {
-        std::fs::rename(staging.join(&file), pkg.join(&file))
-            .with_context(|| format!("cannot move {file} into {}", pkg.display()))?;
+/// Moves one build's files from `staging` into `pkg`: the main module's glue and wasm as
+/// `rewind.<id>.js` and `rewind.<id>.wasm` (and the wasm also as plain `rewind.wasm`, for size reports;
+/// no page loads it), the chunks, the loader, the manifest and the glue's snippets. The wasm files
+/// first, the JS that loads them last.
+fn publish(staging: &Path, bound: &Path, pkg: &Path, id: &str) -> Result<()> {
+    let move_file = |from: PathBuf, name: &str| {
+        std::fs::rename(&from, pkg.join(name))
+            .with_context(|| format!("cannot move {} into {}", from.display(), pkg.display()))
+    };
+    let split_dir = staging.join("split");
+    for entry in std::fs::read_dir(&split_dir)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        if name.ends_with(&format!(".{id}.wasm")) {
+            move_file(path, &name)?;
+        }
     }
-    let snippets = staging.join("snippets");
+    let main = format!("{OUTPUT_NAME}.{id}.wasm");
+    move_file(bound.join(format!("{OUTPUT_NAME}_bg.wasm")), &main)?;
+    link_or_copy(&pkg.join(&main), &pkg.join(format!("{OUTPUT_NAME}.wasm")))?;
+    move_file(
+        split_dir.join(split::manifest_name(id)),
+        &split::manifest_name(id),
+    )?;
+    let snippets = bound.join("snippets");
     if snippets.exists() {
         let dest = pkg.join("snippets");
         if dest.exists() {
@@ -412,6 +470,14 @@ fn publish(staging: &Path, pkg: &Path) -> Result<()> {
         }
         std::fs::rename(&snippets, &dest)?;
     }
+    move_file(
+        split_dir.join(split::loader_name(id)),
+        &split::loader_name(id),
+    )?;
+    move_file(
+        bound.join(format!("{OUTPUT_NAME}.js")),
+        &format!("{OUTPUT_NAME}.{id}.js"),
+    )?;
     std::fs::remove_dir_all(staging)?;
     Ok(())
 }

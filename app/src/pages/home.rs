@@ -25,6 +25,7 @@ const SEARCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    crate::mark_hydrated();
     let query = use_query_map();
     let params = Memo::new(move |_| {
         let q = query.read();
