@@ -25,6 +25,9 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const HASH_FILE: &str = "hash.txt";
 /// The build id of the wasm in `pkg`, kept beside it so an unchanged wasm is not split again.
 const HASH_ID_FILE: &str = ".build-id";
+/// What turns cargo's wasm into the site, beside binaryen's version: part of every build id.
+const PIPELINE: &str =
+    "wasm_split_cli_support 0.2.4, wasm-bindgen 0.2.130 keeping lld exports, mangled names";
 
 const USAGE: &str = "usage: cargo xtask <build|site> [--dev] [--profile NAME]
   build   the `rewind` server binary and the site under target/site
@@ -97,6 +100,15 @@ impl Paths {
         })
     }
 
+    /// The version of npm's binaryen (wasm-opt), or "unknown" before `npm ci` put it there.
+    fn binaryen_version(&self) -> String {
+        std::fs::read_to_string(self.root.join("node_modules/binaryen/package.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|package| package["version"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "unknown".to_owned())
+    }
+
     fn node_bin(&self, name: &str) -> Result<PathBuf> {
         let bin = self.root.join("node_modules/.bin").join(name);
         if !bin.exists() {
@@ -165,7 +177,13 @@ fn build(paths: &Paths, dev: bool, server: Option<&str>) -> Result<()> {
     step(
         &format!("hydrated wasm (cargo build --target {WASM_TARGET} --profile {profile}; several minutes the first time)"),
         || {
-            run_command(cargo(paths).args([
+            let mut cmd = cargo(paths);
+            // RUSTFLAGS from the environment replaces .cargo/config.toml's wasm flags: the split needs
+            // the linker's relocations whichever way the flags come.
+            if let Some(flags) = std::env::var("RUSTFLAGS").ok().filter(|f| !f.trim().is_empty()) {
+                cmd.env("RUSTFLAGS", format!("{flags} -Clink-args=--emit-relocs"));
+            }
+            run_command(cmd.args([
                 "build",
                 "-p",
                 "frontend",
@@ -184,23 +202,34 @@ fn build(paths: &Paths, dev: bool, server: Option<&str>) -> Result<()> {
         .join(WASM_TARGET)
         .join(profile_dir)
         .join("frontend.wasm");
-    let mode = if dev { "dev" } else { "-Oz" };
+    // The build mode and the tools that turn cargo's wasm into the site: outputs named after a build must
+    // change when any of them does, even if cargo's wasm did not.
+    let mode = format!(
+        "{} {PIPELINE} binaryen {}",
+        if dev { "dev" } else { "-Oz" },
+        paths.binaryen_version()
+    );
     // What the site's wasm was made from: an unchanged cargo output needs neither the split, wasm-bindgen
     // nor the 100 s of wasm-opt again, which keeps a warm `scripts/dev.sh` within seconds.
     let stamp_file = pkg.join(format!(".{OUTPUT_NAME}.wasm.from"));
-    let stamp = format!("{} {mode} split", input_stamp(&input)?);
-    let up_to_date = pkg.join(HASH_ID_FILE).exists()
-        && std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(&stamp);
-    let id = if up_to_date {
+    let stamp = format!("{} {mode}", input_stamp(&input)?);
+    let previous = std::fs::read_to_string(pkg.join(HASH_ID_FILE))
+        .ok()
+        .map(|id| id.trim().to_owned())
+        .filter(|id| {
+            ["js", "wasm"]
+                .iter()
+                .all(|ext| pkg.join(format!("{OUTPUT_NAME}.{id}.{ext}")).exists())
+        });
+    let up_to_date = std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(&stamp);
+    let id = if let Some(id) = previous.filter(|_| up_to_date) {
         eprintln!("xtask: split, wasm-bindgen and wasm-opt: already done for this wasm");
-        std::fs::read_to_string(pkg.join(HASH_ID_FILE))?
-            .trim()
-            .to_owned()
+        id
     } else {
         let _ = std::fs::remove_file(&stamp_file);
         let wasm =
             std::fs::read(&input).with_context(|| format!("cannot read {}", input.display()))?;
-        let id = build_id(&wasm, mode);
+        let id = build_id(&wasm, &mode);
         // Everything waits in `staging` until it is final, so a running server never serves new glue
         // with an old wasm.
         let staging = pkg.join(".staging");
@@ -330,19 +359,30 @@ fn hashed_names(pkg: &Path, hash_file: &Path, id: &str) -> Result<()> {
         let from = pkg.join(format!("{OUTPUT_NAME}.css{suffix}"));
         let to = pkg.join(format!("{OUTPUT_NAME}.{hash}.css{suffix}"));
         if from.exists() && !to.exists() {
-            link_or_copy(&from, &to)?;
+            // A copy, not a link: Tailwind rewrites `rewind.css` in place, which would change a linked
+            // name that browsers keep for good.
+            let tmp = to.with_extension("tmp");
+            std::fs::copy(&from, &tmp)
+                .with_context(|| format!("cannot copy {} to {}", from.display(), tmp.display()))?;
+            std::fs::rename(&tmp, &to)?;
         }
     }
+    // The build the list named until now stays on disk: a page a browser opened from it still fetches
+    // its lazy pages' chunks (a missing chunk stops that page's app), until the build after this one.
+    let previous: Vec<String> = std::fs::read_to_string(hash_file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| line.split_once(':').map(|(_, tag)| tag.trim().to_owned()))
+        .collect();
     let listing = format!("js: {id}\nwasm: {id}\nsplit: {id}\nmanifest: {id}\ncss: {hash}\n");
     // Written aside and renamed: a running server reads either the old list or the new one.
     let tmp = hash_file.with_extension("txt.tmp");
     std::fs::write(&tmp, listing)?;
     std::fs::rename(&tmp, hash_file)?;
-    // Older builds' files go; the pages of a server still running an older build would name them, but
-    // a new build is only served by a restarted server.
     for entry in std::fs::read_dir(pkg)? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        let stale = build_tag(&name).is_some_and(|tag| tag != id && tag != hash);
+        let stale = build_tag(&name)
+            .is_some_and(|tag| tag != id && tag != hash && !previous.iter().any(|p| p == tag));
         if stale {
             std::fs::remove_file(pkg.join(&name))?;
         }
@@ -454,6 +494,11 @@ fn publish(staging: &Path, bound: &Path, pkg: &Path, id: &str) -> Result<()> {
         if name.ends_with(&format!(".{id}.wasm")) {
             move_file(path, &name)?;
         }
+    }
+    // Plain-named glue and compressed wasm of builds before the split: no page loads them, and the glue
+    // no longer matches any wasm.
+    for stale in ["js", "js.br", "js.gz", "wasm.br", "wasm.gz"] {
+        let _ = std::fs::remove_file(pkg.join(format!("{OUTPUT_NAME}.{stale}")));
     }
     let main = format!("{OUTPUT_NAME}.{id}.wasm");
     move_file(bound.join(format!("{OUTPUT_NAME}_bg.wasm")), &main)?;
