@@ -209,27 +209,20 @@ fn build(paths: &Paths, dev: bool, server: Option<&str>) -> Result<()> {
         if dev { "dev" } else { "-Oz" },
         paths.binaryen_version()
     );
-    // What the site's wasm was made from: an unchanged cargo output needs neither the split, wasm-bindgen
-    // nor the 100 s of wasm-opt again, which keeps a warm `scripts/dev.sh` within seconds.
-    let stamp_file = pkg.join(format!(".{OUTPUT_NAME}.wasm.from"));
-    let stamp = format!("{} {mode}", input_stamp(&input)?);
-    let previous = std::fs::read_to_string(pkg.join(HASH_ID_FILE))
-        .ok()
-        .map(|id| id.trim().to_owned())
-        .filter(|id| {
-            ["js", "wasm"]
-                .iter()
-                .all(|ext| pkg.join(format!("{OUTPUT_NAME}.{id}.{ext}")).exists())
-        });
-    let up_to_date = std::fs::read_to_string(&stamp_file).ok().as_deref() == Some(&stamp);
-    let id = if let Some(id) = previous.filter(|_| up_to_date) {
+    // The build id says what the site's wasm was made from: an unchanged cargo output, built the same way,
+    // needs neither the split, wasm-bindgen nor the 100 s of wasm-opt again, which keeps a warm
+    // `scripts/dev.sh` within seconds.
+    let wasm = std::fs::read(&input).with_context(|| format!("cannot read {}", input.display()))?;
+    let id = short_sha256(&[&wasm, mode.as_bytes()]);
+    let published = std::fs::read_to_string(pkg.join(HASH_ID_FILE))
+        .is_ok_and(|built| built.trim() == id)
+        && ["js", "wasm"]
+            .iter()
+            .all(|ext| pkg.join(format!("{OUTPUT_NAME}.{id}.{ext}")).exists());
+    if published {
         eprintln!("xtask: split, wasm-bindgen and wasm-opt: already done for this wasm");
-        id
     } else {
-        let _ = std::fs::remove_file(&stamp_file);
-        let wasm =
-            std::fs::read(&input).with_context(|| format!("cannot read {}", input.display()))?;
-        let id = build_id(&wasm, &mode);
+        let _ = std::fs::remove_file(pkg.join(HASH_ID_FILE));
         // Everything waits in `staging` until it is final, so a running server never serves new glue
         // with an old wasm.
         let staging = pkg.join(".staging");
@@ -241,7 +234,6 @@ fn build(paths: &Paths, dev: bool, server: Option<&str>) -> Result<()> {
                 &format!("{OUTPUT_NAME}.{id}.js"),
             )
         })?;
-        drop(wasm);
         let bound = staging.join("bindgen");
         step("wasm-bindgen (JS glue for the wasm)", || {
             bindgen(&split.main, &bound)
@@ -264,9 +256,7 @@ fn build(paths: &Paths, dev: bool, server: Option<&str>) -> Result<()> {
         }
         publish(&staging, &bound, &pkg, &id)?;
         std::fs::write(pkg.join(HASH_ID_FILE), &id)?;
-        std::fs::write(&stamp_file, &stamp)?;
-        id
-    };
+    }
     if let Some(profile) = server {
         build_server(paths, profile)?;
     }
@@ -348,13 +338,11 @@ fn precompress(pkg: &Path, dev: bool) -> Result<()> {
 /// Publishes the stylesheet also as `rewind.<hash>.css[.br|.gz]`, the hash being the first 16 hex digits
 /// of its SHA-256, lists it with the wasm's build id in `hash_file` in the format Leptos's
 /// `HydrationScripts` reads (`js: <id>`, `wasm: <id>`, `split: <id>`, `manifest: <id>`, `css: <hash>`),
-/// and removes files of older builds. Hard links where the filesystem allows, so nothing is stored twice.
+/// and removes files of builds before the previous one.
 fn hashed_names(pkg: &Path, hash_file: &Path, id: &str) -> Result<()> {
-    use sha2::{Digest, Sha256};
     let plain = pkg.join(format!("{OUTPUT_NAME}.css"));
     let data = std::fs::read(&plain).with_context(|| format!("cannot read {}", plain.display()))?;
-    let digest = Sha256::digest(&data);
-    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let hash = short_sha256(&[&data]);
     for suffix in ["", ".br", ".gz"] {
         let from = pkg.join(format!("{OUTPUT_NAME}.css{suffix}"));
         let to = pkg.join(format!("{OUTPUT_NAME}.{hash}.css{suffix}"));
@@ -397,13 +385,14 @@ fn build_tag(name: &str) -> Option<&str> {
         .filter(|tag| tag.len() == 16 && tag.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The name every output of one wasm build carries: the first 16 hex digits of the SHA-256 of cargo's
-/// wasm and the build mode (a dev and a release build of the same code differ).
-fn build_id(wasm: &[u8], mode: &str) -> String {
+/// The first 16 hex digits of the SHA-256 of `parts`, one after the other: the CSS's content hash, and the
+/// build id every output of one wasm build carries (cargo's wasm and the build mode: a dev and a release
+/// build of the same code differ).
+fn short_sha256(parts: &[&[u8]]) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::new()
-        .chain_update(wasm)
-        .chain_update(mode.as_bytes())
+    let digest = parts
+        .iter()
+        .fold(Sha256::new(), |hasher, part| hasher.chain_update(part))
         .finalize();
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -525,17 +514,6 @@ fn publish(staging: &Path, bound: &Path, pkg: &Path, id: &str) -> Result<()> {
     )?;
     std::fs::remove_dir_all(staging)?;
     Ok(())
-}
-
-/// Size and modification time of cargo's wasm output: cargo rewrites the file whenever it relinks it.
-fn input_stamp(input: &Path) -> Result<String> {
-    let meta =
-        std::fs::metadata(input).with_context(|| format!("cannot read {}", input.display()))?;
-    let modified = meta
-        .modified()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Ok(format!("{} {}", meta.len(), modified.as_nanos()))
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
