@@ -110,6 +110,24 @@ fn search_is_case_insensitive_and_page_size_is_bounded() {
     let cut = cut_page(&all, id_state, &query, None);
     assert_eq!(ids(&cut.page), vec!["Orders-EU"]);
     assert_eq!(cut.page_size, GroupQuery::MAX_PAGE_SIZE);
+
+    // Beyond ASCII, on either side, case is folded as `to_lowercase` folds it.
+    let all = listing(&[
+        ("ÄRGER-events", GroupState::Empty),
+        ("\u{212A}afka-mirror", GroupState::Empty),
+        ("orders", GroupState::Empty),
+    ]);
+    let find = |search: &str| {
+        let query = GroupQuery {
+            search: search.into(),
+            ..GroupQuery::default()
+        };
+        ids(&cut_page(&all, id_state, &query, None).page)
+    };
+    assert_eq!(find("ärger"), vec!["ÄRGER-events"]);
+    assert_eq!(find("EVENTS"), vec!["ÄRGER-events"]);
+    assert_eq!(find("kafka"), vec!["\u{212A}afka-mirror"]);
+    assert_eq!(find("orders-and-more"), Vec::<&str>::new());
 }
 
 #[test]
@@ -280,4 +298,57 @@ fn a_status_filter_keeps_only_its_groups_and_growth_orders_fastest_first() {
     assert_eq!(cut.total, 4);
     assert_eq!(cut.matched, 3, "d has another status");
     assert_eq!(ids(&cut.page), vec!["b", "a", "c"]);
+}
+
+#[test]
+fn every_page_is_the_window_of_the_whole_listing_sorted() {
+    // 1,000 ids in a scrambled order (a fixed LCG), a third of them with lags, some lags tied.
+    let mut state = 12_345u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        state >> 33
+    };
+    let mut all: Vec<(String, GroupState)> = (0..1_000)
+        .map(|i| (format!("g-{i:04}"), GroupState::Empty))
+        .collect();
+    for i in (1..all.len()).rev() {
+        let j = (next() as usize) % (i + 1);
+        all.swap(i, j);
+    }
+    let lags: HashMap<String, i64> = all
+        .iter()
+        .step_by(3)
+        .map(|(id, _)| (id.clone(), (next() % 20) as i64))
+        .collect();
+    for lags in [None, Some(&lags)] {
+        let mut expected: Vec<&str> = all.iter().map(|(id, _)| id.as_str()).collect();
+        expected.sort_by(|a, b| match lags {
+            Some(l) => l.get(*b).cmp(&l.get(*a)).then_with(|| a.cmp(b)),
+            None => a.cmp(b),
+        });
+        for size in [1u32, 7, 50, 500] {
+            for page in [0u32, 1, 3, 19, 142, 999, 1_000] {
+                let query = GroupQuery {
+                    page,
+                    page_size: size,
+                    ..GroupQuery::default()
+                };
+                let cut = cut_page(&all, id_state, &query, lags);
+                let want: Vec<&str> = expected
+                    .iter()
+                    .skip((page * size) as usize)
+                    .take(size as usize)
+                    .copied()
+                    .collect();
+                assert_eq!(
+                    ids(&cut.page),
+                    want,
+                    "size {size}, page {page}, lags {}",
+                    lags.is_some()
+                );
+            }
+        }
+    }
 }

@@ -41,17 +41,22 @@ pub enum GroupState {
 impl GroupState {
     /// Parses the state string of ListGroups / DescribeGroups; anything unexpected is `Unknown`
     /// rather than an error, because new broker versions add states.
+    /// Case is ignored without a lowercased copy: the groups list parses every group's state.
     pub fn parse(s: &str) -> Self {
-        match s.to_ascii_lowercase().as_str() {
-            "stable" => Self::Stable,
-            "preparingrebalance" => Self::PreparingRebalance,
-            "completingrebalance" | "awaitingsync" => Self::CompletingRebalance,
-            "assigning" => Self::Assigning,
-            "reconciling" => Self::Reconciling,
-            "empty" => Self::Empty,
-            "dead" => Self::Dead,
-            _ => Self::Unknown,
-        }
+        const NAMES: [(&str, GroupState); 8] = [
+            ("stable", GroupState::Stable),
+            ("empty", GroupState::Empty),
+            ("preparingrebalance", GroupState::PreparingRebalance),
+            ("completingrebalance", GroupState::CompletingRebalance),
+            ("awaitingsync", GroupState::CompletingRebalance),
+            ("assigning", GroupState::Assigning),
+            ("reconciling", GroupState::Reconciling),
+            ("dead", GroupState::Dead),
+        ];
+        NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            .map_or(Self::Unknown, |(_, state)| *state)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -207,11 +212,25 @@ impl GroupQuery {
         {
             return false;
         }
-        self.search.is_empty()
-            || group_id
-                .to_lowercase()
-                .contains(&self.search.to_lowercase())
+        self.search.is_empty() || contains_ignoring_case(group_id, &self.search)
     }
+}
+
+/// Whether `haystack` contains `needle`, case aside. Runs once per group of the cluster on every
+/// search keystroke, so ASCII text (nearly every group id) is compared in place, without the two
+/// lowercased copies per group the general case needs.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if haystack.is_ascii() && needle.is_ascii() {
+        let needle = needle.as_bytes();
+        return haystack
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle));
+    }
+    haystack.to_lowercase().contains(&needle.to_lowercase())
 }
 
 /// One page of a cluster's consumer groups, sorted by group id.

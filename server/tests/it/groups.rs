@@ -317,3 +317,99 @@ async fn concurrent_viewers_of_a_group_share_one_read() {
         "{detail:?}"
     );
 }
+
+/// A page of groups is described in one ConsumerGroupDescribe, and one DescribeGroups for its classic
+/// groups, per coordinator: librdkafka alone sends a FindCoordinator and both requests for every group
+/// (about 190 round trips for a page of 50). Each row still says what the group's own page says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_groups_is_described_in_one_request_per_coordinator() {
+    let server = TestServer::start_counting(LOCAL).await;
+    let prefix = unique("it-page");
+    let topic = unique("it-page-topic");
+    create_topic(&topic, 2).await;
+    let classic = format!("{prefix}-classic");
+    let kip848 = format!("{prefix}-kip848");
+    let _classic = LiveMember::join(&classic, &topic, "it-page-classic", 0, &[]);
+    let _kip848 = LiveMember::join_with(&kip848, &topic, "it-page-848", "consumer", 0, &[]);
+    let idle: Vec<String> = (0..6).map(|i| format!("{prefix}-idle-{i}")).collect();
+    for g in &idle {
+        commit_offsets(g, &topic, &[(0, 1)]);
+    }
+    let form = [("cluster", "local"), ("search", prefix.as_str())];
+
+    // Both members join (metadata, then their group protocol): wait for them, bounded.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let page = list_groups(&server, &form).await;
+        let live = page
+            .groups
+            .iter()
+            .filter(|g| g.state == GroupState::Stable && g.members == Some(1))
+            .count();
+        if (page.matched == 8 && live == 2) || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(FRESH_FOR + Duration::from_millis(200)).await;
+
+    let before = server.gateway.request_counts("local");
+    let page = list_groups(&server, &form).await;
+    let sent = server.requests_since(&before).await;
+    assert_eq!(page.matched, 8, "{page:?}");
+    assert_eq!(sent.get("ConsumerGroupDescribe"), Some(&1), "{sent:?}");
+    assert_eq!(sent.get("DescribeGroups"), Some(&1), "{sent:?}");
+    assert!(
+        sent.get("FindCoordinator").copied().unwrap_or(0) <= 1,
+        "{sent:?}"
+    );
+
+    let row = |id: &str| {
+        page.groups
+            .iter()
+            .find(|g| g.group_id == id)
+            .unwrap_or_else(|| panic!("{id} is on the page: {page:?}"))
+    };
+    let c = row(&classic);
+    assert_eq!(
+        (c.state, c.group_type, c.members),
+        (GroupState::Stable, GroupType::Classic, Some(1))
+    );
+    let k = row(&kip848);
+    assert_eq!(
+        (k.state, k.group_type, k.members),
+        (GroupState::Stable, GroupType::Consumer, Some(1))
+    );
+    for g in &idle {
+        let i = row(g);
+        assert_eq!(
+            (i.state, i.members, i.simple),
+            (GroupState::Empty, Some(0), true),
+            "{g}"
+        );
+    }
+    // Every row as the group's own page (one group, described alone) has it.
+    for g in &page.groups {
+        let (status, json) = server
+            .call(
+                "groups/describe",
+                &[("cluster", "local"), ("group", &g.group_id)],
+            )
+            .await;
+        assert_eq!(status, 200, "{json}");
+        let d: GroupDetail = serde_json::from_value(json).expect("GroupDetail");
+        let alone = (
+            d.state,
+            d.group_type,
+            d.simple,
+            Some(d.members.len() as u32),
+        );
+        assert_eq!(
+            (g.state, g.group_type, g.simple, g.members),
+            alone,
+            "{}",
+            g.group_id
+        );
+        assert_eq!(g.coordinator, d.coordinator.map(|n| n.id), "{}", g.group_id);
+    }
+}

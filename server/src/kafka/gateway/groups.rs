@@ -19,6 +19,7 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use super::coalesce::TopicCounts;
 use super::lag_index::{committed_rows, LAG_INDEX_TTL};
+use super::many_groups::describe_groups;
 use super::records::record_timestamps;
 use super::{
     group_type, is_transient, retry_transient, timeout, tolerate_missing_leaders, ClusterClient,
@@ -71,7 +72,6 @@ impl KafkaGateway {
             }))
             .await?;
         self.blocking(client, "describe-page", move |admin| {
-            let rk = native::handle(admin.inner())?;
             let warnings: Vec<String> = listing
                 .errors
                 .iter()
@@ -80,7 +80,7 @@ impl KafkaGateway {
             let states: Vec<GroupState> = listing
                 .groups
                 .iter()
-                .map(|g| GroupState::parse(&g.state))
+                .map(|g| GroupState::parse(g.state))
                 .collect();
             let indexed: Vec<(usize, &native::GroupListing)> =
                 listing.groups.iter().enumerate().collect();
@@ -93,12 +93,13 @@ impl KafkaGateway {
                     _ => snapshot.as_ref().map(|s| &s.lags),
                 },
             );
-            // Only the visible page is described: member counts for 50,000 groups would cost 50,000
-            // DescribeGroups requests (librdkafka sends one per group).
+            // Only the visible page is described, one request per coordinator: member counts for
+            // 50,000 groups would cost a DescribeGroups per group coordinator.
             let ids: Vec<String> = cut.page.iter().map(|(_, g)| g.group_id.clone()).collect();
             let described: HashMap<String, native::GroupDescription> =
-                native::describe_consumer_groups(rk, &ids, timeout())?
+                describe_groups(admin, &ids)?
                     .into_iter()
+                    .flatten()
                     .map(|d| (d.group_id.clone(), d))
                     .collect();
             let groups = cut
@@ -109,7 +110,7 @@ impl KafkaGateway {
                     GroupSummary {
                         group_id: g.group_id.clone(),
                         // The description is newer than the listing.
-                        state: d.map_or(states[*i], |d| GroupState::parse(&d.state)),
+                        state: d.map_or(states[*i], |d| GroupState::parse(d.state)),
                         group_type: group_type(d.map_or(g.group_type, |d| d.group_type)),
                         simple: d.map_or(g.simple, |d| d.simple),
                         members: d.map(|d| u32::try_from(d.members.len()).unwrap_or(u32::MAX)),
@@ -252,7 +253,7 @@ impl KafkaGateway {
                 _ => client.map_error(e),
             });
         }
-        let state = GroupState::parse(&desc.state);
+        let state = GroupState::parse(desc.state);
         if !exists(state, !committed.is_empty()) {
             return Err(unknown());
         }

@@ -1,5 +1,5 @@
-//! The committed offsets of many groups at once: groups sharing a coordinator go in one OffsetFetch
-//! (KIP-709), the rest one group per request.
+//! The committed offsets and descriptions of many groups at once: groups sharing a coordinator go in
+//! one OffsetFetch (KIP-709) or one describe request, the rest one group per request.
 //!
 //! Kafka places a group on the `__consumer_offsets` partition `abs(hashCode(group)) % partitions`
 //! (`commit_log::partition_for`), and that partition's leader is the group's coordinator. Reading that
@@ -16,7 +16,7 @@ use rdkafka::client::DefaultClientContext;
 
 use super::commit_log::{partition_for, OFFSETS_TOPIC};
 use super::{timeout, topic_metadata};
-use crate::kafka::native::{self, CommittedOffset, NativeError};
+use crate::kafka::native::{self, CommittedOffset, GroupDescription, NativeError};
 
 /// Groups per OffsetFetch: large enough that 50,000 groups take a few hundred requests, small enough
 /// that one answer (every committed partition of every group in it) stays a few megabytes.
@@ -100,52 +100,117 @@ pub(super) fn committed_of_groups(
     if groups.len() < 2 {
         return native::list_committed_offsets(rk, groups, timeout(), SINGLES_IN_FLIGHT);
     }
-    // Each group is asked for once, however often `groups` names it; every copy gets its answer.
+    batched_then_alone(
+        "ListConsumerGroupOffsets",
+        groups,
+        &offsets_topic_leaders(admin),
+        |batches| native::list_committed_offsets_batched(rk, batches, timeout(), BATCHES_IN_FLIGHT),
+        |rest| native::list_committed_offsets(rk, rest, timeout(), SINGLES_IN_FLIGHT),
+    )
+}
+
+/// Each group's description in the order of `groups` (a page of the groups list): one
+/// ConsumerGroupDescribe, and one DescribeGroups for the classic groups, per coordinator, where
+/// librdkafka would send a FindCoordinator and both requests per group; any group a batch did not
+/// describe (another coordinator, a failed batch) is described on its own.
+pub(super) fn describe_groups(
+    admin: &AdminClient<DefaultClientContext>,
+    groups: &[String],
+) -> Result<Vec<Result<GroupDescription, NativeError>>, NativeError> {
+    let rk = native::handle(admin.inner())?;
+    if groups.len() < 2 {
+        return Ok(native::describe_consumer_groups(rk, groups, timeout())?
+            .into_iter()
+            .map(Ok)
+            .collect());
+    }
+    batched_then_alone(
+        "DescribeConsumerGroups",
+        groups,
+        &offsets_topic_leaders(admin),
+        |batches| {
+            Ok(
+                native::describe_consumer_groups_batched(
+                    rk,
+                    batches,
+                    timeout(),
+                    BATCHES_IN_FLIGHT,
+                )?
+                .into_iter()
+                .map(|answer| {
+                    answer.map(|descriptions| {
+                        descriptions
+                            .into_iter()
+                            .map(|d| match d.error.clone() {
+                                Some(e) => (d.group_id, Err(e)),
+                                None => (d.group_id.clone(), Ok(d)),
+                            })
+                            .collect()
+                    })
+                })
+                .collect(),
+            )
+        },
+        |rest| {
+            Ok(native::describe_consumer_groups(rk, rest, timeout())?
+                .into_iter()
+                .map(Ok)
+                .collect())
+        },
+    )
+}
+
+/// One answer per batch: each group's outcome in it, or the batch's error.
+type BatchAnswers<T> = Vec<Result<Vec<(String, Result<T, NativeError>)>, NativeError>>;
+
+/// The outcome for each of `groups`, in order: asked for in batches that share a coordinator (per
+/// `leaders`) with `batched`, and whatever a batch did not answer with success asked for again with
+/// `alone`, whose answer stands. Each group is asked for once, however often `groups` names it.
+fn batched_then_alone<T: Clone>(
+    operation: &'static str,
+    groups: &[String],
+    leaders: &[i32],
+    batched: impl FnOnce(&[Vec<String>]) -> Result<BatchAnswers<T>, NativeError>,
+    alone: impl FnOnce(&[String]) -> Result<Vec<Result<T, NativeError>>, NativeError>,
+) -> Result<Vec<Result<T, NativeError>>, NativeError> {
     let mut seen = HashSet::with_capacity(groups.len());
     let unique: Vec<String> = groups
         .iter()
         .filter(|g| seen.insert(g.as_str()))
         .cloned()
         .collect();
-    let batches = batches_by_coordinator(&unique, &offsets_topic_leaders(admin));
-    let mut found: HashMap<String, Result<Vec<CommittedOffset>, NativeError>> =
-        HashMap::with_capacity(unique.len());
-    let answers =
-        native::list_committed_offsets_batched(rk, &batches, timeout(), BATCHES_IN_FLIGHT)?;
-    for answer in answers {
+    let batches = batches_by_coordinator(&unique, leaders);
+    let mut found: HashMap<String, Result<T, NativeError>> = HashMap::with_capacity(unique.len());
+    for answer in batched(&batches)? {
         match answer {
             Ok(results) => {
                 for (group, outcome) in results {
                     match outcome {
-                        Ok(offsets) => {
-                            found.insert(group, Ok(offsets));
+                        Ok(value) => {
+                            found.insert(group, Ok(value));
                         }
                         Err(e) => {
-                            tracing::debug!(%group, error = %e, "batched offsets: asking alone")
+                            tracing::debug!(%group, error = %e, operation, "batched: asking alone")
                         }
                     }
                 }
             }
-            Err(e) => {
-                tracing::debug!(error = %e, "a batch of committed offsets failed: asking alone")
-            }
+            Err(e) => tracing::debug!(error = %e, operation, "a batch failed: asking alone"),
         }
     }
     let rest: Vec<String> = unique
         .into_iter()
         .filter(|g| !found.contains_key(g.as_str()))
         .collect();
-    let alone = native::list_committed_offsets(rk, &rest, timeout(), SINGLES_IN_FLIGHT)?;
-    found.extend(rest.into_iter().zip(alone));
+    let answers = alone(&rest)?;
+    found.extend(rest.into_iter().zip(answers));
     Ok(groups
         .iter()
         .map(|g| {
-            found.get(g.as_str()).cloned().unwrap_or_else(|| {
-                Err(NativeError::fail(
-                    "ListConsumerGroupOffsets",
-                    "no answer for the group",
-                ))
-            })
+            found
+                .get(g.as_str())
+                .cloned()
+                .unwrap_or_else(|| Err(NativeError::fail(operation, "no answer for the group")))
         })
         .collect())
 }
@@ -174,5 +239,66 @@ mod tests {
         let plain = batches_by_coordinator(&groups, &[]);
         assert_eq!(plain.len(), 5);
         assert_eq!(plain[0][0], "g0");
+    }
+
+    #[test]
+    fn what_a_batch_did_not_answer_is_asked_for_alone_and_each_group_once() {
+        use rdkafka::types::RDKafkaErrorCode;
+        let groups: Vec<String> = ["a", "b", "c", "a", "d", "e"].map(String::from).to_vec();
+        // One broker leads every partition: a, b, c, d, e all go in one batch.
+        let mut asked_in_batches = Vec::new();
+        let mut asked_alone = Vec::new();
+        let out = batched_then_alone(
+            "Test",
+            &groups,
+            &[1; 50],
+            |batches| {
+                asked_in_batches = batches.to_vec();
+                let not_mine = NativeError {
+                    operation: "Test",
+                    code: RDKafkaErrorCode::NotCoordinator,
+                    message: "moved".into(),
+                };
+                Ok(vec![Ok(vec![
+                    ("a".to_string(), Ok(1)),
+                    ("b".to_string(), Err(not_mine)),
+                    // c is left out of the answer; d and e answer.
+                    ("d".to_string(), Ok(4)),
+                    ("e".to_string(), Ok(5)),
+                ])])
+            },
+            |rest| {
+                asked_alone = rest.to_vec();
+                Ok(rest.iter().map(|g| Ok(g.len() as i32 * 10)).collect())
+            },
+        )
+        .expect("answered");
+        let mut batched: Vec<String> = asked_in_batches.concat();
+        batched.sort();
+        assert_eq!(batched, ["a", "b", "c", "d", "e"], "each group once");
+        assert_eq!(asked_alone, ["b", "c"]);
+        let values: Vec<i32> = out.into_iter().map(|r| r.expect("an answer")).collect();
+        assert_eq!(
+            values,
+            [1, 10, 10, 1, 4, 5],
+            "in the order asked, repeats included"
+        );
+
+        // A failed batch: every group of it is asked for alone.
+        let out = batched_then_alone(
+            "Test",
+            &groups[..3],
+            &[],
+            |batches| {
+                Ok(batches
+                    .iter()
+                    .map(|_| Err(NativeError::fail("Test", "timed out")))
+                    .collect())
+            },
+            |rest| Ok(rest.iter().map(|_| Ok(7)).collect()),
+        )
+        .expect("answered");
+        assert_eq!(out.len(), 3);
+        assert!(out.iter().all(|r| r == &Ok(7)), "{out:?}");
     }
 }

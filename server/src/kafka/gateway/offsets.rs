@@ -94,7 +94,7 @@ impl OffsetsGateway for KafkaGateway {
                 let state = if not_found {
                     GroupState::Dead
                 } else {
-                    GroupState::parse(&desc.state)
+                    GroupState::parse(desc.state)
                 };
                 // The broker describes a group it does not know as Dead; with no offsets, it is new.
                 let exists = !(state == GroupState::Dead && offsets.is_empty());

@@ -79,7 +79,7 @@ impl KafkaGateway {
                     let ends = log_bounds(rk, &partitions, OffsetSpec::Latest)?;
                     for (listed, offsets) in batch.iter().zip(committed) {
                         let active = !matches!(
-                            GroupState::parse(&listed.state),
+                            GroupState::parse(listed.state),
                             GroupState::Empty | GroupState::Dead | GroupState::Unknown
                         );
                         let topics = match offsets {

@@ -8,7 +8,7 @@ use rdkafka::bindings as rd;
 use rdkafka::types::RDKafkaErrorCode;
 
 use super::raw::{
-    call_one, call_pipelined, code, cstring, error_of, is_error, Event, Partition,
+    batch_names, call_one, call_pipelined, code, cstring, error_of, is_error, Event, Partition,
     RequestPartitions, OFFSET_INVALID,
 };
 use super::{Handle, NativeError};
@@ -136,13 +136,7 @@ pub fn list_committed_offsets_batched(
         batches.len(),
         in_flight,
         |i, opts, q| {
-            let names = batches[i]
-                .iter()
-                .map(|g| cstring(OP, g))
-                .collect::<Result<Vec<_>, _>>()?;
-            if names.is_empty() {
-                return Err(NativeError::fail(OP, "an empty batch"));
-            }
+            let names = batch_names(OP, &batches[i])?;
             let mut reqs = Vec::with_capacity(names.len());
             for name in &names {
                 // SAFETY: `name` is live; a NULL partition list means "every committed partition".

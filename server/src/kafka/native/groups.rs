@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rdkafka::bindings as rd;
 
-use super::raw::{call_one, copy_string, cstring, error_of, Event};
+use super::raw::{batch_names, call_one, call_pipelined, cstring, error_of, Event};
 use super::{Handle, NativeError};
 
 /// The KIP-848 group type.
@@ -28,16 +28,23 @@ fn group_type(t: rd::rd_kafka_consumer_group_type_t) -> GroupType {
     }
 }
 
-fn state_name(s: rd::rd_kafka_consumer_group_state_t) -> String {
-    // SAFETY: returns a static string (or NULL) for any enum value.
-    unsafe { copy_string(rd::rd_kafka_consumer_group_state_name(s)) }
-        .unwrap_or_else(|| "Unknown".into())
+/// The name librdkafka's `rd_kafka_consumer_group_state_name` gives `s`, without a copy per group.
+pub(super) fn state_name(s: rd::rd_kafka_consumer_group_state_t) -> &'static str {
+    use rd::rd_kafka_consumer_group_state_t as S;
+    match s {
+        S::RD_KAFKA_CONSUMER_GROUP_STATE_PREPARING_REBALANCE => "PreparingRebalance",
+        S::RD_KAFKA_CONSUMER_GROUP_STATE_COMPLETING_REBALANCE => "CompletingRebalance",
+        S::RD_KAFKA_CONSUMER_GROUP_STATE_STABLE => "Stable",
+        S::RD_KAFKA_CONSUMER_GROUP_STATE_DEAD => "Dead",
+        S::RD_KAFKA_CONSUMER_GROUP_STATE_EMPTY => "Empty",
+        _ => "Unknown",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupListing {
     pub group_id: String,
-    pub state: String,
+    pub state: &'static str,
     pub group_type: GroupType,
     /// A group that only ever committed offsets (no member protocol).
     pub simple: bool,
@@ -127,7 +134,7 @@ pub struct GroupDescription {
     pub group_id: String,
     /// Set when this one group could not be described; the other fields are then defaults.
     pub error: Option<NativeError>,
-    pub state: String,
+    pub state: &'static str,
     pub group_type: GroupType,
     pub simple: bool,
     pub assignor: String,
@@ -171,22 +178,78 @@ pub fn describe_consumer_groups(
                 )
             },
         )?;
-        // SAFETY: the accessor is called on the event it reads, of the type `check` saw.
-        let res = unsafe {
-            ev.result(
-                OP,
-                rd::rd_kafka_event_DescribeConsumerGroups_result(ev.as_ptr()),
-            )
-        }?;
-        let mut n = 0usize;
-        // SAFETY: `res` is live; `n` receives the array's length.
-        let descs = unsafe { rd::rd_kafka_DescribeConsumerGroups_result_groups(res, &mut n) };
-        // SAFETY: the array and its descriptions are owned by `ev`.
-        for d in unsafe { ev.owned_array(descs, n) } {
-            out.push(read_description(&ev, d));
-        }
+        out.extend(read_descriptions(&ev)?);
     }
     Ok(out)
+}
+
+// The vendored librdkafka's sixth patch (vendor/README.md); rdkafka-sys's pregenerated bindings predate
+// it. Same contract as `rd_kafka_DescribeConsumerGroups`, with every group sent in one request.
+extern "C" {
+    fn rd_kafka_DescribeConsumerGroups_one_coordinator(
+        rk: *mut rd::rd_kafka_t,
+        groups: *mut *const c_char,
+        groups_cnt: usize,
+        options: *const rd::rd_kafka_AdminOptions_t,
+        rkqu: *mut rd::rd_kafka_queue_t,
+    );
+}
+
+/// Describes each of `batches` in one ConsumerGroupDescribe (and one DescribeGroups for its classic
+/// groups) sent to the coordinator of the batch's first group, at most `in_flight` batches at once.
+/// Each batch answers with its groups' descriptions; a group that coordinator does not own comes back
+/// with NOT_COORDINATOR, to be asked for again with [`describe_consumer_groups`].
+pub fn describe_consumer_groups_batched(
+    rk: Handle<'_>,
+    batches: &[Vec<String>],
+    timeout: Duration,
+    in_flight: usize,
+) -> Result<Vec<Result<Vec<GroupDescription>, NativeError>>, NativeError> {
+    const OP: &str = "DescribeConsumerGroups";
+    call_pipelined(
+        rk,
+        rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS,
+        OP,
+        rd::RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT,
+        timeout,
+        batches.len(),
+        in_flight,
+        |i, opts, q| {
+            let names = batch_names(OP, &batches[i])?;
+            let mut ptrs: Vec<*const c_char> = names.iter().map(|c| c.as_ptr()).collect();
+            // SAFETY: client, options and queue are live; `names` outlives the call, `ptrs` holds
+            // ptrs.len() of them, and librdkafka copies the names and the options before returning.
+            unsafe {
+                rd_kafka_DescribeConsumerGroups_one_coordinator(
+                    rk.as_ptr(),
+                    ptrs.as_mut_ptr(),
+                    ptrs.len(),
+                    opts.as_ptr(),
+                    q.as_ptr(),
+                )
+            };
+            Ok(())
+        },
+        |_, ev| read_descriptions(ev),
+    )
+}
+
+/// Copies every description out of a DescribeConsumerGroups result event.
+fn read_descriptions(ev: &Event<'_>) -> Result<Vec<GroupDescription>, NativeError> {
+    const OP: &str = "DescribeConsumerGroups";
+    // SAFETY: the accessor is called on the event it reads, of the type `check` saw.
+    let res = unsafe {
+        ev.result(
+            OP,
+            rd::rd_kafka_event_DescribeConsumerGroups_result(ev.as_ptr()),
+        )
+    }?;
+    let mut n = 0usize;
+    // SAFETY: `res` is live; `n` receives the array's length.
+    let descs = unsafe { rd::rd_kafka_DescribeConsumerGroups_result_groups(res, &mut n) };
+    // SAFETY: the array and its descriptions are owned by `ev`.
+    let descs = unsafe { ev.owned_array(descs, n) };
+    Ok(descs.into_iter().map(|d| read_description(ev, d)).collect())
 }
 
 /// Copies one description out of the event that owns it.

@@ -39,8 +39,8 @@ pub use committed::{
     list_committed_offsets_batched, CommitOutcome, CommittedOffset, GroupCommits, GroupOffsets,
 };
 pub use groups::{
-    describe_consumer_groups, list_consumer_groups, GroupDescription, GroupListing, GroupListings,
-    GroupType, MemberDescription, Node,
+    describe_consumer_groups, describe_consumer_groups_batched, list_consumer_groups,
+    GroupDescription, GroupListing, GroupListings, GroupType, MemberDescription, Node,
 };
 pub use list_offsets::{list_offsets, ListedOffset, OffsetSpec};
 pub use main_queue::{serve_main_queue, MainEvent};

@@ -38,6 +38,17 @@ pub(super) fn cstring(operation: &'static str, s: &str) -> Result<CString, Nativ
     })
 }
 
+/// One batch's group names for a many-group request; an empty batch is refused before anything is sent.
+pub(super) fn batch_names(
+    operation: &'static str,
+    groups: &[String],
+) -> Result<Vec<CString>, NativeError> {
+    if groups.is_empty() {
+        return Err(NativeError::fail(operation, "an empty batch"));
+    }
+    groups.iter().map(|g| cstring(operation, g)).collect()
+}
+
 fn millis(d: Duration) -> c_int {
     c_int::try_from(d.as_millis()).unwrap_or(c_int::MAX)
 }

@@ -75,6 +75,28 @@ fn metadata_is_copied_into_memory_the_list_owns() {
 }
 
 #[test]
+fn state_names_are_librdkafkas_own() {
+    use rd::rd_kafka_consumer_group_state_t as S;
+    for state in [
+        S::RD_KAFKA_CONSUMER_GROUP_STATE_UNKNOWN,
+        S::RD_KAFKA_CONSUMER_GROUP_STATE_PREPARING_REBALANCE,
+        S::RD_KAFKA_CONSUMER_GROUP_STATE_COMPLETING_REBALANCE,
+        S::RD_KAFKA_CONSUMER_GROUP_STATE_STABLE,
+        S::RD_KAFKA_CONSUMER_GROUP_STATE_DEAD,
+        S::RD_KAFKA_CONSUMER_GROUP_STATE_EMPTY,
+    ] {
+        // SAFETY: returns a static string (or NULL) for any enum value.
+        let theirs =
+            unsafe { super::raw::copy_string(rd::rd_kafka_consumer_group_state_name(state)) };
+        assert_eq!(
+            theirs.as_deref(),
+            Some(super::groups::state_name(state)),
+            "{state:?}"
+        );
+    }
+}
+
+#[test]
 fn names_with_nul_are_refused_before_anything_is_sent() {
     let admin = admin("127.0.0.1:1");
     let rk = Handle::of(admin.inner()).expect("a handle");

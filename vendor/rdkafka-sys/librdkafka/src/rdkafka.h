@@ -8786,6 +8786,22 @@ void rd_kafka_DescribeConsumerGroups(rd_kafka_t *rk,
                                      rd_kafka_queue_t *rkqu);
 
 /**
+ * @brief Describe \p groups, all in one request to the first group's
+ *        coordinator (Rewind patch, see vendor/README.md).
+ *
+ * As rd_kafka_DescribeConsumerGroups(), except that a group the first group's
+ *        coordinator does not own comes back with its own error
+ *        (RD_KAFKA_RESP_ERR_NOT_COORDINATOR): ask for it again on its own.
+ */
+RD_EXPORT
+void rd_kafka_DescribeConsumerGroups_one_coordinator(
+    rd_kafka_t *rk,
+    const char **groups,
+    size_t groups_cnt,
+    const rd_kafka_AdminOptions_t *options,
+    rd_kafka_queue_t *rkqu);
+
+/**
  * @brief Get an array of group results from a DescribeConsumerGroups result.
  *
  * The returned groups life-time is the same as the \p result object.

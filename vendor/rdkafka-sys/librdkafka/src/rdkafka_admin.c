@@ -8989,23 +8989,156 @@ static void rd_kafka_DescribeConsumerGroups_response_merge(
         }
 }
 
-void rd_kafka_DescribeConsumerGroups(rd_kafka_t *rk,
-                                     const char **groups,
-                                     size_t groups_cnt,
-                                     const rd_kafka_AdminOptions_t *options,
-                                     rd_kafka_queue_t *rkqu) {
+/* Rewind patch (vendor/README.md, "Sixth patch"): the FIXME below, coalescing
+ * the groups of one coordinator into one request. DescribeConsumerGroups sent a
+ * FindCoordinator, a ConsumerGroupDescribe and (for a classic group) a
+ * DescribeGroups per group: a page of 50 groups cost about 190 round trips,
+ * though both describe requests carry many groups.
+ * rd_kafka_DescribeConsumerGroups_one_coordinator() sends every group in one
+ * ConsumerGroupDescribe to the first group's coordinator, then the groups that
+ * answer as classic groups in one DescribeGroups. Each group gets its own
+ * result: a group that coordinator does not own answers NOT_COORDINATOR, and
+ * the caller asks for it again on its own. */
+
+/**
+ * @brief Enqueue one coordinator request for every group in \p groups
+ *        (char *, copied), routed by the first group.
+ */
+static void rd_kafka_admin_describe_consumer_groups_batch_request(
+    rd_kafka_op_t *rko_fanout,
+    rd_kafka_t *rk,
+    const rd_list_t *groups,
+    const struct rd_kafka_admin_worker_cbs *cbs,
+    const rd_kafka_AdminOptions_t *options,
+    rd_kafka_q_t *rkq) {
+        const char *grp;
+        int i;
+        rd_kafka_op_t *rko = rd_kafka_admin_request_op_new(
+            rk, RD_KAFKA_OP_DESCRIBECONSUMERGROUPS,
+            RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, cbs, options, rkq);
+
+        rko->rko_u.admin_request.fanout_parent = rko_fanout;
+        rko->rko_u.admin_request.broker_id = RD_KAFKA_ADMIN_TARGET_COORDINATOR;
+        rko->rko_u.admin_request.coordtype = RD_KAFKA_COORD_GROUP;
+        rko->rko_u.admin_request.coordkey =
+            rd_strdup(rd_list_elem(groups, 0));
+
+        rd_list_init(&rko->rko_u.admin_request.args, rd_list_cnt(groups),
+                     rd_free);
+        RD_LIST_FOREACH(grp, groups, i)
+        rd_list_add(&rko->rko_u.admin_request.args, rd_strdup(grp));
+
+        rd_kafka_q_enq(rko_fanout->rko_rk->rk_ops, rko);
+}
+
+/**
+ * @brief Merge one batch's answer: every group it asked for gets a result
+ *        (its description, its own error, or the request's error), except
+ *        those that answered ConsumerGroupDescribe as classic groups, which
+ *        go on together in one DescribeGroups.
+ */
+static void rd_kafka_DescribeConsumerGroups_batch_merge(
+    rd_kafka_op_t *rko_fanout,
+    const rd_kafka_op_t *rko_partial) {
+        const rd_list_t *asked    = &rko_partial->rko_u.admin_result.args;
+        const rd_list_t *answered = &rko_partial->rko_u.admin_result.results;
+        rd_bool_t is_consumer_group_response =
+            rko_partial->rko_u.admin_result.cbs->request ==
+            rd_kafka_admin_ConsumerGroupDescribeRequest;
+        rd_list_t classic;
+        const char *grp;
+        int i;
+
+        rd_assert(rko_partial->rko_evtype ==
+                  RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT);
+
+        rd_list_init(&classic, 0, rd_free);
+        RD_LIST_FOREACH(grp, asked, i) {
+                rd_kafka_ConsumerGroupDescription_t *groupres = NULL;
+                rd_kafka_ConsumerGroupDescription_t *newgroupres, *r;
+                int j, orig_pos;
+
+                if (!rko_partial->rko_err) {
+                        RD_LIST_FOREACH(r, answered, j) {
+                                if (!strcmp(r->group_id, grp)) {
+                                        groupres = r;
+                                        break;
+                                }
+                        }
+                }
+                if (groupres) {
+                        newgroupres =
+                            rd_kafka_ConsumerGroupDescription_copy(groupres);
+                } else {
+                        rd_kafka_error_t *error =
+                            rko_partial->rko_err
+                                ? rd_kafka_error_new(rko_partial->rko_err,
+                                                     NULL)
+                                : rd_kafka_error_new(
+                                      RD_KAFKA_RESP_ERR__BAD_MSG,
+                                      "DescribeConsumerGroups: the answer "
+                                      "left out group %s",
+                                      grp);
+                        newgroupres =
+                            rd_kafka_ConsumerGroupDescription_new_error(grp,
+                                                                        error);
+                        rd_kafka_error_destroy(error);
+                }
+
+                if (is_consumer_group_response &&
+                    rd_kafka_admin_describe_consumer_group_do_fallback_to_classic(
+                        newgroupres)) {
+                        rd_list_add(&classic, rd_strdup(grp));
+                        rd_kafka_ConsumerGroupDescription_destroy(newgroupres);
+                        continue;
+                }
+
+                orig_pos =
+                    rd_list_index(&rko_fanout->rko_u.admin_request.args, grp,
+                                  rd_kafka_DescribeConsumerGroups_cmp);
+                rd_assert(orig_pos != -1);
+                rd_assert(rd_list_elem(
+                              &rko_fanout->rko_u.admin_request.fanout.results,
+                              orig_pos) == NULL);
+                rd_list_set(&rko_fanout->rko_u.admin_request.fanout.results,
+                            orig_pos, newgroupres);
+        }
+
+        if (rd_list_cnt(&classic) > 0) {
+                static const struct rd_kafka_admin_worker_cbs cbs = {
+                    rd_kafka_admin_DescribeConsumerGroupsRequest,
+                    rd_kafka_DescribeConsumerGroupsResponse_parse,
+                };
+                rko_fanout->rko_u.admin_request.fanout.outstanding++;
+                rd_kafka_admin_describe_consumer_groups_batch_request(
+                    rko_fanout, rko_fanout->rko_rk, &classic, &cbs,
+                    &rko_fanout->rko_u.admin_request.options,
+                    rko_fanout->rko_rk->rk_ops);
+        }
+        rd_list_destroy(&classic);
+}
+
+/**
+ * @brief The fanout op both DescribeConsumerGroups calls start with: the
+ *        groups copied in order, duplicates and an empty list refused (the
+ *        op is then failed and destroyed, and NULL returned).
+ */
+static rd_kafka_op_t *rd_kafka_DescribeConsumerGroups_fanout_new(
+    rd_kafka_t *rk,
+    const char **groups,
+    size_t groups_cnt,
+    const rd_kafka_AdminOptions_t *options,
+    rd_kafka_queue_t *rkqu,
+    const struct rd_kafka_admin_fanout_worker_cbs *fanout_cbs) {
         rd_kafka_op_t *rko_fanout;
         rd_list_t dup_list;
         size_t i;
-        static const struct rd_kafka_admin_fanout_worker_cbs fanout_cbs = {
-            rd_kafka_DescribeConsumerGroups_response_merge,
-            rd_kafka_ConsumerGroupDescription_copy_opaque};
 
         rd_assert(rkqu);
 
         rko_fanout = rd_kafka_admin_fanout_op_new(
             rk, RD_KAFKA_OP_DESCRIBECONSUMERGROUPS,
-            RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, &fanout_cbs, options,
+            RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, fanout_cbs, options,
             rkqu->rkqu_q);
 
         if (groups_cnt == 0) {
@@ -9014,7 +9147,7 @@ void rd_kafka_DescribeConsumerGroups(rd_kafka_t *rk,
                                            "No groups to describe");
                 rd_kafka_admin_common_worker_destroy(rk, rko_fanout,
                                                      rd_true /*destroy*/);
-                return;
+                return NULL;
         }
 
         /* Copy group list and store it on the request op.
@@ -9042,7 +9175,7 @@ void rd_kafka_DescribeConsumerGroups(rd_kafka_t *rk,
                                            "Duplicate groups not allowed");
                 rd_kafka_admin_common_worker_destroy(rk, rko_fanout,
                                                      rd_true /*destroy*/);
-                return;
+                return NULL;
         }
 
         rd_list_destroy(&dup_list);
@@ -9051,6 +9184,49 @@ void rd_kafka_DescribeConsumerGroups(rd_kafka_t *rk,
          * accumulated. */
         rd_list_init(&rko_fanout->rko_u.admin_request.fanout.results,
                      (int)groups_cnt, rd_kafka_ConsumerGroupDescription_free);
+        return rko_fanout;
+}
+
+void rd_kafka_DescribeConsumerGroups_one_coordinator(
+    rd_kafka_t *rk,
+    const char **groups,
+    size_t groups_cnt,
+    const rd_kafka_AdminOptions_t *options,
+    rd_kafka_queue_t *rkqu) {
+        static const struct rd_kafka_admin_fanout_worker_cbs fanout_cbs = {
+            rd_kafka_DescribeConsumerGroups_batch_merge,
+            rd_kafka_ConsumerGroupDescription_copy_opaque};
+        static const struct rd_kafka_admin_worker_cbs cbs = {
+            rd_kafka_admin_ConsumerGroupDescribeRequest,
+            rd_kafka_ConsumerGroupDescribeResponse_parse,
+        };
+        rd_kafka_op_t *rko_fanout = rd_kafka_DescribeConsumerGroups_fanout_new(
+            rk, groups, groups_cnt, options, rkqu, &fanout_cbs);
+
+        if (!rko_fanout)
+                return;
+        rko_fanout->rko_u.admin_request.fanout.outstanding = 1;
+        rd_kafka_admin_describe_consumer_groups_batch_request(
+            rko_fanout, rk, &rko_fanout->rko_u.admin_request.args, &cbs,
+            options, rk->rk_ops);
+}
+
+void rd_kafka_DescribeConsumerGroups(rd_kafka_t *rk,
+                                     const char **groups,
+                                     size_t groups_cnt,
+                                     const rd_kafka_AdminOptions_t *options,
+                                     rd_kafka_queue_t *rkqu) {
+        rd_kafka_op_t *rko_fanout;
+        size_t i;
+        static const struct rd_kafka_admin_fanout_worker_cbs fanout_cbs = {
+            rd_kafka_DescribeConsumerGroups_response_merge,
+            rd_kafka_ConsumerGroupDescription_copy_opaque};
+
+        rko_fanout = rd_kafka_DescribeConsumerGroups_fanout_new(
+            rk, groups, groups_cnt, options, rkqu, &fanout_cbs);
+        if (!rko_fanout)
+                return;
+
         rko_fanout->rko_u.admin_request.fanout.outstanding = (int)groups_cnt;
 
         /* Create individual request ops for each group.
