@@ -72,6 +72,38 @@ pub async fn create_topic(name: &str, partitions: i32) {
     }
 }
 
+/// Deletes `groups` (their members gone), asking again while the broker still counts a departing member.
+/// Tests that leave many groups behind call it: the browser tests run on the same broker afterwards and
+/// expect the demo groups on the groups list's first page.
+pub async fn delete_groups(groups: &[String]) {
+    let admin: AdminClient<DefaultClientContext> = client_config().create().expect("admin client");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut left: Vec<String> = groups.to_vec();
+    while !left.is_empty() {
+        let ids: Vec<&str> = left.iter().map(String::as_str).collect();
+        let results = admin
+            .delete_groups(&ids, &AdminOptions::new())
+            .await
+            .expect("DeleteGroups request");
+        left = results
+            .into_iter()
+            .filter_map(|r| match r {
+                Ok(_) | Err((_, rdkafka::types::RDKafkaErrorCode::GroupIdNotFound)) => None,
+                Err((group, code)) => {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "cannot delete group {group}: {code}"
+                    );
+                    Some(group)
+                }
+            })
+            .collect();
+        if !left.is_empty() {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
 /// A running Rewind server over `config_toml` (with `{bootstrap}` replaced by the test broker).
 pub struct TestServer {
     pub addr: SocketAddr,

@@ -8791,7 +8791,10 @@ void rd_kafka_DescribeConsumerGroups(rd_kafka_t *rk,
  *
  * As rd_kafka_DescribeConsumerGroups(), except that a group the first group's
  *        coordinator does not own comes back with its own error
- *        (RD_KAFKA_RESP_ERR_NOT_COORDINATOR): ask for it again on its own.
+ *        (RD_KAFKA_RESP_ERR_NOT_COORDINATOR), as does a group that coordinator
+ *        is still loading (COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE):
+ *        ask for any group with an error again on its own. A request-level
+ *        error (a timeout, a response that fails to parse) is every group's.
  */
 RD_EXPORT
 void rd_kafka_DescribeConsumerGroups_one_coordinator(
