@@ -97,13 +97,10 @@ pub(super) fn committed_of_groups(
     groups: &[String],
 ) -> Result<CommittedByGroup, NativeError> {
     let rk = native::handle(admin.inner())?;
-    if groups.len() < 2 {
-        return native::list_committed_offsets(rk, groups, timeout(), SINGLES_IN_FLIGHT);
-    }
     batched_then_alone(
         "ListConsumerGroupOffsets",
         groups,
-        &offsets_topic_leaders(admin),
+        || offsets_topic_leaders(admin),
         |batches| native::list_committed_offsets_batched(rk, batches, timeout(), BATCHES_IN_FLIGHT),
         |rest| native::list_committed_offsets(rk, rest, timeout(), SINGLES_IN_FLIGHT),
     )
@@ -118,16 +115,10 @@ pub(super) fn describe_groups(
     groups: &[String],
 ) -> Result<Vec<Result<GroupDescription, NativeError>>, NativeError> {
     let rk = native::handle(admin.inner())?;
-    if groups.len() < 2 {
-        return Ok(native::describe_consumer_groups(rk, groups, timeout())?
-            .into_iter()
-            .map(Ok)
-            .collect());
-    }
     batched_then_alone(
         "DescribeConsumerGroups",
         groups,
-        &offsets_topic_leaders(admin),
+        || offsets_topic_leaders(admin),
         |batches| {
             Ok(
                 native::describe_consumer_groups_batched(
@@ -141,7 +132,7 @@ pub(super) fn describe_groups(
                     answer.map(|descriptions| {
                         descriptions
                             .into_iter()
-                            .map(|d| match d.error.clone() {
+                            .map(|mut d| match d.error.take() {
                                 Some(e) => (d.group_id, Err(e)),
                                 None => (d.group_id.clone(), Ok(d)),
                             })
@@ -164,22 +155,27 @@ pub(super) fn describe_groups(
 type BatchAnswers<T> = Vec<Result<Vec<(String, Result<T, NativeError>)>, NativeError>>;
 
 /// The outcome for each of `groups`, in order: asked for in batches that share a coordinator (per
-/// `leaders`) with `batched`, and whatever a batch did not answer with success asked for again with
-/// `alone`, whose answer stands. Each group is asked for once, however often `groups` names it.
+/// `leaders`, the leader of each `__consumer_offsets` partition) with `batched`, and whatever a batch
+/// did not answer with success asked for again with `alone`, whose answer stands. Each group is asked
+/// for once, however often `groups` names it. A single group goes to `alone` at once: a batch would
+/// cost the leaders' Metadata request and save nothing.
 fn batched_then_alone<T: Clone>(
     operation: &'static str,
     groups: &[String],
-    leaders: &[i32],
+    leaders: impl FnOnce() -> Vec<i32>,
     batched: impl FnOnce(&[Vec<String>]) -> Result<BatchAnswers<T>, NativeError>,
     alone: impl FnOnce(&[String]) -> Result<Vec<Result<T, NativeError>>, NativeError>,
 ) -> Result<Vec<Result<T, NativeError>>, NativeError> {
+    if groups.len() < 2 {
+        return alone(groups);
+    }
     let mut seen = HashSet::with_capacity(groups.len());
     let unique: Vec<String> = groups
         .iter()
         .filter(|g| seen.insert(g.as_str()))
         .cloned()
         .collect();
-    let batches = batches_by_coordinator(&unique, leaders);
+    let batches = batches_by_coordinator(&unique, &leaders());
     let mut found: HashMap<String, Result<T, NativeError>> = HashMap::with_capacity(unique.len());
     for answer in batched(&batches)? {
         match answer {
@@ -251,7 +247,7 @@ mod tests {
         let out = batched_then_alone(
             "Test",
             &groups,
-            &[1; 50],
+            || vec![1; 50],
             |batches| {
                 asked_in_batches = batches.to_vec();
                 let not_mine = NativeError {
@@ -288,7 +284,7 @@ mod tests {
         let out = batched_then_alone(
             "Test",
             &groups[..3],
-            &[],
+            Vec::new,
             |batches| {
                 Ok(batches
                     .iter()
@@ -300,5 +296,16 @@ mod tests {
         .expect("answered");
         assert_eq!(out.len(), 3);
         assert!(out.iter().all(|r| r == &Ok(7)), "{out:?}");
+
+        // One group is asked for alone at once: no leaders read, no batch.
+        let out = batched_then_alone(
+            "Test",
+            &groups[..1],
+            || panic!("the leaders are not read for one group"),
+            |_| panic!("one group is not batched"),
+            |rest| Ok(rest.iter().map(|_| Ok(3)).collect()),
+        )
+        .expect("answered");
+        assert_eq!(out, vec![Ok(3)]);
     }
 }
