@@ -217,31 +217,36 @@ impl KafkaGateway {
     ) -> AppResult<GroupDetail> {
         let started = Instant::now();
         let cluster = client.config.name.as_str();
-        // The group and its offsets are independent reads: asked together, not one after the other.
+        // The group, its offsets and the topics' partition counts are independent reads: asked
+        // together, not one after the other.
         let (describe_id, offsets_id) = ([group.to_owned()], [group.to_owned()]);
-        let (desc, committed) = tokio::try_join!(
-            self.blocking(client, "describe-group", move |admin| {
-                let rk = native::handle(admin.inner())?;
-                retry_transient(|| {
-                    let d = native::describe_consumer_groups(rk, &describe_id, timeout())?
-                        .into_iter()
-                        .next();
-                    match d.as_ref().and_then(|g| g.error.clone()) {
-                        Some(e) if is_transient(e.code) => Err(e),
-                        _ => Ok(d),
-                    }
-                })
-            }),
-            self.blocking(client, "committed-offsets", move |admin| {
-                let rk = native::handle(admin.inner())?;
-                retry_transient(|| {
-                    native::list_committed_offsets(rk, &offsets_id, timeout(), 1)?
-                        .into_iter()
-                        .next()
-                        .unwrap_or_else(|| Ok(Vec::new()))
-                })
-            }),
-        )?;
+        let group_reads = async {
+            tokio::try_join!(
+                self.blocking(client, "describe-group", move |admin| {
+                    let rk = native::handle(admin.inner())?;
+                    retry_transient(|| {
+                        let d = native::describe_consumer_groups(rk, &describe_id, timeout())?
+                            .into_iter()
+                            .next();
+                        match d.as_ref().and_then(|g| g.error.clone()) {
+                            Some(e) if is_transient(e.code) => Err(e),
+                            _ => Ok(d),
+                        }
+                    })
+                }),
+                self.blocking(client, "committed-offsets", move |admin| {
+                    let rk = native::handle(admin.inner())?;
+                    retry_transient(|| {
+                        native::list_committed_offsets(rk, &offsets_id, timeout(), 1)?
+                            .into_iter()
+                            .next()
+                            .unwrap_or_else(|| Ok(Vec::new()))
+                    })
+                }),
+            )
+        };
+        let (group_reads, counts) = tokio::join!(group_reads, self.topic_counts(client));
+        let (desc, committed) = group_reads?;
         let unknown = || AppError::UnknownGroup {
             cluster: cluster.to_owned(),
             group: group.to_owned(),
@@ -270,7 +275,7 @@ impl KafkaGateway {
             })
             .collect();
         let mut rows = partition_rows(&members, committed_rows(committed));
-        match self.topic_counts(client).await {
+        match counts {
             Ok(counts) => add_uncommitted(&mut rows, |t| counts.get(t).copied()),
             // The committed rows still stand; only the never-committed ones are missing.
             Err(e) => {
