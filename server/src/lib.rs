@@ -18,11 +18,11 @@ pub mod web;
 /// mimalloc, with its `override` of `malloc` and `free`, so librdkafka's, SQLite's and OpenSSL's
 /// allocations go through it as well as Rust's. glibc's malloc gave every thread that allocates
 /// (tokio's workers and blocking threads, librdkafka's broker threads) an arena of its own and kept
-/// what a 50,000-group listing had freed in each: `rewind-bench` ended at 300 MiB with it, 203 MiB
-/// with mimalloc, and every wide-group row was faster (docs/performance/memory.md). `no_thp`: mimalloc
-/// otherwise asks for transparent huge pages, and each 2 MiB page a short-lived answer touches stays
-/// resident whole (after the same 37 describes of a 10,000-partition group, 141 MiB with them and
-/// 93 MiB without, at the same speed).
+/// what a 50,000-group listing had freed in each: `rewind-bench` ended at 300 MiB with it and 173 to
+/// 179 MiB with mimalloc, and every wide-group row was faster (docs/performance/memory.md). `no_thp`:
+/// mimalloc otherwise asks for transparent huge pages, and each 2 MiB page a short-lived answer touches
+/// stays resident whole (203 MiB after the same bench).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
