@@ -162,9 +162,15 @@ pub fn add_uncommitted(
         t
     };
     for topic in topics {
-        for partition in 0..partitions_of(&topic).unwrap_or(0) {
-            rows.entry((topic.clone(), partition))
-                .or_insert_with(|| blank(&topic, partition));
+        let count = partitions_of(&topic).unwrap_or(0);
+        // The rows already there, from one range read: looking each partition up cost a key (a topic
+        // copy) and a search per partition, 10,000 of each for a wide group committed everywhere.
+        let present: std::collections::HashSet<i32> = rows
+            .range((topic.clone(), 0)..=(topic.clone(), i32::MAX))
+            .map(|((_, p), _)| *p)
+            .collect();
+        for partition in (0..count).filter(|p| !present.contains(p)) {
+            rows.insert((topic.clone(), partition), blank(&topic, partition));
         }
     }
 }
@@ -182,8 +188,14 @@ pub fn set_log_bound(
     bound: LogBound,
     offsets: impl IntoIterator<Item = ((String, i32), Option<i64>)>,
 ) {
-    for (key, offset) in offsets {
-        if let Some(row) = rows.get_mut(&key) {
+    // A merge of two sorted lists rather than a search per offset: the offsets come back in the order
+    // they were asked in, the rows' order, so the sort only checks that.
+    let mut offsets: Vec<_> = offsets.into_iter().collect();
+    offsets.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut offsets = offsets.into_iter().peekable();
+    for (key, row) in rows.iter_mut() {
+        while offsets.next_if(|(k, _)| k < key).is_some() {}
+        if let Some((_, offset)) = offsets.next_if(|(k, _)| k == key) {
             match bound {
                 LogBound::Start => row.log_start = offset,
                 LogBound::End => row.log_end = offset,

@@ -219,6 +219,19 @@ fn rows_merge_assignments_and_commits_then_log_bounds() {
 }
 
 #[test]
+fn log_bounds_in_any_order_land_on_their_rows() {
+    let mut rows = partition_rows(&[], (0..4).map(|p| committed("t", p, Some(1), "")));
+    // The broker's order need not be the request's: reversed, with an unknown partition in between.
+    set_log_bound(
+        &mut rows,
+        LogBound::End,
+        [3, 9, 2, 1, 0].map(|p| (("t".to_string(), p), Some(100 + i64::from(p)))),
+    );
+    let ends: Vec<_> = rows.values().map(|r| r.log_end).collect();
+    assert_eq!(ends, vec![Some(100), Some(101), Some(102), Some(103)]);
+}
+
+#[test]
 fn a_dead_group_without_commits_does_not_exist() {
     assert!(!exists(GroupState::Dead, false));
     assert!(exists(GroupState::Dead, true));
@@ -351,4 +364,15 @@ fn every_page_is_the_window_of_the_whole_listing_sorted() {
             }
         }
     }
+}
+
+/// A row's unknown fields are left out of its JSON, and read back as unknown.
+#[test]
+fn a_row_without_its_optional_fields_round_trips() {
+    let rows = partition_rows(&[], [committed("t", 0, None, "")]);
+    let row = rows.values().next().expect("one row").clone();
+    let json = serde_json::to_string(&row).expect("serialize");
+    assert_eq!(json, r#"{"topic":"t","partition":0}"#);
+    let back: crate::domain::PartitionPosition = serde_json::from_str(&json).expect("deserialize");
+    assert_eq!(back, row);
 }

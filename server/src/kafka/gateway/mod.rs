@@ -44,6 +44,10 @@ use stats::RequestCounter;
 struct ClusterClient {
     config: ClusterConfig,
     admin: Arc<AdminClient<DefaultClientContext>>,
+    /// A second admin client, so a second connection to each broker, for a read that should not wait
+    /// behind another on `admin`: a broker serves one connection's requests one at a time, so a wide
+    /// group's two ListOffsets (log start and end) sent at once on one connection answered 50 ms apart.
+    beside: Arc<AdminClient<DefaultClientContext>>,
     /// The consumers that read the record at a committed offset (for lag in time): reused, never
     /// joining a group, committing nothing.
     readers: Arc<ReaderPool>,
@@ -170,15 +174,14 @@ impl KafkaGateway {
             if let Some(i) = options.statistics_interval {
                 admin_config.set("statistics.interval.ms", i.as_millis().max(1).to_string());
             }
-            let admin: Arc<AdminClient<DefaultClientContext>> =
-                Arc::new(admin_config.create().map_err(|source| GatewayError {
-                    cluster: c.name.clone(),
-                    source,
-                })?);
             let err = |source| GatewayError {
                 cluster: c.name.clone(),
                 source,
             };
+            let admin: Arc<AdminClient<DefaultClientContext>> =
+                Arc::new(admin_config.create().map_err(err)?);
+            let beside: Arc<AdminClient<DefaultClientContext>> =
+                Arc::new(admin_config.create().map_err(err)?);
             let mut reader = client_config(c);
             reader
                 // librdkafka's assign() needs a group id even though this consumer never joins a group
@@ -204,25 +207,28 @@ impl KafkaGateway {
             let readers = ReaderPool::new(reader, Arc::clone(&requests)).map_err(err)?;
             let auth_failure = Arc::new(Mutex::new(None));
             let stop = Arc::new(AtomicBool::new(false));
-            spawn_main_queue_server(
-                &c.name,
-                Arc::clone(&admin),
-                Arc::clone(&requests),
-                Arc::clone(&auth_failure),
-                Arc::clone(&stop),
-            )
-            .map_err(|e| GatewayError {
-                cluster: c.name.clone(),
-                source: KafkaError::ClientCreation(format!(
-                    "cannot start the main-queue thread: {e}"
-                )),
-            })?;
+            for client in [&admin, &beside] {
+                spawn_main_queue_server(
+                    &c.name,
+                    Arc::clone(client),
+                    Arc::clone(&requests),
+                    Arc::clone(&auth_failure),
+                    Arc::clone(&stop),
+                )
+                .map_err(|e| GatewayError {
+                    cluster: c.name.clone(),
+                    source: KafkaError::ClientCreation(format!(
+                        "cannot start the main-queue thread: {e}"
+                    )),
+                })?;
+            }
             order.push(c.name.clone());
             clusters.insert(
                 c.name.clone(),
                 ClusterClient {
                     config: c.clone(),
                     admin,
+                    beside,
                     readers: Arc::new(readers),
                     requests,
                     shared: SharedReads::new(FRESH_FOR),
@@ -261,7 +267,47 @@ impl KafkaGateway {
         what: &'static str,
         work: impl FnOnce(&AdminClient<DefaultClientContext>) -> Result<T, NativeError> + Send + 'static,
     ) -> AppResult<T> {
-        let admin = Arc::clone(&client.admin);
+        Self::blocking_on(client, &client.admin, what, work).await
+    }
+
+    /// Log start and log end of `partitions`, read at once, each on a connection of its own
+    /// (`ClusterClient::beside`). A partition without a leader is left out, as Kafka's tool shows "-".
+    async fn log_bounds(
+        &self,
+        client: &ClusterClient,
+        partitions: Arc<Vec<(String, i32)>>,
+    ) -> AppResult<(Vec<native::ListedOffset>, Vec<native::ListedOffset>)> {
+        let bound = |spec: OffsetSpec| {
+            let partitions = Arc::clone(&partitions);
+            move |admin: &AdminClient<DefaultClientContext>| {
+                let rk = native::handle(admin.inner())?;
+                tolerate_missing_leaders(native::list_offsets(rk, &partitions, spec, timeout()))
+            }
+        };
+        tokio::try_join!(
+            self.blocking(client, "list-offsets", bound(OffsetSpec::Earliest)),
+            self.blocking_beside(client, "list-offsets", bound(OffsetSpec::Latest)),
+        )
+    }
+
+    /// `blocking` on the cluster's second connection (`ClusterClient::beside`), for the one of two
+    /// reads sent at once that would otherwise wait behind the other.
+    async fn blocking_beside<T: Send + 'static>(
+        &self,
+        client: &ClusterClient,
+        what: &'static str,
+        work: impl FnOnce(&AdminClient<DefaultClientContext>) -> Result<T, NativeError> + Send + 'static,
+    ) -> AppResult<T> {
+        Self::blocking_on(client, &client.beside, what, work).await
+    }
+
+    async fn blocking_on<T: Send + 'static>(
+        client: &ClusterClient,
+        admin: &Arc<AdminClient<DefaultClientContext>>,
+        what: &'static str,
+        work: impl FnOnce(&AdminClient<DefaultClientContext>) -> Result<T, NativeError> + Send + 'static,
+    ) -> AppResult<T> {
+        let admin = Arc::clone(admin);
         let started = Instant::now();
         let result = tokio::task::spawn_blocking(move || work(&admin))
             .await

@@ -1,6 +1,7 @@
 //! `OffsetsGateway` for `KafkaGateway`: the snapshot reads and the commits and deletes resets make.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use app::api::ports::BoxFuture;
 use app::domain::reset::{
@@ -11,10 +12,7 @@ use app::error::{AppError, AppResult};
 use rdkafka::types::RDKafkaErrorCode;
 
 use super::super::errors::protocol_name;
-use super::{
-    group_type, is_transient, native, retry_transient, timeout, tolerate_missing_leaders,
-    KafkaGateway, OffsetSpec,
-};
+use super::{group_type, is_transient, native, retry_transient, timeout, KafkaGateway, OffsetSpec};
 use crate::reset::port::{OffsetsGateway, PartitionError};
 
 /// Committed-offset fetches in flight at once for a many-group snapshot.
@@ -129,7 +127,8 @@ impl OffsetsGateway for KafkaGateway {
             if topics.is_empty() {
                 return Ok((Vec::new(), Vec::new()));
             }
-            let (partitions, missing) = self
+            // Leaders first (the log bounds are asked of them), then both bounds at once.
+            let (found, missing, led) = self
                 .blocking(client, "partition-snapshots", move |admin| {
                     let wanted: BTreeSet<String> = topics.into_iter().collect();
                     // All topics: asking for named ones could auto-create them on brokers that allow it.
@@ -159,47 +158,36 @@ impl OffsetsGateway for KafkaGateway {
                         .filter(|(_, l)| l.is_some())
                         .map(|(k, _)| k.clone())
                         .collect();
-                    let rk = native::handle(admin.inner())?;
-                    let earliest = tolerate_missing_leaders(native::list_offsets(
-                        rk,
-                        &led,
-                        OffsetSpec::Earliest,
-                        timeout(),
-                    ))?;
-                    let latest = tolerate_missing_leaders(native::list_offsets(
-                        rk,
-                        &led,
-                        OffsetSpec::Latest,
-                        timeout(),
-                    ))?;
-                    let mut parts: BTreeMap<(String, i32), PartitionSnapshot> = found
-                        .into_iter()
-                        .map(|((topic, partition), leader)| {
-                            (
-                                (topic.clone(), partition),
-                                PartitionSnapshot {
-                                    topic,
-                                    partition,
-                                    leader,
-                                    log_start: None,
-                                    log_end: None,
-                                },
-                            )
-                        })
-                        .collect();
-                    for o in earliest {
-                        if let Some(p) = parts.get_mut(&(o.topic, o.partition)) {
-                            p.log_start = o.offset;
-                        }
-                    }
-                    for o in latest {
-                        if let Some(p) = parts.get_mut(&(o.topic, o.partition)) {
-                            p.log_end = o.offset;
-                        }
-                    }
-                    Ok((parts.into_values().collect::<Vec<_>>(), missing))
+                    Ok((found, missing, led))
                 })
                 .await?;
+            let (earliest, latest) = self.log_bounds(client, Arc::new(led)).await?;
+            let mut parts: BTreeMap<(String, i32), PartitionSnapshot> = found
+                .into_iter()
+                .map(|((topic, partition), leader)| {
+                    (
+                        (topic.clone(), partition),
+                        PartitionSnapshot {
+                            topic,
+                            partition,
+                            leader,
+                            log_start: None,
+                            log_end: None,
+                        },
+                    )
+                })
+                .collect();
+            for o in earliest {
+                if let Some(p) = parts.get_mut(&(o.topic, o.partition)) {
+                    p.log_start = o.offset;
+                }
+            }
+            for o in latest {
+                if let Some(p) = parts.get_mut(&(o.topic, o.partition)) {
+                    p.log_end = o.offset;
+                }
+            }
+            let partitions = parts.into_values().collect::<Vec<_>>();
             Ok((partitions, missing))
         })
     }
