@@ -306,6 +306,21 @@ fn every_call_round_trips_against_the_broker() {
         );
     }
 
+    // The seventh librdkafka patch checks an ascending list for duplicates in one pass; any other list
+    // still gets the sorted check, and a duplicate is refused either way.
+    let shuffled: Vec<(String, i32)> = [2, 0, 1].map(|p| (topic.clone(), p)).to_vec();
+    let found = list_offsets(rk, &shuffled, OffsetSpec::Latest, TIMEOUT).expect("listed");
+    let mut listed: Vec<(i32, Option<i64>)> =
+        found.iter().map(|o| (o.partition, o.offset)).collect();
+    listed.sort();
+    assert_eq!(listed, vec![(0, Some(0)), (1, Some(0)), (2, Some(0))]);
+    for twice in [[0, 0, 1], [1, 0, 1]] {
+        let twice: Vec<(String, i32)> = twice.map(|p| (topic.clone(), p)).to_vec();
+        let err = list_offsets(rk, &twice, OffsetSpec::Latest, TIMEOUT)
+            .expect_err("a partition asked for twice is refused");
+        assert_eq!(err.code, RDKafkaErrorCode::InvalidArgument, "{err:?}");
+    }
+
     let refused =
         delete_committed_offsets(rk, &group, &[(topic.clone(), 1)], TIMEOUT).expect("deleted");
     assert!(refused.is_empty(), "{refused:?}");
