@@ -1,4 +1,4 @@
-//! The Kafka gateway: owns every librdkafka call, one reused client per configured cluster.
+//! The Kafka gateway: owns every librdkafka call, reused clients per configured cluster.
 
 mod budget;
 mod client;

@@ -82,7 +82,7 @@ impl ClusterClient {
     }
 }
 
-/// Serves the admin client's main queue on a thread of its own: logs and errors go to tracing,
+/// Serves an admin client's main queue on a thread of its own: logs and errors go to tracing,
 /// statistics update `requests`.
 pub(super) fn spawn_main_queue_server(
     cluster: &str,

@@ -47,6 +47,9 @@ struct ClusterClient {
     /// A second admin client, so a second connection to each broker, for a read that should not wait
     /// behind another on `admin`: a broker serves one connection's requests one at a time, so a wide
     /// group's two ListOffsets (log start and end) sent at once on one connection answered 50 ms apart.
+    /// It keeps its own metadata cache: its first read costs a Metadata request, and while a leader
+    /// moves one bound may fail where the other is read, which shows as an unknown bound until the
+    /// next read, as any failed bound does.
     beside: Arc<AdminClient<DefaultClientContext>>,
     /// The consumers that read the record at a committed offset (for lag in time): reused, never
     /// joining a group, committing nothing.
@@ -69,7 +72,7 @@ struct ClusterClient {
 
 impl Drop for ClusterClient {
     fn drop(&mut self) {
-        // The main-queue thread holds its own reference to the admin client and exits within 200 ms.
+        // Each main-queue thread holds its own reference to its admin client and exits within 200 ms.
         self.stop.store(true, Ordering::Relaxed);
     }
 }
@@ -161,7 +164,7 @@ fn group_type(t: native::GroupType) -> GroupType {
 }
 
 impl KafkaGateway {
-    /// Creates one client per cluster. librdkafka connects lazily, so this does not need the brokers up.
+    /// Creates each cluster's clients. librdkafka connects lazily, so this does not need the brokers up.
     pub fn new(config: &Config) -> Result<Self, GatewayError> {
         Self::with_options(config, GatewayOptions::default())
     }
@@ -215,11 +218,15 @@ impl KafkaGateway {
                     Arc::clone(&auth_failure),
                     Arc::clone(&stop),
                 )
-                .map_err(|e| GatewayError {
-                    cluster: c.name.clone(),
-                    source: KafkaError::ClientCreation(format!(
-                        "cannot start the main-queue thread: {e}"
-                    )),
+                .map_err(|e| {
+                    // A thread already started for the first client must not outlive the failure.
+                    stop.store(true, Ordering::Relaxed);
+                    GatewayError {
+                        cluster: c.name.clone(),
+                        source: KafkaError::ClientCreation(format!(
+                            "cannot start the main-queue thread: {e}"
+                        )),
+                    }
                 })?;
             }
             order.push(c.name.clone());
@@ -243,7 +250,7 @@ impl KafkaGateway {
         Ok(Self { clusters, order })
     }
 
-    /// Requests the admin client of `cluster` has sent so far, per request type (for example
+    /// Requests the admin clients of `cluster` have sent so far, per request type (for example
     /// `ListOffsets`), summed over brokers. Empty unless statistics are on (`GatewayOptions`).
     pub fn request_counts(&self, cluster: &str) -> BTreeMap<String, i64> {
         self.clusters
@@ -284,10 +291,26 @@ impl KafkaGateway {
                 tolerate_missing_leaders(native::list_offsets(rk, &partitions, spec, timeout()))
             }
         };
-        tokio::try_join!(
+        let (earliest, latest) = tokio::join!(
             self.blocking(client, "list-offsets", bound(OffsetSpec::Earliest)),
             self.blocking_beside(client, "list-offsets", bound(OffsetSpec::Latest)),
-        )
+        );
+        let earliest = earliest?;
+        // The second connection saves time and must never fail a read the first would answer: right
+        // after a broker restart its client can still lack the leaders the first one has (a preview
+        // then failed with an incomplete snapshot). Whatever it answered worse is asked again there.
+        let known = |offsets: &[native::ListedOffset]| {
+            offsets.iter().filter(|o| o.offset.is_some()).count()
+        };
+        let latest = match latest {
+            Ok(latest) if known(&latest) >= known(&earliest) => latest,
+            other => {
+                tracing::debug!(cluster = %client.config.name, answered = ?other.as_ref().map(|l| known(l)), "log ends read again on the first connection");
+                self.blocking(client, "list-offsets", bound(OffsetSpec::Latest))
+                    .await?
+            }
+        };
+        Ok((earliest, latest))
     }
 
     /// `blocking` on the cluster's second connection (`ClusterClient::beside`), for the one of two
