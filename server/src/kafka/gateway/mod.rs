@@ -293,7 +293,12 @@ impl KafkaGateway {
         };
         let (earliest, latest) = tokio::join!(
             self.blocking(client, "list-offsets", bound(OffsetSpec::Earliest)),
-            self.blocking_beside(client, "list-offsets", bound(OffsetSpec::Latest)),
+            Self::blocking_on(
+                client,
+                &client.beside,
+                "list-offsets",
+                bound(OffsetSpec::Latest)
+            ),
         );
         let earliest = earliest?;
         // The second connection saves time and must never fail a read the first would answer: right
@@ -305,7 +310,12 @@ impl KafkaGateway {
         let latest = match latest {
             Ok(latest) if known(&latest) >= known(&earliest) => latest,
             other => {
-                tracing::debug!(cluster = %client.config.name, answered = ?other.as_ref().map(|l| known(l)), "log ends read again on the first connection");
+                let answered = other.as_ref().map(|l| known(l));
+                tracing::debug!(
+                    cluster = %client.config.name,
+                    ?answered,
+                    "log ends read again on the first connection"
+                );
                 self.blocking(client, "list-offsets", bound(OffsetSpec::Latest))
                     .await?
             }
@@ -313,17 +323,7 @@ impl KafkaGateway {
         Ok((earliest, latest))
     }
 
-    /// `blocking` on the cluster's second connection (`ClusterClient::beside`), for the one of two
-    /// reads sent at once that would otherwise wait behind the other.
-    async fn blocking_beside<T: Send + 'static>(
-        &self,
-        client: &ClusterClient,
-        what: &'static str,
-        work: impl FnOnce(&AdminClient<DefaultClientContext>) -> Result<T, NativeError> + Send + 'static,
-    ) -> AppResult<T> {
-        Self::blocking_on(client, &client.beside, what, work).await
-    }
-
+    /// `blocking` on one of the cluster's admin clients: `log_bounds` alone picks the second.
     async fn blocking_on<T: Send + 'static>(
         client: &ClusterClient,
         admin: &Arc<AdminClient<DefaultClientContext>>,
