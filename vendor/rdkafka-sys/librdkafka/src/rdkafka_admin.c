@@ -1375,6 +1375,24 @@ static void rd_kafka_admin_fanout_op_distribute(rd_kafka_t *rk,
 
 
 /**
+ * @brief Rewind: moves to \p dst exactly the elements rd_list_copy_to()
+ *        would have copied there (those before \p src's first NULL), and
+ *        clears them in \p src, whose destroy then frees only what it would
+ *        have freed besides the copies' originals.
+ */
+static void rd_kafka_admin_fanout_results_move(rd_list_t *dst,
+                                               rd_list_t *src) {
+        void *elem;
+        int i;
+        rd_list_init_copy(dst, src);
+        RD_LIST_FOREACH(elem, src, i) {
+                rd_list_add(dst, elem);
+                /* Not rd_list_set(), which refuses to replace an element. */
+                src->rl_elems[i] = NULL;
+        }
+}
+
+/**
  * @brief Common fanout worker state machine handling regardless of request type
  *
  * @param rko Result of a fanned out operation, e.g., DELETERECORDS result.
@@ -1434,12 +1452,13 @@ static rd_kafka_op_res_t rd_kafka_admin_fanout_worker(rd_kafka_t *rk,
                 return RD_KAFKA_OP_RES_HANDLED;
 
         rko_result = rd_kafka_admin_result_new(rko_fanout);
-        rd_list_init_copy(&rko_result->rko_u.admin_result.results,
-                          &rko_fanout->rko_u.admin_request.fanout.results);
-        rd_list_copy_to(&rko_result->rko_u.admin_result.results,
-                        &rko_fanout->rko_u.admin_request.fanout.results,
-                        rko_fanout->rko_u.admin_request.fanout.cbs->copy_result,
-                        NULL);
+        /* Rewind: the merged results move to the result op instead of being
+         * copied (a deep copy: every group of a ListConsumerGroups, every
+         * partition of a ListOffsets); rko_fanout is destroyed just below,
+         * as nothing is outstanding any more. */
+        rd_kafka_admin_fanout_results_move(
+            &rko_result->rko_u.admin_result.results,
+            &rko_fanout->rko_u.admin_request.fanout.results);
 
         /* Enqueue result on application queue, we're done. */
         rd_kafka_admin_result_enq(rko_fanout, rko_result);
@@ -7544,6 +7563,43 @@ rd_kafka_ConsumerGroupListing_new(const char *group_id,
 }
 
 /**
+ * @brief Rewind: the same as rd_kafka_ConsumerGroupListing_new() from the
+ *        response's own string: one copy of the group id, not a temporary
+ *        copy and a copy of that.
+ */
+static rd_kafka_ConsumerGroupListing_t *
+rd_kafka_ConsumerGroupListing_new_kstr(const rd_kafkap_str_t *group_id,
+                                       rd_bool_t is_simple_consumer_group,
+                                       rd_kafka_consumer_group_state_t state,
+                                       rd_kafka_consumer_group_type_t type) {
+        rd_kafka_ConsumerGroupListing_t *grplist;
+        grplist                           = rd_calloc(1, sizeof(*grplist));
+        grplist->group_id                 = RD_KAFKAP_STR_DUP(group_id);
+        grplist->is_simple_consumer_group = is_simple_consumer_group;
+        grplist->state                    = state;
+        grplist->type                     = type;
+        return grplist;
+}
+
+/**
+ * @brief Rewind: copies \p kstr into \p buf (NUL-terminated, cut to
+ *        \p size - 1 bytes) so that a state or type name is looked up
+ *        without a heap copy. No name is that long, so a cut string
+ *        matches none, as the whole string would not.
+ */
+static const char *rd_kafkap_str_to_buf(const rd_kafkap_str_t *kstr,
+                                        char *buf,
+                                        size_t size) {
+        size_t len = (size_t)RD_KAFKAP_STR_LEN(kstr);
+        if (len >= size)
+                len = size - 1;
+        if (len)
+                memcpy(buf, kstr->str, len);
+        buf[len] = '\0';
+        return buf;
+}
+
+/**
  * @brief Copy \p grplist ConsumerGroupListing.
  *
  * @param grplist The group listing to copy.
@@ -7732,8 +7788,7 @@ rd_kafka_ListConsumerGroupsResponse_parse(rd_kafka_op_t *rko_req,
         rd_kafka_broker_t *rkb    = reply->rkbuf_rkb;
         rd_list_t valid, errors;
         rd_kafka_ListConsumerGroupsResult_t *list_result;
-        char *group_id = NULL, *group_state = NULL, *proto_type = NULL,
-             *group_type_str = NULL;
+        char name_buf[64];
 
         api_version = rd_kafka_buf_ApiVersion(reply);
         if (api_version >= 1) {
@@ -7779,49 +7834,34 @@ rd_kafka_ListConsumerGroupsResponse_parse(rd_kafka_op_t *rko_req,
                 }
                 rd_kafka_buf_skip_tags(reply);
 
-                group_id   = RD_KAFKAP_STR_DUP(&GroupId);
-                proto_type = RD_KAFKAP_STR_DUP(&ProtocolType);
-                if (api_version >= 4) {
-                        group_state = RD_KAFKAP_STR_DUP(&GroupState);
-                        state = rd_kafka_consumer_group_state_code(group_state);
-                }
+                /* Rewind: read in place; the group id is copied once, into
+                 * its listing (this used to make four temporary heap copies
+                 * per group, and a listing from one of them). */
+                if (api_version >= 4)
+                        state = rd_kafka_consumer_group_state_code(
+                            rd_kafkap_str_to_buf(&GroupState, name_buf,
+                                                 sizeof(name_buf)));
 
-                if (api_version >= 5) {
-                        group_type_str = RD_KAFKAP_STR_DUP(&GroupType);
-                        type =
-                            rd_kafka_consumer_group_type_code(group_type_str);
-                }
+                if (api_version >= 5)
+                        type = rd_kafka_consumer_group_type_code(
+                            rd_kafkap_str_to_buf(&GroupType, name_buf,
+                                                 sizeof(name_buf)));
 
-                is_simple_consumer_group = *proto_type == '\0';
+                is_simple_consumer_group =
+                    RD_KAFKAP_STR_LEN(&ProtocolType) == 0;
                 is_consumer_protocol_type =
-                    !strcmp(proto_type, CONSUMER_PROTOCOL_TYPE);
+                    !is_simple_consumer_group &&
+                    !rd_kafkap_str_cmp_str(&ProtocolType,
+                                           CONSUMER_PROTOCOL_TYPE);
                 if (is_simple_consumer_group || is_consumer_protocol_type) {
-                        group_listing = rd_kafka_ConsumerGroupListing_new(
-                            group_id, is_simple_consumer_group, state, type);
+                        group_listing = rd_kafka_ConsumerGroupListing_new_kstr(
+                            &GroupId, is_simple_consumer_group, state, type);
                         rd_list_add(&valid, group_listing);
                 }
-
-                rd_free(group_id);
-                rd_free(group_state);
-                rd_free(proto_type);
-                rd_free(group_type_str);
-                group_id       = NULL;
-                group_state    = NULL;
-                proto_type     = NULL;
-                group_type_str = NULL;
         }
         rd_kafka_buf_skip_tags(reply);
 
 err_parse:
-        if (group_id)
-                rd_free(group_id);
-        if (group_state)
-                rd_free(group_state);
-        if (proto_type)
-                rd_free(proto_type);
-        if (group_type_str)
-                rd_free(group_type_str);
-
         if (reply->rkbuf_err) {
                 error_code = reply->rkbuf_err;
                 error      = rd_kafka_error_new(
@@ -7833,7 +7873,12 @@ err_parse:
                 rd_list_add(&errors, error);
         }
 
-        list_result = rd_kafka_ListConsumerGroupsResult_new(&valid, &errors);
+        /* Rewind: the listings move into the result; copying them (and
+         * freeing the originals just below) cost an allocation, a strdup and
+         * two frees per group. */
+        list_result = rd_calloc(1, sizeof(*list_result));
+        rd_list_move(&list_result->valid, &valid);
+        rd_list_move(&list_result->errors, &errors);
         rd_list_add(&rko_result->rko_u.admin_result.results, list_result);
 
         *rko_resultp = rko_result;
@@ -7872,7 +7917,7 @@ rd_kafka_ListConsumerGroups_response_merge(rd_kafka_op_t *rko_fanout,
         }
         if (!rko_partial->rko_err) {
                 int new_valid_count, new_errors_count;
-                const rd_list_t *new_valid_list, *new_errors_list;
+                const rd_list_t *new_errors_list;
                 /* Read the partial result and merge the valid groups
                  * and the errors into the fanout parent result. */
                 newres =
@@ -7881,11 +7926,17 @@ rd_kafka_ListConsumerGroups_response_merge(rd_kafka_op_t *rko_fanout,
                 new_valid_count  = rd_list_cnt(&newres->valid);
                 new_errors_count = rd_list_cnt(&newres->errors);
                 if (new_valid_count) {
-                        new_valid_list = &newres->valid;
+                        /* Rewind: moved, not copied. The fanout worker
+                         * destroys the partial op right after this merge
+                         * (its only caller), so emptying the partial's list
+                         * leaves nothing behind that reads it. */
+                        rd_list_t *moved = (rd_list_t *)&newres->valid;
+                        int j;
                         rd_list_grow(&res->valid, new_valid_count);
-                        rd_list_copy_to(
-                            &res->valid, new_valid_list,
-                            rd_kafka_ConsumerGroupListing_copy_opaque, NULL);
+                        for (j = 0; j < new_valid_count; j++)
+                                rd_list_add(&res->valid,
+                                            rd_list_elem(moved, j));
+                        moved->rl_cnt = 0;
                 }
                 if (new_errors_count) {
                         new_errors_list = &newres->errors;
