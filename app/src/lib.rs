@@ -114,6 +114,8 @@ pub fn App() -> impl IntoView {
                     </nav>
                 </div>
             </header>
+            // The page below the header hydrates one browser task later (components/hydrate_later.rs).
+            {components::hydrate_later::HydrateLater(view! {
             <main class="mx-auto max-w-6xl px-4 py-6">
                 <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
                     <Route path=path!("/") view=pages::home::HomePage/>
@@ -127,6 +129,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/users") view={Lazy::<pages::lazy::UsersRoute>::new()}/>
                 </Routes>
             </main>
+            })}
         </Router>
     }
 }

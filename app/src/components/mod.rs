@@ -7,6 +7,7 @@ pub mod execution_result;
 pub mod field_error;
 pub mod group_list;
 pub mod history;
+pub mod hydrate_later;
 pub mod lag_chart;
 pub mod plan_area;
 pub mod plan_form;

@@ -108,10 +108,20 @@ pub fn GroupPage() -> impl IntoView {
     .into_any()
 }
 
-/// Calls `on_shown` once it is in the page (effects run after the view is mounted).
+/// Calls `on_shown` once it is in the page (effects run after the view is mounted), one browser task
+/// later: what it shows (the lag chart and the builder, drawn in the browser) is then not compiled and
+/// drawn in the same main-thread task as the group's hydration (docs/performance/page-weight.md).
 #[component]
 fn Drawn(on_shown: Callback<()>) -> impl IntoView {
-    Effect::new(move |_| on_shown.run(()));
+    // `try_run`: by then the page may have been left and the callback disposed.
+    Effect::new(move |_| {
+        set_timeout(
+            move || {
+                let _ = on_shown.try_run(());
+            },
+            std::time::Duration::ZERO,
+        )
+    });
 }
 
 #[component]

@@ -1,0 +1,150 @@
+//! `HydrateLater`: a view whose hydration waits for the browser's next task, so that one page's
+//! hydration is several main-thread tasks instead of one long one.
+//!
+//! Hand-written because Leptos has no such wrapper. Chromium compiles a wasm function the first time it
+//! is called, on the main thread, and hydration is the first call of most of a page's code: on a cold
+//! load with a 4x CPU slowdown the home page's hydration was one task of 300 to 400 ms, most of it
+//! compilation (docs/performance/page-weight.md). Leptos hydrates the page through `hydrate_async`
+//! (the app starts with `hydrate_lazy`), so a view that awaits a zero-delay timer there lets the browser
+//! paint and handle input before the rest of the page hydrates. The server renders the view as it is;
+//! only the time at which the browser takes it over changes, and a view hydrated without
+//! `hydrate_async` (inside a `Suspense`) hydrates at once, as before.
+//!
+//! Used only where what was hydrated before the wait cannot change the nodes after it (the page's
+//! static outer structure): the hydration cursor stays on the last node hydrated while the browser runs
+//! other tasks.
+
+use leptos::tachys::{
+    html::attribute::{any_attribute::AnyAttribute, Attribute},
+    hydration::Cursor,
+    ssr::StreamBuilder,
+    view::{add_attr::AddAnyAttr, Position, PositionState, Render, RenderHtml},
+};
+
+/// Renders `view` as it is; in the browser, hydrates it one task later than the views before it.
+pub struct HydrateLater<V>(pub V);
+
+impl<V: Render> Render for HydrateLater<V> {
+    type State = V::State;
+
+    fn build(self) -> Self::State {
+        self.0.build()
+    }
+
+    fn rebuild(self, state: &mut Self::State) {
+        self.0.rebuild(state);
+    }
+}
+
+impl<V: AddAnyAttr> AddAnyAttr for HydrateLater<V> {
+    type Output<SomeNewAttr: Attribute> = HydrateLater<V::Output<SomeNewAttr>>;
+
+    fn add_any_attr<NewAttr: Attribute>(self, attr: NewAttr) -> Self::Output<NewAttr>
+    where
+        Self::Output<NewAttr>: RenderHtml,
+    {
+        HydrateLater(self.0.add_any_attr(attr))
+    }
+}
+
+impl<V: RenderHtml> RenderHtml for HydrateLater<V> {
+    type AsyncOutput = HydrateLater<V::AsyncOutput>;
+    type Owned = HydrateLater<V::Owned>;
+
+    const MIN_LENGTH: usize = V::MIN_LENGTH;
+    const EXISTS: bool = V::EXISTS;
+
+    fn dry_resolve(&mut self) {
+        self.0.dry_resolve();
+    }
+
+    async fn resolve(self) -> Self::AsyncOutput {
+        HydrateLater(self.0.resolve().await)
+    }
+
+    fn html_len(&self) -> usize {
+        self.0.html_len()
+    }
+
+    fn to_html_with_buf(
+        self,
+        buf: &mut String,
+        position: &mut Position,
+        escape: bool,
+        mark_branches: bool,
+        extra_attrs: Vec<AnyAttribute>,
+    ) {
+        self.0
+            .to_html_with_buf(buf, position, escape, mark_branches, extra_attrs);
+    }
+
+    fn to_html_async_with_buf<const OUT_OF_ORDER: bool>(
+        self,
+        buf: &mut StreamBuilder,
+        position: &mut Position,
+        escape: bool,
+        mark_branches: bool,
+        extra_attrs: Vec<AnyAttribute>,
+    ) where
+        Self: Sized,
+    {
+        self.0.to_html_async_with_buf::<OUT_OF_ORDER>(
+            buf,
+            position,
+            escape,
+            mark_branches,
+            extra_attrs,
+        );
+    }
+
+    fn hydrate<const FROM_SERVER: bool>(
+        self,
+        cursor: &Cursor,
+        position: &PositionState,
+    ) -> Self::State {
+        self.0.hydrate::<FROM_SERVER>(cursor, position)
+    }
+
+    async fn hydrate_async(self, cursor: &Cursor, position: &PositionState) -> Self::State {
+        next_task().await;
+        self.0.hydrate_async(cursor, position).await
+    }
+
+    fn into_owned(self) -> Self::Owned {
+        HydrateLater(self.0.into_owned())
+    }
+}
+
+/// Resolves in a later task of the browser's event loop (a zero-delay timer); at once elsewhere.
+async fn next_task() {
+    #[cfg(feature = "hydrate")]
+    {
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            // Without a window there is no later task to wait for: resolve now.
+            let scheduled = web_sys::window()
+                .map(|w| w.set_timeout_with_callback(&resolve).is_ok())
+                .unwrap_or(false);
+            if !scheduled {
+                let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+            }
+        });
+        // The promise never rejects.
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use leptos::prelude::*;
+
+    use super::HydrateLater;
+
+    /// The server's HTML must be exactly the wrapped view's, or hydration would not match it.
+    #[test]
+    fn renders_the_same_html_as_the_view_it_wraps() {
+        let view = || view! { <section class="a"><p>"groups"</p><input name="search"/></section> };
+        let outer = HydrateLater(view()).to_html();
+        assert!(outer.contains("<p>groups</p>"), "{outer}");
+        assert_eq!(outer, view().to_html());
+    }
+}
