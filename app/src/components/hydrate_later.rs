@@ -1,18 +1,20 @@
-//! `HydrateLater`: a view whose hydration waits for the browser's next task, so that one page's
-//! hydration is several main-thread tasks instead of one long one.
+//! `HydrateLater`: a view whose hydration waits for the browser's next task, so that a page's
+//! hydration is two main-thread tasks instead of one long one.
 //!
 //! Hand-written because Leptos has no such wrapper. Chromium compiles a wasm function the first time it
 //! is called, on the main thread, and hydration is the first call of most of a page's code: on a cold
-//! load with a 4x CPU slowdown the home page's hydration was one task of 300 to 400 ms, most of it
-//! compilation (docs/performance/page-weight.md). Leptos hydrates the page through `hydrate_async`
-//! (the app starts with `hydrate_lazy`), so a view that awaits a zero-delay timer there lets the browser
-//! paint and handle input before the rest of the page hydrates. The server renders the view as it is;
-//! only the time at which the browser takes it over changes, and a view hydrated without
-//! `hydrate_async` (inside a `Suspense`) hydrates at once, as before.
+//! load with a 4x CPU slowdown a page's hydration was one task of 300 to 400 ms, most of it compilation
+//! (docs/performance/page-weight.md). Leptos hydrates through `hydrate_async` down to the router (the
+//! app starts with `hydrate_lazy`), so a view there that awaits a zero-delay timer lets the browser
+//! paint and handle input before the rest hydrates. Below the router the matched page hydrates
+//! synchronously (`hydrate`), and this wrapper then waits for nothing. The server renders the view as it
+//! is; only the moment the browser takes it over changes.
 //!
-//! Used only where what was hydrated before the wait cannot change the nodes after it (the page's
-//! static outer structure): the hydration cursor stays on the last node hydrated while the browser runs
-//! other tasks.
+//! Used once, around `<main>` (app/src/lib.rs): what hydrated before the wait (the header) cannot
+//! change the nodes after it, and while it waits, the views after it have not yet read the URL. A link
+//! click or a history move then would make the router hydrate another page over this one's HTML, so
+//! the wait keeps them from the app and leaves them to the browser: a click on a link loads the page
+//! the usual way, a move back or forward reloads (`HoldNavigation`).
 
 use leptos::tachys::{
     html::attribute::{any_attribute::AnyAttribute, Attribute},
@@ -106,12 +108,73 @@ impl<V: RenderHtml> RenderHtml for HydrateLater<V> {
     }
 
     async fn hydrate_async(self, cursor: &Cursor, position: &PositionState) -> Self::State {
-        next_task().await;
+        {
+            #[cfg(feature = "hydrate")]
+            let _hold = HoldNavigation::install();
+            next_task().await;
+        }
+        // From here to the router's first read of the URL is one synchronous poll: no event between.
         self.0.hydrate_async(cursor, position).await
     }
 
     fn into_owned(self) -> Self::Owned {
         HydrateLater(self.0.into_owned())
+    }
+}
+
+/// While it lives, keeps link clicks and history moves (back, forward) from the app: a listener in the
+/// capture phase at the window runs before any of the app's (the router's are on the window too, in the
+/// bubble phase) and stops the event there, leaving the browser's own handling: a link loads its page,
+/// a history move reloads the page it moved to. Removed when dropped.
+#[cfg(feature = "hydrate")]
+struct HoldNavigation {
+    click: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::Event)>,
+    popstate: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::Event)>,
+}
+
+#[cfg(feature = "hydrate")]
+impl HoldNavigation {
+    fn install() -> Self {
+        use wasm_bindgen::{closure::Closure, JsCast};
+        let click = Closure::<dyn FnMut(web_sys::Event)>::new(|ev: web_sys::Event| {
+            let on_link = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest("a[href]").ok().flatten())
+                .is_some();
+            if on_link {
+                ev.stop_immediate_propagation();
+            }
+        });
+        let popstate = Closure::<dyn FnMut(web_sys::Event)>::new(|ev: web_sys::Event| {
+            ev.stop_immediate_propagation();
+            if let Some(window) = web_sys::window() {
+                // The URL has already changed; only the page shown has not.
+                let _ = window.location().reload();
+            }
+        });
+        let hold = Self { click, popstate };
+        hold.each(|window, kind, f| {
+            let _ = window.add_event_listener_with_callback_and_bool(kind, f, true);
+        });
+        hold
+    }
+
+    fn each(&self, mut op: impl FnMut(&web_sys::Window, &str, &js_sys::Function)) {
+        use wasm_bindgen::JsCast;
+        if let Some(window) = web_sys::window() {
+            op(&window, "click", self.click.as_ref().unchecked_ref());
+            op(&window, "popstate", self.popstate.as_ref().unchecked_ref());
+        }
+    }
+}
+
+#[cfg(feature = "hydrate")]
+impl Drop for HoldNavigation {
+    fn drop(&mut self) {
+        self.each(|window, kind, f| {
+            let _ = window.remove_event_listener_with_callback_and_bool(kind, f, true);
+        });
     }
 }
 

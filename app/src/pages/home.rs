@@ -12,7 +12,6 @@ use crate::api::groups::{group_lag_times, group_lags, list_groups};
 use crate::api::history::group_lag_sparklines;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::group_list::{GroupTable, ListParams, PageLagTimes, PageLags, PageSparks};
-use crate::components::hydrate_later::HydrateLater;
 use crate::domain::groups::GroupLagTime;
 use crate::domain::lag_history::{Sparkline, Status};
 use crate::domain::{ClusterSummary, GroupLag, GroupSort, GroupState};
@@ -26,6 +25,7 @@ const SEARCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    crate::mark_hydrated();
     let query = use_query_map();
     let params = Memo::new(move |_| {
         let q = query.read();
@@ -160,39 +160,29 @@ pub fn HomePage() -> impl IntoView {
                     })}
                 </Transition>
             </section>
-            // The groups (search, table) hydrate one task after the clusters: shorter tasks instead of
-            // one long one on a cold load (components/hydrate_later.rs).
-            {HydrateLater(view! {
-                <section aria-labelledby="groups-heading" class="min-w-0">
-                    <div class="mb-2 flex items-center justify-between gap-2">
-                        <h2 id="groups-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-600">
-                            "Consumer groups"
-                        </h2>
-                        <button
-                            type="button"
-                            class="rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
-                            on:click=move |_| refresh()
-                        >
-                            "Refresh"
-                        </button>
-                    </div>
-                    <SearchForm params=params/>
-                    // And the table one task after the search form.
-                    {HydrateLater(view! {
-                    <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading consumer groups from the brokers..."</p> }>
-                        {move || Suspend::new(async move {
-                            // Here, not at the top: the groups hydrate last (`HydrateLater` above), and the
-                            // page is live only once they have.
-                            crate::mark_hydrated();
-                            match groups.await {
-                                Ok(page) => view! { <GroupTable page params=params.get_untracked() lags=lags_shown times=times_shown sparks=sparks_shown/> }.into_any(),
-                                Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                            }
-                        })}
-                    </Transition>
+            <section aria-labelledby="groups-heading" class="min-w-0">
+                <div class="mb-2 flex items-center justify-between gap-2">
+                    <h2 id="groups-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-600">
+                        "Consumer groups"
+                    </h2>
+                    <button
+                        type="button"
+                        class="rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
+                        on:click=move |_| refresh()
+                    >
+                        "Refresh"
+                    </button>
+                </div>
+                <SearchForm params=params/>
+                <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading consumer groups from the brokers..."</p> }>
+                    {move || Suspend::new(async move {
+                        match groups.await {
+                            Ok(page) => view! { <GroupTable page params=params.get_untracked() lags=lags_shown times=times_shown sparks=sparks_shown/> }.into_any(),
+                            Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                        }
                     })}
-                </section>
-            })}
+                </Transition>
+            </section>
         </div>
     }
     .into_any()
