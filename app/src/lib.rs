@@ -10,7 +10,7 @@ pub mod pages;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::{path, Lazy, SsrMode};
 
 /// The document around the app, rendered on the server only. The stylesheet is linked here, not by
@@ -117,7 +117,9 @@ pub fn App() -> impl IntoView {
             // The page below the header hydrates one browser task later (components/hydrate_later.rs).
             {components::hydrate_later::HydrateLater(view! {
             <main class="mx-auto max-w-6xl px-4 py-6">
-                <Routes fallback=|| view! { <pages::not_found::NotFound/> }>
+                // Flat (no route nests another): only this router hydrates the matched page through
+                // `hydrate_async`, so a page can hydrate in parts too (pages/group.rs).
+                <FlatRoutes fallback=|| view! { <pages::not_found::NotFound/> }>
                     <Route path=path!("/") view=pages::home::HomePage/>
                     // The other pages' code is fetched when first shown (pages/lazy.rs).
                     // Sent whole, not streamed: a streamed group pushed the builder ~700 px down as it
@@ -127,7 +129,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/plans/:id") view={Lazy::<pages::lazy::SavedPlanRoute>::new()}/>
                     <Route path=path!("/audit") view={Lazy::<pages::lazy::AuditRoute>::new()}/>
                     <Route path=path!("/users") view={Lazy::<pages::lazy::UsersRoute>::new()}/>
-                </Routes>
+                </FlatRoutes>
             </main>
             })}
         </Router>

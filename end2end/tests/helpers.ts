@@ -1,5 +1,5 @@
 // Shared steps of the plan-builder specs.
-import { expect, Page } from '@playwright/test';
+import { Browser, expect, Page } from '@playwright/test';
 
 export async function openGroup(page: Page, group: string, query = ''): Promise<void> {
   await page.goto(`/group?cluster=local&id=${encodeURIComponent(group)}${query}`);
@@ -50,4 +50,43 @@ export async function signIn(page: Page, name: string, password: string, next = 
   await submitSignIn(page, name, password);
   await expect(page.getByTestId('user')).toContainText(name);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/**
+ * Opens `path` at a 4x CPU slowdown and clicks the first `link` at ten delays after the wasm file whose
+ * name contains `arrived` has loaded, while the page is still hydrating; `check` then looks at where the
+ * click led (`at` names the delay). No delay may raise a page error.
+ */
+export async function clickWhileHydrating(
+  browser: Browser,
+  storageState: string,
+  path: string,
+  arrived: string,
+  link: string,
+  check: (page: Page, at: string) => Promise<void>,
+): Promise<void> {
+  for (const delay of [0, 5, 10, 20, 30, 45, 60, 80, 100, 150]) {
+    const context = await browser.newContext({ storageState });
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.addInitScript(({ d, arrived, link }) => {
+      const poll = setInterval(() => {
+        const loaded = performance.getEntriesByType('resource')
+          .some((e) => e.name.includes(arrived) && e.name.endsWith('.wasm'));
+        const a = document.querySelector<HTMLAnchorElement>(link);
+        if (loaded && a) {
+          clearInterval(poll);
+          setTimeout(() => a.click(), d);
+        }
+      }, 1);
+    }, { d: delay, arrived, link });
+    await page.goto(path);
+    const at = `delay ${delay} ms`;
+    await check(page, at);
+    expect(errors, at).toEqual([]);
+    await context.close();
+  }
 }

@@ -1,7 +1,7 @@
 // The home page: configured clusters and the seeded demo groups, server-rendered then hydrated.
 import { expect, test } from '@playwright/test';
 import { ADMIN_STATE } from '../global-setup';
-import { waitForSnapshot } from './helpers';
+import { clickWhileHydrating, waitForSnapshot } from './helpers';
 
 test('lists the seeded demo groups with their states after hydration', async ({ page }, testInfo) => {
   const errors: string[] = [];
@@ -143,29 +143,9 @@ test('the home page loads only its own wasm; a group page fetches its chunk when
 // was hydrated over the home page's HTML: unhydrated, with hydration errors. Now the browser loads the link.
 // The gap is a few milliseconds wide, so the click is tried at several delays after the wasm has arrived.
 test('a link clicked while the page is still hydrating opens the linked page, live', async ({ browser }) => {
-  for (const delay of [0, 5, 10, 20, 30, 45, 60, 80, 100, 150]) {
-    const context = await browser.newContext({ storageState: ADMIN_STATE });
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.addInitScript((d) => {
-      const poll = setInterval(() => {
-        const wasm = performance.getEntriesByType('resource')
-          .some((e) => e.name.includes('/pkg/rewind.') && e.name.endsWith('.wasm'));
-        const link = document.querySelector<HTMLAnchorElement>('main a[href^="/group"]');
-        if (wasm && link) {
-          clearInterval(poll);
-          setTimeout(() => link.click(), d);
-        }
-      }, 1);
-    }, delay);
-    await page.goto('/');
-    await expect(page, `delay ${delay} ms`).toHaveURL(/\/group\?cluster=local&id=/);
-    await expect(page.locator('body'), `delay ${delay} ms`).toHaveAttribute('data-hydrated', 'true');
-    await expect(page.getByTestId('group-id'), `delay ${delay} ms`).not.toBeEmpty();
-    expect(errors, `delay ${delay} ms`).toEqual([]);
-    await context.close();
-  }
+  await clickWhileHydrating(browser, ADMIN_STATE, '/', '/pkg/rewind.', 'main a[href^="/group"]', async (page, at) => {
+    await expect(page, at).toHaveURL(/\/group\?cluster=local&id=/);
+    await expect(page.locator('body'), at).toHaveAttribute('data-hydrated', 'true');
+    await expect(page.getByTestId('group-id'), at).not.toBeEmpty();
+  });
 });

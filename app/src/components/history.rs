@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::executions::get_execution;
+use crate::api::executions::{get_execution, list_executions};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::table::{col, num, TableHead};
 use crate::domain::execution::{Execution, ExecutionStatus, ExecutionSummary};
@@ -21,6 +21,31 @@ pub enum UndoBy {
 
 pub fn undo_href(cluster: &str, group: &str, execution: i64) -> String {
     format!("{}&undo={execution}", group_href(cluster, group))
+}
+
+/// The last executions of one group, read again after each of its executions (`executions`: how many
+/// the page has run).
+#[component]
+pub fn GroupHistory(
+    cluster: String,
+    group: String,
+    executions: Signal<usize>,
+    on_undo: Callback<i64>,
+) -> impl IntoView {
+    let history = Resource::new(
+        move || executions.get(),
+        move |_| list_executions(cluster.clone(), Some(group.clone()), Some(20)),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading history..."</p> }>
+            {move || Suspend::new(async move {
+                match history.await {
+                    Ok(list) => view! { <HistoryTable list undo=UndoBy::Callback(on_undo)/> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
 }
 
 #[component]

@@ -5,14 +5,16 @@
 //! is called, on the main thread, and hydration is the first call of most of a page's code: on a cold
 //! load with a 4x CPU slowdown a page's hydration was one task of 300 to 400 ms, most of it compilation
 //! (docs/performance/page-weight.md). Leptos hydrates through `hydrate_async` down to the router (the
-//! app starts with `hydrate_lazy`), so a view there that awaits a zero-delay timer lets the browser
-//! paint and handle input before the rest hydrates. Below the router the matched page hydrates
-//! synchronously (`hydrate`), and this wrapper then waits for nothing. The server renders the view as it
-//! is; only the moment the browser takes it over changes.
+//! app starts with `hydrate_lazy`), and the flat router (`FlatRoutes`) hydrates the matched page that
+//! way too, so a view there that awaits a zero-delay timer lets the browser paint and handle input
+//! before the rest hydrates. Inside a `Suspense` or `Transition` everything hydrates synchronously, and
+//! this wrapper then waits for nothing. The server renders the view as it is; only the moment the
+//! browser takes it over changes.
 //!
-//! Used once, around `<main>` (app/src/lib.rs): what hydrated before the wait (the header) cannot
-//! change the nodes after it, and while it waits, the views after it have not yet read the URL. A link
-//! click or a history move then would make the router hydrate another page over this one's HTML, so
+//! Used around `<main>` (app/src/lib.rs) and around the group page's group (pages/group.rs): what
+//! hydrated before the wait cannot change the nodes after it, and while it waits, the views after it
+//! have not yet read the URL (or, in a page, the router has not yet finished hydrating it). A link
+//! click or a history move then would make the router draw another page over this one's HTML, so
 //! the wait keeps them from the app and leaves them to the browser: a click on a link loads the page
 //! the usual way, a move back or forward reloads (`HoldNavigation`).
 

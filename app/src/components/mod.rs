@@ -2,6 +2,7 @@
 
 pub mod confirm_dialog;
 pub mod copy_button;
+pub mod draw_later;
 pub mod error_panel;
 pub mod execution_result;
 pub mod field_error;

@@ -7,13 +7,14 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use crate::api::executions::{execute_plan, list_executions, undo_spec};
+use crate::api::executions::{execute_plan, undo_spec};
 use crate::api::plans::{get_plan, preview_plan, save_plan};
 use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::draw_later::DrawLater;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::execution_result::ExecutionResult;
 use crate::components::field_error::{FieldErrors, ALL_FIELDS};
-use crate::components::history::{undo_href, HistoryTable, UndoBy};
+use crate::components::history::{undo_href, GroupHistory};
 use crate::components::plan_area::{PlanArea, UndoCard};
 use crate::components::plan_form::{FormSignals, PlanForm};
 use crate::components::plan_view::{plan_zone, summary_text, DriftTable};
@@ -328,14 +329,6 @@ pub fn ResetPanel(
     };
 
     let save = Action::new(|spec: &ResetSpec| save_plan(spec.clone()));
-    let history_key = (cluster.clone(), group.clone());
-    let history = Resource::new(
-        move || execute.version().get(),
-        move |_| {
-            let (c, g) = history_key.clone();
-            list_executions(c, Some(g), Some(20))
-        },
-    );
     let on_undo = Callback::new(start_undo);
     let group_name = group.clone();
     // The form's own message, else Kafka's answer to the last read when it is about the form's input.
@@ -373,12 +366,15 @@ pub fn ResetPanel(
                             }
                         })/>
                 })>
-                <PlanForm form
-                    topics=topics
-                    on_submit=run_preview
-                    on_edit=Callback::new(|()| ())
-                    errors
-                    previewing=preview.pending()/>
+                // One task after the panel's own setup: each is the first call of much code.
+                <DrawLater>
+                    <PlanForm form
+                        topics=topics
+                        on_submit=run_preview
+                        on_edit=Callback::new(|()| ())
+                        errors
+                        previewing=preview.pending()/>
+                </DrawLater>
             </Show>
             // A planning error from Kafka (an unknown topic, say) is shown under its field; others here.
             {move || fetch_error.get()
@@ -456,14 +452,10 @@ pub fn ResetPanel(
             })}
 
             <h3 class="mt-5 text-xs font-semibold uppercase tracking-wide text-slate-500">"History of this group"</h3>
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading history..."</p> }>
-                {move || Suspend::new(async move {
-                    match history.await {
-                        Ok(list) => view! { <HistoryTable list undo=UndoBy::Callback(on_undo)/> }.into_any(),
-                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            // One task after the form: the history's read and table are the first call of much code.
+            <DrawLater>
+                <GroupHistory cluster=cluster.clone() group=group.clone() executions=execute.version().into() on_undo/>
+            </DrawLater>
         </section>
     }
     .into_any()

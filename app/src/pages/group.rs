@@ -4,7 +4,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::groups::{describe_group, record_times};
+use crate::components::draw_later::DrawLater;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::hydrate_later::HydrateLater;
 use crate::components::lag_chart::LagChart;
 use crate::components::reset_panel::ResetPanel;
 use crate::components::session::IfAllowed;
@@ -75,6 +77,9 @@ pub fn GroupPage() -> impl IntoView {
         // Only the group's data is awaited here: the times are a browser-only read, and waiting on one
         // during server rendering left the page without its group (rendered after hydration, pushing
         // the builder down: layout shift 0.25). The times are merged into the rows when they arrive.
+        // The group hydrates one browser task after its chunk has arrived and the page was set up: as
+        // one, they were a task of 130 to 250 ms at a 4x CPU slowdown (components/hydrate_later.rs).
+        {HydrateLater(view! {
         <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading the group from the brokers..."</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
@@ -84,6 +89,7 @@ pub fn GroupPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        })}
         // Outside the transition: a refresh of the group above keeps the plan being built here. Shown
         // once the group has been read, below it: appearing above a group that then arrives, it jumped
         // ~700 px down (layout shift 0.25).
@@ -94,11 +100,17 @@ pub fn GroupPage() -> impl IntoView {
                 let (c, g) = (cluster.clone(), group.clone());
                 view! {
                     <LagChart cluster=cluster.clone() group=group.clone()/>
-                    // Viewers get no builder: previews, plans and executes need the operator role.
-                    <IfAllowed action=Action::Preview cluster=cluster.clone() group=group.clone()
-                        fallback=move || view! { <ReadOnlyNote cluster=c.clone() group=g.clone()/> }>
-                        <ResetPanel cluster=cluster.clone() group=group.clone() on_executed=Callback::new(move |()| refresh())/>
-                    </IfAllowed>
+                    // The builder one task after the chart: each is a first call of much code.
+                    <DrawLater>{
+                        let (cluster, group, c, g) = (cluster.clone(), group.clone(), c.clone(), g.clone());
+                        // Viewers get no builder: previews, plans and executes need the operator role.
+                        view! {
+                            <IfAllowed action=Action::Preview cluster=cluster.clone() group=group.clone()
+                                fallback=move || view! { <ReadOnlyNote cluster=c.clone() group=g.clone()/> }>
+                                <ResetPanel cluster=cluster.clone() group=group.clone() on_executed=Callback::new(move |()| refresh())/>
+                            </IfAllowed>
+                        }
+                    }</DrawLater>
                 }
                 .into_any()
             })
@@ -111,8 +123,10 @@ pub fn GroupPage() -> impl IntoView {
 /// Calls `on_shown` once it is in the page (effects run after the view is mounted), one browser task
 /// later: what it shows (the lag chart and the builder, drawn in the browser) is then not compiled and
 /// drawn in the same main-thread task as the group's hydration (docs/performance/page-weight.md).
+/// Marks the page hydrated: the group is its last part to hydrate.
 #[component]
 fn Drawn(on_shown: Callback<()>) -> impl IntoView {
+    crate::mark_hydrated();
     // `try_run`: by then the page may have been left and the callback disposed.
     Effect::new(move |_| {
         set_timeout(

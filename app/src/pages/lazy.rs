@@ -8,9 +8,16 @@
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
-/// Declares a lazy route whose view is one page component, marked hydrated once that page is live.
+/// Declares a lazy route whose view is one page component, marked hydrated once that page is live
+/// (by the page itself with `marks_itself`: the group page hydrates in parts).
 macro_rules! lazy_page {
     ($route:ident, $page:path) => {
+        lazy_page!($route, $page, crate::mark_hydrated());
+    };
+    ($route:ident, $page:path, marks_itself) => {
+        lazy_page!($route, $page, ());
+    };
+    ($route:ident, $page:path, $mark:expr) => {
         pub struct $route;
 
         #[lazy_route]
@@ -20,14 +27,14 @@ macro_rules! lazy_page {
             }
 
             fn view(_this: Self) -> AnyView {
-                crate::mark_hydrated();
+                $mark;
                 view! { <$page/> }.into_any()
             }
         }
     };
 }
 
-lazy_page!(GroupRoute, super::group::GroupPage);
+lazy_page!(GroupRoute, super::group::GroupPage, marks_itself);
 lazy_page!(HistoryRoute, super::history::HistoryPage);
 lazy_page!(SavedPlanRoute, super::saved_plan::SavedPlanPage);
 lazy_page!(AuditRoute, super::audit::AuditPage);

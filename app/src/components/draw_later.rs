@@ -1,0 +1,26 @@
+//! `DrawLater`: children drawn in the browser one task after the view around them, so that what a
+//! page draws in the browser is compiled and drawn in several main-thread tasks instead of one long one.
+//!
+//! Hand-written because Leptos has no such view. Chromium compiles a wasm function the first time it is
+//! called, on the main thread: the group page's builder, drawn in one task, was one task of 200 to 500 ms
+//! on a cold load at a 4x CPU slowdown, most of it that compilation (docs/performance/page-weight.md).
+//! The server renders nothing here (effects never run there), and the browser starts with nothing too, so
+//! hydration matches either way; meant for views the server does not render anyway.
+
+use leptos::prelude::*;
+
+/// Draws `children` in the browser, one task (a zero-delay timer) after this view is mounted.
+#[component]
+pub fn DrawLater(children: ChildrenFn) -> impl IntoView {
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| {
+        set_timeout(
+            // `try_set`: by then the page may have been left and the signal disposed.
+            move || {
+                let _ = ready.try_set(true);
+            },
+            std::time::Duration::ZERO,
+        )
+    });
+    move || ready.get().then(|| children())
+}
