@@ -4,6 +4,14 @@
 
 use crate::support::{commit_offsets, create_topic, unique, TestServer, LOCAL};
 
+/// The nonce a page's Content-Security-Policy allows scripts with.
+fn nonce_of(csp: &str) -> &str {
+    csp.split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("no nonce in {csp}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_carry_security_headers_and_a_nonce_that_matches_their_scripts() {
     let server = TestServer::start(LOCAL).await;
@@ -21,12 +29,7 @@ async fn pages_carry_security_headers_and_a_nonce_that_matches_their_scripts() {
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "same-origin");
     assert_eq!(h["x-frame-options"], "DENY");
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-        .unwrap()
-        .to_string();
+    let nonce = nonce_of(&csp).to_string();
     let html = resp.text().await.unwrap();
     let scripts = html.matches("<script").count();
     assert!(scripts > 0);
@@ -370,6 +373,115 @@ async fn operator_endpoints_answer_without_a_session_and_probe_kafka_sparingly()
         "raw paths are not labels"
     );
     assert!(line("rewind_http_requests_total{endpoint=\"other\",status=\"303\"}") >= 1.0);
+}
+
+/// A file of the site root served on the thread where a page is being rendered stays out of that page's
+/// response. Leptos left a page's owner as its thread's current owner (`build_response`); leptos_axum's
+/// static-file handler made its own owner a child of it and moved the page's response headers onto the
+/// file's answer, so the page arrived without its Content-Security-Policy (the default one blocked its
+/// scripts and styles: a link clicked on the home page opened a dead group page) and the file carried the
+/// page's nonce. Fixed in the vendored crates (vendor/README.md). One thread, so the page and the files
+/// share it.
+#[tokio::test(flavor = "current_thread")]
+async fn a_file_served_while_a_page_renders_leaves_the_page_its_headers() {
+    let site = std::env::temp_dir().join(unique("rewind-site"));
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("favicon.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    )
+    .unwrap();
+    let server = TestServer::start_with_site(LOCAL, &site).await;
+    let topic = unique("web-owner");
+    let group = unique("web-owner-g");
+    create_topic(&topic, 4).await;
+    commit_offsets(&group, &topic, &[(0, 1), (1, 1), (2, 1), (3, 1)]);
+    let page_url = format!("http://{}/group?cluster=local&id={group}", server.addr);
+    let file_url = format!("http://{}/favicon.svg", server.addr);
+    let mut files_during_render = 0;
+    for _ in 0..3 {
+        // The group page reads Kafka before it answers; the file is asked for, again and again, meanwhile.
+        let page = tokio::spawn(server.http.get(&page_url).send());
+        tokio::task::yield_now().await;
+        while !page.is_finished() {
+            let file = server.http.get(&file_url).send().await.unwrap();
+            assert_eq!(file.status(), 200);
+            assert_eq!(
+                file.headers()["content-security-policy"],
+                "default-src 'none'; frame-ancestors 'none'",
+                "a file took a page's headers"
+            );
+            files_during_render += 1;
+            assert!(files_during_render < 100_000, "the page never finished");
+        }
+        let page = page.await.unwrap().unwrap();
+        assert_eq!(page.status(), 200);
+        let csp = page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            csp.contains("'nonce-"),
+            "the page lost its own policy: {csp}"
+        );
+        let html = page.text().await.unwrap();
+        let nonce = nonce_of(&csp);
+        assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{csp}");
+    }
+    assert!(
+        files_during_render > 0,
+        "no file was served while a page rendered"
+    );
+    std::fs::remove_dir_all(&site).ok();
+}
+
+/// Pages rendered at the same time on one thread each get their own request: their own group, their
+/// own nonce on their own scripts, their own policy. Rendering ran with whichever request's owner the
+/// thread held when it was polled (vendor/README.md).
+#[tokio::test(flavor = "current_thread")]
+async fn pages_rendered_together_on_one_thread_keep_their_own_requests() {
+    let server = TestServer::start(LOCAL).await;
+    let topic = unique("web-together");
+    create_topic(&topic, 2).await;
+    let groups: Vec<String> = (0..6)
+        .map(|i| unique(&format!("web-together-{i}")))
+        .collect();
+    for group in &groups {
+        commit_offsets(group, &topic, &[(0, 1), (1, 1)]);
+    }
+    for _ in 0..3 {
+        let mut pages = tokio::task::JoinSet::new();
+        for (i, group) in groups.iter().enumerate() {
+            let url = format!("http://{}/group?cluster=local&id={group}", server.addr);
+            let http = server.http.clone();
+            pages.spawn(async move {
+                let page = http.get(url).send().await.unwrap();
+                let csp = page.headers()["content-security-policy"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                (i, csp, page.text().await.unwrap())
+            });
+        }
+        let mut pages = pages.join_all().await;
+        pages.sort_by_key(|(i, _, _)| *i);
+        for (group, (_, csp, html)) in groups.iter().zip(pages) {
+            assert!(csp.contains("'nonce-"), "{group}: {csp}");
+            let nonce = nonce_of(&csp);
+            assert!(
+                html.matches("<script").count()
+                    <= html.matches(&format!("nonce=\"{nonce}\"")).count(),
+                "{group}: a script without this page's nonce"
+            );
+            assert!(html.contains(group.as_str()), "{group}: not its page");
+            for other in groups.iter().filter(|g| *g != group) {
+                assert!(
+                    !html.contains(other.as_str()),
+                    "{group}'s page shows {other}"
+                );
+            }
+        }
+    }
 }
 
 /// Security review, item 12: unknown static paths and unknown `/auth/` paths are bare 404s, with no

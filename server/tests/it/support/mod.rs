@@ -117,12 +117,23 @@ pub struct TestServer {
 impl TestServer {
     /// Sign-in off (`--insecure-no-auth`): for tests about everything but sign-in.
     pub async fn start(config_toml: &str) -> Self {
-        Self::start_with(config_toml, true, GatewayOptions::default()).await
+        Self::start_with(config_toml, true, GatewayOptions::default(), None).await
+    }
+
+    /// As `start`, serving the site's files from `site_root`.
+    pub async fn start_with_site(config_toml: &str, site_root: &std::path::Path) -> Self {
+        Self::start_with(
+            config_toml,
+            true,
+            GatewayOptions::default(),
+            Some(site_root),
+        )
+        .await
     }
 
     /// Sign-in on, as configured in `config_toml`.
     pub async fn start_secure(config_toml: &str) -> Self {
-        Self::start_with(config_toml, false, GatewayOptions::default()).await
+        Self::start_with(config_toml, false, GatewayOptions::default(), None).await
     }
 
     /// As `start`, with librdkafka statistics every 100 ms feeding `gateway.request_counts`.
@@ -130,10 +141,15 @@ impl TestServer {
         let options = GatewayOptions {
             statistics_interval: Some(STATISTICS_INTERVAL),
         };
-        Self::start_with(config_toml, true, options).await
+        Self::start_with(config_toml, true, options, None).await
     }
 
-    async fn start_with(config_toml: &str, insecure: bool, options: GatewayOptions) -> Self {
+    async fn start_with(
+        config_toml: &str,
+        insecure: bool,
+        options: GatewayOptions,
+        site_root: Option<&std::path::Path>,
+    ) -> Self {
         let dir = std::env::temp_dir().join(unique("rewind-config"));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("rewind.toml");
@@ -163,6 +179,8 @@ impl TestServer {
         let options = LeptosOptions::builder()
             .output_name("rewind")
             .site_addr(addr)
+            // Leptos's own default, the working directory, unless the test brings a site.
+            .site_root(site_root.map_or_else(|| ".".to_owned(), |r| r.display().to_string()))
             .build();
         let app = router::build(options, services);
         tokio::spawn(async move {
