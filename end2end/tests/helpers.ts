@@ -67,26 +67,33 @@ export async function clickWhileHydrating(
 ): Promise<void> {
   for (const delay of [0, 5, 10, 20, 30, 45, 60, 80, 100, 150]) {
     const context = await browser.newContext({ storageState });
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.addInitScript(({ d, arrived, link }) => {
-      const poll = setInterval(() => {
-        const loaded = performance.getEntriesByType('resource')
-          .some((e) => e.name.includes(arrived) && e.name.endsWith('.wasm'));
-        const a = document.querySelector<HTMLAnchorElement>(link);
-        if (loaded && a) {
-          clearInterval(poll);
-          setTimeout(() => a.click(), d);
-        }
-      }, 1);
-    }, { d: delay, arrived, link });
-    await page.goto(path);
-    const at = `delay ${delay} ms`;
-    await check(page, at);
-    expect(errors, at).toEqual([]);
-    await context.close();
+    try {
+      const page = await context.newPage();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      // A page that arrived with another answer's policy (or none of its own) reports what it blocked.
+      page.on('console', (m) => {
+        if (m.type() === 'error' && m.text().includes('Content Security Policy')) errors.push(m.text());
+      });
+      await page.addInitScript(({ d, arrived, link }) => {
+        const poll = setInterval(() => {
+          const loaded = performance.getEntriesByType('resource')
+            .some((e) => e.name.includes(arrived) && e.name.endsWith('.wasm'));
+          const a = document.querySelector<HTMLAnchorElement>(link);
+          if (loaded && a) {
+            clearInterval(poll);
+            setTimeout(() => a.click(), d);
+          }
+        }, 1);
+      }, { d: delay, arrived, link });
+      await page.goto(path);
+      const at = `delay ${delay} ms`;
+      await check(page, at);
+      expect(errors, at).toEqual([]);
+    } finally {
+      await context.close();
+    }
   }
 }

@@ -3,7 +3,5 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // The lazy pages (app/src/pages/lazy.rs) hydrate once their chunk has arrived, which
-    // `hydrate_body` cannot wait for.
-    leptos::mount::hydrate_lazy(app::App);
+    app::components::hydrate_later::hydrate_app_next_task();
 }

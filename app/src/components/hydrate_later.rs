@@ -1,5 +1,5 @@
-//! `HydrateLater`: a view whose hydration waits for the browser's next task, so that a page's
-//! hydration is two main-thread tasks instead of one long one.
+//! Hydration in later browser tasks: `HydrateLater`, and the app's start one task after the wasm is
+//! instantiated, so that a page's hydration is several main-thread tasks instead of one long one.
 //!
 //! Hand-written because Leptos has no such wrapper. Chromium compiles a wasm function the first time it
 //! is called, on the main thread, and hydration is the first call of most of a page's code: on a cold
@@ -178,6 +178,20 @@ impl Drop for HoldNavigation {
             let _ = window.remove_event_listener_with_callback_and_bool(kind, f, true);
         });
     }
+}
+
+/// Hydrates the app (`App`) one browser task after the call, the wasm's instantiation: instantiating
+/// the module and hydrating the header each compile hundreds of functions, and one task of both was a
+/// group page's longest (115 to 217 ms at 4x CPU slowdown; docs/performance/page-weight.md). Until then
+/// the page is the server's: a link clicked loads its page the usual way.
+#[cfg(feature = "hydrate")]
+pub fn hydrate_app_next_task() {
+    wasm_bindgen_futures::spawn_local(async {
+        next_task().await;
+        // The lazy pages (pages/lazy.rs) hydrate once their chunk has arrived, which `hydrate_body`
+        // cannot wait for.
+        leptos::mount::hydrate_lazy(crate::App);
+    });
 }
 
 /// Resolves in a later task of the browser's event loop (a zero-delay timer); at once elsewhere.
