@@ -13,14 +13,20 @@ use leptos::prelude::*;
 #[component]
 pub fn DrawLater(children: ChildrenFn) -> impl IntoView {
     let ready = RwSignal::new(false);
-    Effect::new(move |_| {
-        set_timeout(
-            // `try_set`: by then the page may have been left and the signal disposed.
-            move || {
-                let _ = ready.try_set(true);
-            },
-            std::time::Duration::ZERO,
-        )
+    // `try_set`: by then the page may have been left and the signal disposed.
+    after_mount_next_task(move || {
+        let _ = ready.try_set(true);
     });
     move || ready.get().then(|| children())
+}
+
+/// Runs `f` once, one browser task (a zero-delay timer) after the calling view is mounted (effects run
+/// after mounting); never on the server. Whatever `f` touches may be gone by then: use `try_` calls.
+pub fn after_mount_next_task(f: impl FnOnce() + 'static) {
+    let mut f = Some(f);
+    Effect::new(move |_| {
+        if let Some(f) = f.take() {
+            set_timeout(f, std::time::Duration::ZERO);
+        }
+    });
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::groups::{describe_group, record_times};
-use crate::components::draw_later::DrawLater;
+use crate::components::draw_later::{after_mount_next_task, DrawLater};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::hydrate_later::HydrateLater;
 use crate::components::lag_chart::LagChart;
@@ -128,13 +128,8 @@ pub fn GroupPage() -> impl IntoView {
 fn Drawn(on_shown: Callback<()>) -> impl IntoView {
     crate::mark_hydrated();
     // `try_run`: by then the page may have been left and the callback disposed.
-    Effect::new(move |_| {
-        set_timeout(
-            move || {
-                let _ = on_shown.try_run(());
-            },
-            std::time::Duration::ZERO,
-        )
+    after_mount_next_task(move || {
+        let _ = on_shown.try_run(());
     });
 }
 
