@@ -55,7 +55,7 @@ export async function signIn(page: Page, name: string, password: string, next = 
 /**
  * Opens `path` at a 4x CPU slowdown and clicks the first `link` at ten delays after the wasm file whose
  * name contains `arrived` has loaded, while the page is still hydrating; `check` then looks at where the
- * click led (`at` names the delay). No delay may raise a page error.
+ * click led (`at` names the delay). No delay may raise a page error or a Content-Security-Policy violation.
  */
 export async function clickWhileHydrating(
   browser: Browser,
