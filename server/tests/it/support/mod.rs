@@ -70,6 +70,36 @@ pub async fn create_topic(name: &str, partitions: i32) {
     for r in res {
         r.expect("topic created");
     }
+    // CreateTopics answers once the controller has the topic; the broker's metadata image that the group
+    // coordinator checks commits against can lag it, and a commit then fails with UnknownTopicOrPartition.
+    let topic = name.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let md = admin
+                .inner()
+                .fetch_metadata(Some(&topic), Duration::from_secs(5))
+                .expect("metadata");
+            let ready = md.topics().iter().any(|t| {
+                t.name() == topic
+                    && t.error().is_none()
+                    && t.partitions().len() == partitions as usize
+                    && t.partitions()
+                        .iter()
+                        .all(|p| p.leader() >= 0 && p.error().is_none())
+            });
+            if ready {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "topic {topic} never became visible"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    })
+    .await
+    .expect("metadata wait");
 }
 
 /// Deletes `groups` (their members gone), asking again while the broker still counts a departing member.
