@@ -100,9 +100,11 @@ pub fn App() -> impl IntoView {
             <header class="border-b border-slate-200 bg-white">
                 // Wraps rather than overflows: at phone width, with wide fonts or a long user name, the nav
                 // drops to its own line instead of widening the page.
-                <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-x-3 gap-y-2 px-4 py-3">
+                <div class="mx-auto flex max-w-7xl flex-wrap items-center gap-x-3 gap-y-2 px-4 py-3">
                     <a href="/" class="text-lg font-semibold tracking-tight text-slate-900">"Rewind"</a>
                     <span class="hidden text-sm text-slate-500 sm:inline">"Kafka consumer-group replay"</span>
+                    // The nav, with the session it reads, hydrates one task after the router and the header.
+                    {components::hydrate_later::HydrateLater(view! {
                     <nav class="ml-auto flex min-w-0 flex-wrap items-center justify-end gap-x-4 gap-y-1 text-sm" aria-label="Main">
                         <a class="text-slate-700 hover:text-indigo-700" href="/">"Groups"</a>
                         <a class="text-slate-700 hover:text-indigo-700" href="/history" data-testid="nav-history">"History"</a>
@@ -112,11 +114,12 @@ pub fn App() -> impl IntoView {
                         </components::session::IfAllowed>
                         <components::session::UserBar/>
                     </nav>
+                    })}
                 </div>
             </header>
             // The page below the header hydrates one browser task later (components/hydrate_later.rs).
             {components::hydrate_later::HydrateLater(view! {
-            <main class="mx-auto max-w-6xl px-4 py-6">
+            <main class="mx-auto max-w-7xl px-4 py-6">
                 // Flat (no route nests another): only this router hydrates the matched page through
                 // `hydrate_async`, so a page can hydrate in parts too (pages/group.rs).
                 <FlatRoutes fallback=|| view! { <pages::not_found::NotFound/> }>
@@ -147,4 +150,11 @@ pub(crate) fn mark_hydrated() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+}
+
+/// `mark_hydrated` where it stands in a view: its effect runs once the views before it have hydrated,
+/// for a page whose last part hydrates in a later task (pages/home.rs).
+#[component]
+pub(crate) fn MarkHydrated() -> impl IntoView {
+    mark_hydrated();
 }

@@ -24,6 +24,11 @@ test('lists the seeded demo groups with their states after hydration', async ({ 
   await expect(lag).toHaveText(/^[\d,]+$/);
   expect(Number((await lag.textContent())!.replace(/,/g, ''))).toBeGreaterThanOrEqual(19_380);
   await expect(row('fraud-detector').locator('[data-col="topics"]')).toHaveText('payments');
+  // Every column in view at 1280 px: beside the cluster list, the table scrolled and hid Coord. and Topics.
+  const [scrolled, shown] = await page
+    .getByTestId('group-table')
+    .evaluate((t) => [t.parentElement!.scrollWidth, t.parentElement!.clientWidth]);
+  expect(scrolled).toBeLessThanOrEqual(shown);
 
   // Refresh goes through the server function from the browser: proof the page is live, not just HTML.
   const response = page.waitForResponse((r) => r.url().includes('/api/groups/list') && r.status() === 200);

@@ -11,12 +11,13 @@
 //! this wrapper then waits for nothing. The server renders the view as it is; only the moment the
 //! browser takes it over changes.
 //!
-//! Used around `<main>` (app/src/lib.rs) and around the group page's group (pages/group.rs): what
-//! hydrated before the wait cannot change the nodes after it, and while it waits, the views after it
-//! have not yet read the URL (or, in a page, the router has not yet finished hydrating it). A link
-//! click or a history move then would make the router draw another page over this one's HTML, so
-//! the wait keeps them from the app and leaves them to the browser: a click on a link loads the page
-//! the usual way, a move back or forward reloads (`HoldNavigation`).
+//! Used around the header's nav and `<main>` (app/src/lib.rs), the home page's parts (pages/home.rs)
+//! and the group page's group (pages/group.rs): what hydrated before the wait cannot change the nodes
+//! after it, and while it waits, the views after it have not yet read the URL (or, in a page, the
+//! router has not yet finished hydrating it). A link click or a history move then would make the
+//! router draw another page over this one's HTML, so the wait keeps them from the app and leaves them
+//! to the browser: a click on a link loads the page the usual way, a move back or forward reloads
+//! (`HoldNavigation`).
 
 use leptos::tachys::{
     html::attribute::{any_attribute::AnyAttribute, Attribute},
