@@ -151,10 +151,3 @@ pub(crate) fn mark_hydrated() {
         }
     });
 }
-
-/// `mark_hydrated` where it stands in a view: its effect runs once the views before it have hydrated,
-/// for a page whose last part hydrates in a later task (pages/home.rs).
-#[component]
-pub(crate) fn MarkHydrated() -> impl IntoView {
-    mark_hydrated();
-}

@@ -17,7 +17,10 @@
 //! router has not yet finished hydrating it). A link click or a history move then would make the
 //! router draw another page over this one's HTML, so the wait keeps them from the app and leaves them
 //! to the browser: a click on a link loads the page the usual way, a move back or forward reloads
-//! (`HoldNavigation`).
+//! (`HoldNavigation`). Nothing may change the views after the wait before they hydrate either: a page's
+//! components outside a `Suspend` are made when it is set up, before the wait, so its browser-only
+//! reads (lag, times, sparklines) start only once its last part is live (pages/home.rs, pages/group.rs).
+//! Hydrating a view whose signals changed since the server rendered it fails.
 
 use leptos::tachys::{
     html::attribute::{any_attribute::AnyAttribute, Attribute},

@@ -40,12 +40,18 @@ pub fn GroupPage() -> impl IntoView {
             }
         },
     );
-    // Lag in time costs a record read per partition: read in the browser after the page shows the
-    // rest (never during server rendering), then merged into the rows it belongs to.
+    // Set in the browser once the group (or why it cannot be read) is on the page: the builder goes
+    // below it. Not from the resource: its answer can be known before the group is drawn.
+    let group_shown = RwSignal::new(false);
+    // Lag in time costs a record read per partition: read in the browser once the group is on the page
+    // (never during server rendering), then merged into the rows it belongs to. Not before: the group
+    // hydrates in a later task than this setup, and times arriving first would change its rows from the
+    // server's HTML, which hydration cannot take (components/hydrate_later.rs).
     let times = LocalResource::new(move || {
         let (cluster, id) = target.get();
+        let shown = group_shown.get();
         async move {
-            match id {
+            match id.filter(|_| shown) {
                 Some(id) => record_times(cluster, id).await.ok(),
                 None => None,
             }
@@ -66,10 +72,13 @@ pub fn GroupPage() -> impl IntoView {
         times.refetch();
     };
     let back = move || format!("/?cluster={}", query_value(&target.get().0));
-    // Set in the browser once the group (or why it cannot be read) is on the page: the builder goes
-    // below it. Not from the resource: its answer can be known before the group is drawn.
-    let group_shown = RwSignal::new(false);
-    let on_shown = Callback::new(move |()| group_shown.set(true));
+    // Once: each refresh of the group draws `Drawn` again, and a set always notifies (`times` would
+    // read the records again).
+    let on_shown = Callback::new(move |()| {
+        if !group_shown.get_untracked() {
+            group_shown.set(true);
+        }
+    });
 
     view! {
         <nav class="mb-3 text-sm"><a class="text-indigo-700 hover:underline" href=back>"All groups"</a></nav>

@@ -54,9 +54,16 @@ pub fn HomePage() -> impl IntoView {
             list_groups(cluster, p.search, p.state, p.status, p.sort, p.page, 0).await
         },
     );
+    // Set in the browser once the table is live (hydrated or drawn). The browser's own reads below wait
+    // for it: the table hydrates in a later task than this setup, and an answer arriving before then
+    // would change its cells from the server's HTML, which hydration cannot take (components/hydrate_later.rs).
+    let table_live = RwSignal::new(false);
     // The lag of the groups on the page: read in the browser once the page shows, again for a new page
     // or a refresh. The last reading stays on screen while the next one is read, so nothing flickers.
     let page_ids = Memo::new(move |_| {
+        if !table_live.get() {
+            return None;
+        }
         groups.get().and_then(|r| r.ok()).map(|p| {
             (
                 p.cluster,
@@ -101,10 +108,13 @@ pub fn HomePage() -> impl IntoView {
             }))
         }
     });
+    // Not before the table is live: it would hydrate against a list being read again.
     let refresh = move || {
-        groups.refetch();
-        lags.refetch();
-        sparks.refetch();
+        if table_live.get_untracked() {
+            groups.refetch();
+            lags.refetch();
+            sparks.refetch();
+        }
     };
     let (lags_shown, times_shown, sparks_shown): (PageLags, PageLagTimes, PageSparks) =
         (shown(lags), shown(times), shown(sparks));
@@ -112,11 +122,12 @@ pub fn HomePage() -> impl IntoView {
     // While the lag index builds, look again every 1.5 s so the order appears without a click.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        let building = groups
-            .get()
-            .and_then(|r| r.ok())
-            .and_then(|p| p.lag_index)
-            .is_some_and(|i| i.building.is_some());
+        let building = table_live.get()
+            && groups
+                .get()
+                .and_then(|r| r.ok())
+                .and_then(|p| p.lag_index)
+                .is_some_and(|i| i.building.is_some());
         if building {
             set_timeout(
                 move || groups.refetch(),
@@ -148,7 +159,7 @@ pub fn HomePage() -> impl IntoView {
         <h1 class="sr-only">"Consumer groups"</h1>
         // Clusters above the list, not beside it: beside it, the list lost 16rem and its last columns
         // (coordinator, topics) went out of view at 1280 px (so did they in the page's former 72rem).
-        // The page hydrates in four tasks: its setup, the clusters, the search form, the table. As one,
+        // The page hydrates in three tasks: its setup, the clusters, the search form and table. As one,
         // they were the home page's longest task, 130 to 300 ms at a 4x CPU slowdown
         // (components/hydrate_later.rs, docs/performance/page-weight.md).
         {HydrateLater(view! {
@@ -179,22 +190,36 @@ pub fn HomePage() -> impl IntoView {
                     "Refresh"
                 </button>
             </div>
-            {HydrateLater(view! { <SearchForm params=params/> })}
+            // The search form with the table: a filter changed before the table hydrated would read
+            // the list again under it.
             {HydrateLater(view! {
+            <SearchForm params=params/>
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading consumer groups from the brokers..."</p> }>
                 {move || Suspend::new(async move {
                     match groups.await {
-                        Ok(page) => view! { <GroupTable page params=params.get_untracked() lags=lags_shown times=times_shown sparks=sparks_shown/> }.into_any(),
-                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                        Ok(page) => view! { <GroupTable page params=params.get_untracked() lags=lags_shown times=times_shown sparks=sparks_shown/><TableLive live=table_live/> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error/><TableLive live=table_live/> }.into_any(),
                     }
                 })}
             </Transition>
-            // The table is the page's last part to hydrate.
-            <crate::MarkHydrated/>
             })}
         </section>
     }
     .into_any()
+}
+
+/// Where the table (or why it cannot be read) stands: made when that part hydrates, not when the page
+/// is set up, so its effects run once the table is live. Marks the page hydrated: the table is its last
+/// part to hydrate.
+#[component]
+fn TableLive(live: RwSignal<bool>) -> impl IntoView {
+    crate::mark_hydrated();
+    // Once: each refetch of the list makes this again, and a set always notifies.
+    Effect::new(move |_| {
+        if !live.get_untracked() {
+            live.set(true);
+        }
+    });
 }
 
 /// Search box and state filter, applied as they change (the search once typing pauses). A GET form
