@@ -1,5 +1,5 @@
 // Shared steps of the plan-builder specs.
-import { Browser, expect, Page } from '@playwright/test';
+import { Browser, expect, Page, test } from '@playwright/test';
 
 export async function openGroup(page: Page, group: string, query = ''): Promise<void> {
   await page.goto(`/group?cluster=local&id=${encodeURIComponent(group)}${query}`);
@@ -57,6 +57,9 @@ export async function signIn(page: Page, name: string, password: string, next = 
  * name contains `arrived` has loaded, while the page is still hydrating; `check` then looks at where the
  * click led (`at` names the delay). No delay may raise a page error or a Content-Security-Policy violation.
  */
+/** What one attempt of clickWhileHydrating may take: two cold, throttled page loads and their checks. */
+const ATTEMPT_BUDGET_MS = 20_000;
+
 export async function clickWhileHydrating(
   browser: Browser,
   storageState: string,
@@ -65,7 +68,11 @@ export async function clickWhileHydrating(
   link: string,
   check: (page: Page, at: string) => Promise<void>,
 ): Promise<void> {
-  for (const delay of [0, 5, 10, 20, 30, 45, 60, 80, 100, 150]) {
+  const delays = [0, 5, 10, 20, 30, 45, 60, 80, 100, 150];
+  // Each attempt loads two pages cold (a new context compiles the wasm again) at a 4x CPU slowdown: on a
+  // busy 2-core CI machine that took over 6 s, and ten of them overran the 60 s every test shares.
+  test.setTimeout(delays.length * ATTEMPT_BUDGET_MS);
+  for (const delay of delays) {
     const context = await browser.newContext({ storageState });
     try {
       const page = await context.newPage();
