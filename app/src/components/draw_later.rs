@@ -1,5 +1,6 @@
 //! `DrawLater`: children drawn in the browser one task after the view around them, so that what a
-//! page draws in the browser is compiled and drawn in several main-thread tasks instead of one long one.
+//! page draws in the browser is compiled and drawn in several main-thread tasks instead of one long one;
+//! and `PartLive`, which says when a page's last part to hydrate is live.
 //!
 //! Hand-written because Leptos has no such view. Chromium compiles a wasm function the first time it is
 //! called, on the main thread: the group page's builder, drawn in one task, was one task of 200 to 500 ms
@@ -29,4 +30,24 @@ pub fn after_mount_next_task(f: impl FnOnce() + 'static) {
             set_timeout(f, std::time::Duration::ZERO);
         }
     });
+}
+
+/// Made inside a page's last part to hydrate (so its effects run once that part is live, not when the
+/// page is set up): marks the page hydrated and sets `live` once, at once or, with `next_task`, one
+/// browser task later, so that what `live` starts is not compiled in the same task as the hydration.
+/// Once: each redraw of the part makes this again, and a set always notifies what reads `live`.
+#[component]
+pub fn PartLive(live: RwSignal<bool>, #[prop(optional)] next_task: bool) -> impl IntoView {
+    crate::mark_hydrated();
+    // `try_`: one task later, the page may have been left and the signal disposed.
+    let set_once = move || {
+        if live.try_get_untracked() == Some(false) {
+            let _ = live.try_set(true);
+        }
+    };
+    if next_task {
+        after_mount_next_task(set_once);
+    } else {
+        Effect::new(move |_| set_once());
+    }
 }

@@ -13,6 +13,7 @@ pub mod lag_chart;
 pub mod plan_area;
 pub mod plan_form;
 pub mod plan_view;
+pub mod refresh_button;
 pub mod reset_panel;
 pub mod session;
 pub mod shown_plan;

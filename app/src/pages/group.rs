@@ -4,10 +4,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::groups::{describe_group, record_times};
-use crate::components::draw_later::{after_mount_next_task, DrawLater};
+use crate::components::draw_later::{DrawLater, PartLive};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::hydrate_later::HydrateLater;
 use crate::components::lag_chart::LagChart;
+use crate::components::refresh_button::RefreshButton;
 use crate::components::reset_panel::ResetPanel;
 use crate::components::session::IfAllowed;
 use crate::components::state_badge::StateBadge;
@@ -41,7 +42,8 @@ pub fn GroupPage() -> impl IntoView {
         },
     );
     // Set in the browser once the group (or why it cannot be read) is on the page: the builder goes
-    // below it. Not from the resource: its answer can be known before the group is drawn.
+    // below it. Not from the resource: its answer can be known before the group is drawn. One task
+    // after the group hydrates, so the chart and builder are not compiled in that same long task.
     let group_shown = RwSignal::new(false);
     // Lag in time costs a record read per partition: read in the browser once the group is on the page
     // (never during server rendering), then merged into the rows it belongs to. Not before: the group
@@ -72,13 +74,6 @@ pub fn GroupPage() -> impl IntoView {
         times.refetch();
     };
     let back = move || format!("/?cluster={}", query_value(&target.get().0));
-    // Once: each refresh of the group draws `Drawn` again, and a set always notifies (`times` would
-    // read the records again).
-    let on_shown = Callback::new(move |()| {
-        if !group_shown.get_untracked() {
-            group_shown.set(true);
-        }
-    });
 
     view! {
         <nav class="mb-3 text-sm"><a class="text-indigo-700 hover:underline" href=back>"All groups"</a></nav>
@@ -92,9 +87,9 @@ pub fn GroupPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading the group from the brokers..."</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <GroupView detail=d times=known_times.read_only() on_refresh=refresh/><Drawn on_shown/> }.into_any(),
+                    Ok(d) => view! { <GroupView detail=d times=known_times.read_only() on_refresh=refresh/><PartLive live=group_shown next_task=true/> }.into_any(),
                     // A group Kafka does not know may still be given offsets: the builder stays.
-                    Err(error) => view! { <ErrorPanel error/><Drawn on_shown/> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/><PartLive live=group_shown next_task=true/> }.into_any(),
                 }
             })}
         </Transition>
@@ -127,19 +122,6 @@ pub fn GroupPage() -> impl IntoView {
         </Show>
     }
     .into_any()
-}
-
-/// Calls `on_shown` once it is in the page (effects run after the view is mounted), one browser task
-/// later: what it shows (the lag chart and the builder, drawn in the browser) is then not compiled and
-/// drawn in the same main-thread task as the group's hydration (docs/performance/page-weight.md).
-/// Marks the page hydrated: the group is its last part to hydrate.
-#[component]
-fn Drawn(on_shown: Callback<()>) -> impl IntoView {
-    crate::mark_hydrated();
-    // `try_run`: by then the page may have been left and the callback disposed.
-    after_mount_next_task(move || {
-        let _ = on_shown.try_run(());
-    });
 }
 
 #[component]
@@ -202,13 +184,7 @@ fn GroupView(
                         class="rounded bg-indigo-600 px-3 py-1 text-sm font-medium text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-1">
                         "Reset offsets"
                     </a>
-                    <button
-                        type="button"
-                        class="rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
-                        on:click=move |_| on_refresh()
-                    >
-                        "Refresh"
-                    </button>
+                    <RefreshButton on_refresh/>
                 </div>
             </div>
             <dl class="mt-3 grid grid-cols-2 gap-x-6 gap-y-2 text-sm sm:grid-cols-3 lg:grid-cols-6" data-testid="group-facts">

@@ -10,9 +10,11 @@ use leptos_router::NavigateOptions;
 use crate::api::clusters::{cluster_or_first, list_clusters};
 use crate::api::groups::{group_lag_times, group_lags, list_groups};
 use crate::api::history::group_lag_sparklines;
+use crate::components::draw_later::PartLive;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::group_list::{GroupTable, ListParams, PageLagTimes, PageLags, PageSparks};
 use crate::components::hydrate_later::HydrateLater;
+use crate::components::refresh_button::RefreshButton;
 use crate::domain::groups::GroupLagTime;
 use crate::domain::lag_history::{Sparkline, Status};
 use crate::domain::{ClusterSummary, GroupLag, GroupSort, GroupState};
@@ -182,13 +184,7 @@ pub fn HomePage() -> impl IntoView {
                 <h2 id="groups-heading" class="text-xs font-semibold uppercase tracking-wide text-slate-600">
                     "Consumer groups"
                 </h2>
-                <button
-                    type="button"
-                    class="rounded border border-slate-300 bg-white px-3 py-1 text-sm hover:bg-slate-100 focus:outline-none focus:ring-2 focus:ring-indigo-500"
-                    on:click=move |_| refresh()
-                >
-                    "Refresh"
-                </button>
+                <RefreshButton on_refresh=refresh/>
             </div>
             // The search form with the table: a filter changed before the table hydrated would read
             // the list again under it.
@@ -197,8 +193,8 @@ pub fn HomePage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="text-sm text-slate-600">"Reading consumer groups from the brokers..."</p> }>
                 {move || Suspend::new(async move {
                     match groups.await {
-                        Ok(page) => view! { <GroupTable page params=params.get_untracked() lags=lags_shown times=times_shown sparks=sparks_shown/><TableLive live=table_live/> }.into_any(),
-                        Err(error) => view! { <ErrorPanel error/><TableLive live=table_live/> }.into_any(),
+                        Ok(page) => view! { <GroupTable page params=params.get_untracked() lags=lags_shown times=times_shown sparks=sparks_shown/><PartLive live=table_live/> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error/><PartLive live=table_live/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -206,20 +202,6 @@ pub fn HomePage() -> impl IntoView {
         </section>
     }
     .into_any()
-}
-
-/// Where the table (or why it cannot be read) stands: made when that part hydrates, not when the page
-/// is set up, so its effects run once the table is live. Marks the page hydrated: the table is its last
-/// part to hydrate.
-#[component]
-fn TableLive(live: RwSignal<bool>) -> impl IntoView {
-    crate::mark_hydrated();
-    // Once: each refetch of the list makes this again, and a set always notifies.
-    Effect::new(move |_| {
-        if !live.get_untracked() {
-            live.set(true);
-        }
-    });
 }
 
 /// Search box and state filter, applied as they change (the search once typing pauses). A GET form
