@@ -70,6 +70,10 @@ else
     cargo install cargo-deny --version "$deny_version" --locked --quiet --target-dir "$REWIND_CACHE/tools-target"
 fi
 
+# 2c. Every crate in Cargo.lock, for every platform: `cargo deny --offline` reads them all, and builds for
+#     this machine fetch only its own (a new machine's CI once failed there on a Windows-only crate).
+step "cargo fetch (every platform's crates)" "under a minute" cargo fetch --locked --quiet
+
 # 3. npm: Tailwind v4 CLI and binaryen's wasm-opt for the site build, and Playwright for the browser tests.
 #    Never `playwright install`: tests use Debian's Chromium.
 for dir in . end2end; do
