@@ -8,16 +8,23 @@ source "$(dirname "$0")/env.sh"
 cd "$REWIND_ROOT"
 BENCH_KAFKA_PORT=${BENCH_KAFKA_PORT:-29092}
 BENCH_HTTP_PORT=${BENCH_HTTP_PORT:-13100}
+# BENCH_KEEP_BROKER=1 reuses the bench broker if it is running (else its data) and leaves it running, so a
+# later run measures a broker that has run for hours (it slows with age: docs/performance/wide-group.md).
+keep_broker=${BENCH_KEEP_BROKER:-0}
 browser=false
 if [[ ${1:-} == --browser ]]; then browser=true; shift; fi
 bash scripts/install.sh
 server_pid=
 cleanup() {
   [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null || true
-  KAFKA_PORT=$BENCH_KAFKA_PORT scripts/kafka.sh stop || true
+  [[ $keep_broker == 1 ]] || KAFKA_PORT=$BENCH_KAFKA_PORT scripts/kafka.sh stop || true
 }
 trap cleanup EXIT
-KAFKA_PORT=$BENCH_KAFKA_PORT scripts/kafka.sh start --fresh
+if [[ $keep_broker == 1 ]]; then
+  KAFKA_PORT=$BENCH_KAFKA_PORT scripts/kafka.sh start
+else
+  KAFKA_PORT=$BENCH_KAFKA_PORT scripts/kafka.sh start --fresh
+fi
 cargo build --release -p server --bin rewind-bench
 "$CARGO_TARGET_DIR/release/rewind-bench" --bootstrap "127.0.0.1:$BENCH_KAFKA_PORT" \
   --oracle "$REWIND_ROOT/scripts/kafka-consumer-groups" "$@"
