@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: a broker of its own (port 29092, fresh), a large cluster on it, and Rewind's figures against it.
+# Benchmark: a broker of its own (port 29092, fresh unless BENCH_KEEP_BROKER=1, below), a large cluster on
+# it, and Rewind's figures against it.
 # Prints numbers; asserts nothing. Extra arguments go to rewind-bench (e.g. --groups 50000 --runs 9).
 # --browser (first argument) also builds the site, times the plan builder on the wide group in Chromium,
 # and loads the home and a group page under slow 4G with a 4x CPU slowdown (cold and warm cache).

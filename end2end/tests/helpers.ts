@@ -52,14 +52,14 @@ export async function signIn(page: Page, name: string, password: string, next = 
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
 }
 
+/** What one attempt of clickWhileHydrating may take: two cold, throttled page loads and their checks. */
+const ATTEMPT_BUDGET_MS = 20_000;
+
 /**
  * Opens `path` at a 4x CPU slowdown and clicks the first `link` at ten delays after the wasm file whose
  * name contains `arrived` has loaded, while the page is still hydrating; `check` then looks at where the
  * click led (`at` names the delay). No delay may raise a page error or a Content-Security-Policy violation.
  */
-/** What one attempt of clickWhileHydrating may take: two cold, throttled page loads and their checks. */
-const ATTEMPT_BUDGET_MS = 20_000;
-
 export async function clickWhileHydrating(
   browser: Browser,
   storageState: string,
@@ -70,7 +70,8 @@ export async function clickWhileHydrating(
 ): Promise<void> {
   const delays = [0, 5, 10, 20, 30, 45, 60, 80, 100, 150];
   // Each attempt loads two pages cold (a new context compiles the wasm again) at a 4x CPU slowdown: on a
-  // busy 2-core CI machine that took over 6 s, and ten of them overran the 60 s every test shares.
+  // busy 2-core CI machine that took over 6 s, and ten of them overran the 60 s every test shares. The
+  // whole test gets ten attempts' budget (this replaces any timeout the caller set).
   test.setTimeout(delays.length * ATTEMPT_BUDGET_MS);
   for (const delay of delays) {
     const context = await browser.newContext({ storageState });
