@@ -19,4 +19,5 @@ mod sasl;
 mod support;
 mod tls;
 mod users;
+mod wakeups;
 mod web;

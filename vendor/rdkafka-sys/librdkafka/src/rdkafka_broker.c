@@ -3494,6 +3494,9 @@ rd_kafka_broker_op_serve(rd_kafka_broker_t *rkb, rd_kafka_op_t *rko) {
                 break;
 
         case RD_KAFKA_OP_WAKEUP:
+                /* Cleared before the serve loop re-runs, so a wake-up asked
+                 * for from now on is queued and not lost. */
+                rd_atomic32_set(&rkb->rkb_wakeup_queued, 0);
                 wakeup = rd_true;
                 break;
 
@@ -4983,6 +4986,7 @@ rd_kafka_broker_t *rd_kafka_broker_add(rd_kafka_t *rk,
         rd_atomic32_init(&rkb->rkb_persistconn.coord, 0);
         rd_atomic32_init(&rkb->termination_in_progress, 0);
         rd_atomic32_init(&rkb->rkb_down_reported, 0);
+        rd_atomic32_init(&rkb->rkb_wakeup_queued, 0);
 
         rd_atomic64_init(&rkb->rkb_c.ts_send, 0);
         rd_atomic64_init(&rkb->rkb_c.ts_recv, 0);
@@ -5648,7 +5652,16 @@ const char *rd_kafka_broker_name(rd_kafka_broker_t *rkb) {
  * @locks any
  */
 void rd_kafka_broker_wakeup(rd_kafka_broker_t *rkb, const char *reason) {
-        rd_kafka_op_t *rko = rd_kafka_op_new(RD_KAFKA_OP_WAKEUP);
+        rd_kafka_op_t *rko;
+
+        /* One queued wake-up is enough (see rkb_wakeup_queued). */
+        if (rd_atomic32_set(&rkb->rkb_wakeup_queued, 1) == 1) {
+                rd_rkb_dbg(rkb, QUEUE, "WAKEUP",
+                           "Wake-up already queued: %s", reason);
+                return;
+        }
+
+        rko = rd_kafka_op_new(RD_KAFKA_OP_WAKEUP);
         rd_kafka_op_set_prio(rko, RD_KAFKA_PRIO_FLASH);
         rd_kafka_q_enq(rkb->rkb_ops, rko);
         rd_rkb_dbg(rkb, QUEUE, "WAKEUP", "Wake-up: %s", reason);

@@ -353,6 +353,15 @@ struct rd_kafka_broker_s { /* rd_kafka_broker_t */
         /** Down event was reported for this broker
          *  after last connection to any broker. */
         rd_atomic32_t rkb_down_reported;
+
+        /** A WAKEUP op is on rkb_ops and not yet served: further wake-ups
+         *  are redundant (the one queued re-runs the serve loop after
+         *  them) and are not enqueued. Without this, assigning N partitions
+         *  already led by this broker queued N wake-ups, each followed by
+         *  a pass over all the broker's partitions: N^2 work that starved
+         *  the PARTITION_JOIN ops queued behind the FLASH-priority
+         *  wake-ups. */
+        rd_atomic32_t rkb_wakeup_queued;
 #if WITH_SASL_CYRUS
         rd_kafka_timer_t rkb_sasl_kinit_refresh_tmr;
 #endif
