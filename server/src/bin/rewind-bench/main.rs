@@ -93,26 +93,8 @@ async fn main() -> BenchResult<()> {
             statistics_interval: Some(Duration::from_millis(100)),
         },
     )?);
-    let services = router::services_with(&config, gateway.clone())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let options = LeptosOptions::builder()
-        .output_name("rewind")
-        .site_addr(addr)
-        .build();
-    let app = router::build(options, services);
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        {
-            eprintln!("server stopped: {e}");
-        }
-    });
+    let base = serve(&config, gateway.clone()).await?;
     let http = reqwest::Client::new();
-    let base = format!("http://{addr}");
 
     let search_one = format!("{GROUP_PREFIX}{:05}", args.groups / 2);
     let search_many = format!("{GROUP_PREFIX}{:03}", (args.groups / 2) / 100);
@@ -188,6 +170,39 @@ async fn main() -> BenchResult<()> {
         print_row(name, times, (plain.len(), wire), &requests);
     }
 
+    // The row above pays for the counters: a consumer of 10,000 partitions builds megabytes of librdkafka
+    // statistics every 100 ms, parsed inside the read's own poll loop. Time the same read as `rewind serve`
+    // runs, without statistics, on a server of its own (own data directory; asked nothing else, so it
+    // builds no groups index in the background).
+    let plain_config = Config {
+        data_dir: dir.join("data-plain"),
+        ..config.clone()
+    };
+    let plain = serve(&plain_config, Arc::new(KafkaGateway::new(&plain_config)?)).await?;
+    let record_times = Request::post(
+        "groups/record-times",
+        &[("cluster", "local"), ("group", WIDE_GROUP)],
+    );
+    let mut times = Vec::with_capacity(args.runs);
+    let mut wire = 0;
+    for _ in 0..args.runs {
+        settle().await;
+        let t = Instant::now();
+        let (status, body) = record_times.send_compressed(&http, &plain).await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if status != 200 {
+            return Err(format!("lag in time without statistics: HTTP {status}").into());
+        }
+        wire = body.len();
+    }
+    let (_, body) = record_times.send(&http, &plain).await?;
+    print_row(
+        "  same, no librdkafka statistics",
+        times,
+        (body.len(), wire),
+        &BTreeMap::new(),
+    );
+
     // Sorting by lag needs the lag of every group: time the background index build end to end.
     let t = Instant::now();
     let before = gateway.request_counts("local");
@@ -242,6 +257,29 @@ async fn main() -> BenchResult<()> {
         rss_kib().unwrap_or(0) / 1024
     );
     Ok(())
+}
+
+/// Serves Rewind on `gateway` on a free local port; its base URL.
+async fn serve(config: &Config, gateway: Arc<KafkaGateway>) -> BenchResult<String> {
+    let services = router::services_with(config, gateway)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let options = LeptosOptions::builder()
+        .output_name("rewind")
+        .site_addr(addr)
+        .build();
+    let app = router::build(options, services);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        {
+            eprintln!("server stopped: {e}");
+        }
+    });
+    Ok(format!("http://{addr}"))
 }
 
 /// One line of figures: min, median and max of `times` (ms), the answer's bytes (uncompressed, and on
