@@ -143,29 +143,8 @@ async fn main() -> BenchResult<()> {
         "operation", "min ms", "median", "max ms", "bytes", "wire (br)"
     );
     for (name, req) in &ops {
-        let mut times = Vec::with_capacity(args.runs);
-        let mut wire = 0usize;
-        let mut requests = BTreeMap::new();
-        for run in 0..args.runs {
-            settle().await;
-            let before = gateway.request_counts("local");
-            let t = Instant::now();
-            // Timed as a browser asks: compressed (the time includes the server's compression).
-            let (status, body) = req.send_compressed(&http, &base).await?;
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-            if status != 200 {
-                return Err(format!(
-                    "{name}: HTTP {status}: {}",
-                    String::from_utf8_lossy(&body[..body.len().min(300)])
-                )
-                .into());
-            }
-            wire = body.len();
-            if run == 0 {
-                settle().await;
-                requests = diff(&before, &gateway.request_counts("local"));
-            }
-        }
+        let (times, wire, requests) =
+            time_runs(name, req, &http, &base, args.runs, Some(&gateway)).await?;
         let (_, plain) = req.send(&http, &base).await?;
         print_row(name, times, (plain.len(), wire), &requests);
     }
@@ -183,25 +162,10 @@ async fn main() -> BenchResult<()> {
         "groups/record-times",
         &[("cluster", "local"), ("group", WIDE_GROUP)],
     );
-    let mut times = Vec::with_capacity(args.runs);
-    let mut wire = 0;
-    for _ in 0..args.runs {
-        settle().await;
-        let t = Instant::now();
-        let (status, body) = record_times.send_compressed(&http, &plain).await?;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        if status != 200 {
-            return Err(format!("lag in time without statistics: HTTP {status}").into());
-        }
-        wire = body.len();
-    }
+    let name = "  same, no librdkafka statistics";
+    let (times, wire, _) = time_runs(name, &record_times, &http, &plain, args.runs, None).await?;
     let (_, body) = record_times.send(&http, &plain).await?;
-    print_row(
-        "  same, no librdkafka statistics",
-        times,
-        (body.len(), wire),
-        &BTreeMap::new(),
-    );
+    print_row(name, times, (body.len(), wire), &BTreeMap::new());
 
     // Sorting by lag needs the lag of every group: time the background index build end to end.
     let t = Instant::now();
@@ -257,6 +221,42 @@ async fn main() -> BenchResult<()> {
         rss_kib().unwrap_or(0) / 1024
     );
     Ok(())
+}
+
+/// `runs` requests of `req` to `base`, each after `settle`, timed as a browser asks: compressed (the times
+/// include the server's compression). Their times (ms), the answer's size on the wire, and with `counted`
+/// the broker requests of the first run on that gateway.
+async fn time_runs(
+    name: &str,
+    req: &Request,
+    http: &reqwest::Client,
+    base: &str,
+    runs: usize,
+    counted: Option<&KafkaGateway>,
+) -> BenchResult<(Vec<f64>, usize, BTreeMap<String, i64>)> {
+    let mut times = Vec::with_capacity(runs);
+    let mut wire = 0usize;
+    let mut requests = BTreeMap::new();
+    for run in 0..runs {
+        settle().await;
+        let before = counted.map(|g| g.request_counts("local"));
+        let t = Instant::now();
+        let (status, body) = req.send_compressed(http, base).await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if status != 200 {
+            return Err(format!(
+                "{name}: HTTP {status}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(300)])
+            )
+            .into());
+        }
+        wire = body.len();
+        if let (0, Some(gateway), Some(before)) = (run, counted, before) {
+            settle().await;
+            requests = diff(&before, &gateway.request_counts("local"));
+        }
+    }
+    Ok((times, wire, requests))
 }
 
 /// Serves Rewind on `gateway` on a free local port; its base URL.
