@@ -12,7 +12,7 @@ use rewind_server::kafka::KafkaGateway;
 use rewind_server::lag_history::LagHistoryService;
 use rewind_server::store::{SampleRow, SqliteStore, Store};
 
-use crate::{diff, print_row, settle, BenchResult};
+use crate::{diff, print_row, settle, BenchResult, Timed};
 
 /// A week of passes at the default interval (60 s).
 const WEEK_OF_PASSES: i64 = 7 * 24 * 60;
@@ -43,7 +43,12 @@ pub async fn bench_history(
             requests = diff(&before, &gateway.request_counts("local"));
         }
     }
-    print_row("sampling pass (all groups)", times, (0, 0), &requests);
+    let timed = Timed {
+        times,
+        requests,
+        ..Timed::default()
+    };
+    print_row("sampling pass (all groups)", &timed, 0);
     let after_real = db_bytes(&path);
     println!(
         "{:<34} {:>9.1} MB after {runs} real passes (first pass writes every group; then only changes)",

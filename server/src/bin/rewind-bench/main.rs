@@ -139,14 +139,15 @@ async fn main() -> BenchResult<()> {
 
     println!();
     println!(
-        "{:<34} {:>9} {:>9} {:>9} {:>10} {:>10}  broker requests per run (librdkafka counters)",
-        "operation", "min ms", "median", "max ms", "bytes", "wire (br)"
+        "{:<34} {:>9} {:>9} {:>9} {:>9} {:>10} {:>10}  broker requests per run (librdkafka counters)",
+        "operation", "first ms", "min ms", "median", "max ms", "bytes", "wire (br)"
     );
-    for (name, req) in &ops {
-        let (times, wire, requests) =
-            time_runs(name, req, &http, &base, args.runs, Some(&gateway)).await?;
+    for ((name, req), timed) in ops
+        .iter()
+        .zip(time_runs(&ops, &http, &base, args.runs, Some(&gateway)).await?)
+    {
         let (_, plain) = req.send(&http, &base).await?;
-        print_row(name, times, (plain.len(), wire), &requests);
+        print_row(name, &timed, plain.len());
     }
 
     // The row above pays for the counters: a consumer of 10,000 partitions builds megabytes of librdkafka
@@ -163,9 +164,16 @@ async fn main() -> BenchResult<()> {
         &[("cluster", "local"), ("group", WIDE_GROUP)],
     );
     let name = "  same, no librdkafka statistics";
-    let (times, wire, _) = time_runs(name, &record_times, &http, &plain, args.runs, None).await?;
+    let timed = time_runs(
+        &[(name, record_times.clone())],
+        &http,
+        &plain,
+        args.runs,
+        None,
+    )
+    .await?;
     let (_, body) = record_times.send(&http, &plain).await?;
-    print_row(name, times, (body.len(), wire), &BTreeMap::new());
+    print_row(name, &timed[0], body.len());
 
     // Sorting by lag needs the lag of every group: time the background index build end to end.
     let t = Instant::now();
@@ -223,40 +231,60 @@ async fn main() -> BenchResult<()> {
     Ok(())
 }
 
-/// `runs` requests of `req` to `base`, each after `settle`, timed as a browser asks: compressed (the times
-/// include the server's compression). Their times (ms), the answer's size on the wire, and with `counted`
-/// the broker requests of the first run on that gateway.
+/// One operation's figures from `time_runs`.
+#[derive(Default)]
+struct Timed {
+    /// The untimed warm-up request (ms): the first wide read after a server or broker start pays for
+    /// cold caches (metadata of 10,000 partitions, the broker's JIT), which says nothing of the next.
+    first: Option<f64>,
+    /// The timed runs (ms).
+    times: Vec<f64>,
+    /// The answer's size on the wire (compressed).
+    wire: usize,
+    /// Broker requests of the first timed run, when counted.
+    requests: BTreeMap<String, i64>,
+}
+
+/// Times `ops` against `base` as a browser asks them (compressed: the times include the server's
+/// compression): one untimed warm-up request each, then `runs` rounds that take every operation in
+/// turn, each request after `settle`. Interleaved rounds spread whatever the broker or the machine does
+/// meanwhile (a garbage collection, the JIT) over every row instead of the row that happens to come
+/// first. With `counted`, the broker requests of each operation's first timed run on that gateway.
 async fn time_runs(
-    name: &str,
-    req: &Request,
+    ops: &[(&str, Request)],
     http: &reqwest::Client,
     base: &str,
     runs: usize,
     counted: Option<&KafkaGateway>,
-) -> BenchResult<(Vec<f64>, usize, BTreeMap<String, i64>)> {
-    let mut times = Vec::with_capacity(runs);
-    let mut wire = 0usize;
-    let mut requests = BTreeMap::new();
-    for run in 0..runs {
-        settle().await;
-        let before = counted.map(|g| g.request_counts("local"));
-        let t = Instant::now();
-        let (status, body) = req.send_compressed(http, base).await?;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-        if status != 200 {
-            return Err(format!(
-                "{name}: HTTP {status}: {}",
-                String::from_utf8_lossy(&body[..body.len().min(300)])
-            )
-            .into());
-        }
-        wire = body.len();
-        if let (0, Some(gateway), Some(before)) = (run, counted, before) {
+) -> BenchResult<Vec<Timed>> {
+    let mut timed: Vec<Timed> = ops.iter().map(|_| Timed::default()).collect();
+    for round in 0..=runs {
+        for ((name, req), row) in ops.iter().zip(timed.iter_mut()) {
             settle().await;
-            requests = diff(&before, &gateway.request_counts("local"));
+            let before = counted.map(|g| g.request_counts("local"));
+            let t = Instant::now();
+            let (status, body) = req.send_compressed(http, base).await?;
+            let took = t.elapsed().as_secs_f64() * 1000.0;
+            if status != 200 {
+                return Err(format!(
+                    "{name}: HTTP {status}: {}",
+                    String::from_utf8_lossy(&body[..body.len().min(300)])
+                )
+                .into());
+            }
+            if round == 0 {
+                row.first = Some(took);
+                continue;
+            }
+            row.times.push(took);
+            row.wire = body.len();
+            if let (1, Some(gateway), Some(before)) = (round, counted, before) {
+                settle().await;
+                row.requests = diff(&before, &gateway.request_counts("local"));
+            }
         }
     }
-    Ok((times, wire, requests))
+    Ok(timed)
 }
 
 /// Serves Rewind on `gateway` on a free local port; its base URL.
@@ -282,24 +310,24 @@ async fn serve(config: &Config, gateway: Arc<KafkaGateway>) -> BenchResult<Strin
     Ok(format!("http://{addr}"))
 }
 
-/// One line of figures: min, median and max of `times` (ms), the answer's bytes (uncompressed, and on
-/// the wire as a browser gets it), broker requests.
-fn print_row(
-    name: &str,
-    mut times: Vec<f64>,
-    (bytes, wire): (usize, usize),
-    requests: &BTreeMap<String, i64>,
-) {
+/// One line of figures: the warm-up's time, min, median and max of the timed runs (ms), the answer's
+/// bytes (uncompressed, and on the wire as a browser gets it), broker requests.
+fn print_row(name: &str, timed: &Timed, bytes: usize) {
+    let mut times = timed.times.clone();
     times.sort_by(f64::total_cmp);
+    let first = timed
+        .first
+        .map_or_else(|| "-".to_owned(), |f| format!("{f:.1}"));
     println!(
-        "{:<34} {:>9.1} {:>9.1} {:>9.1} {:>10} {:>10}  {}",
+        "{:<34} {:>9} {:>9.1} {:>9.1} {:>9.1} {:>10} {:>10}  {}",
         name,
+        first,
         times[0],
         times[times.len() / 2],
         times[times.len() - 1],
         bytes,
-        wire,
-        format_requests(requests)
+        timed.wire,
+        format_requests(&timed.requests)
     );
 }
 

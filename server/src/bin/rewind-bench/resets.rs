@@ -1,12 +1,13 @@
 //! The reset benchmark: preview and execute (with undo) over the wide group, beside Kafka's own tool on
 //! the same broker and group.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use rewind_server::kafka::KafkaGateway;
 
-use crate::{diff, format_requests, print_row, settle, time_oracle, Args, BenchResult, WIDE_GROUP};
+use crate::{
+    diff, format_requests, print_row, settle, time_oracle, Args, BenchResult, Timed, WIDE_GROUP,
+};
 
 /// Preview and execute over the wide group, next to Kafka's own tool on the same broker and group.
 pub async fn bench_resets(
@@ -44,23 +45,27 @@ pub async fn bench_resets(
         ("preview shift-by -1", &shift),
         ("preview to-datetime", &at),
     ] {
-        let mut times = Vec::new();
-        let mut wire = 0;
-        let mut requests = BTreeMap::new();
-        for run in 0..args.runs {
+        let mut timed = Timed::default();
+        // Run 0 is the untimed warm-up, as in the read table.
+        for run in 0..=args.runs {
             settle().await;
             let before = gateway.request_counts("local");
             let t = Instant::now();
             let body = post_compressed("plans/preview", serde_json::json!({ "spec": s })).await?;
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-            wire = body.len();
+            let took = t.elapsed().as_secs_f64() * 1000.0;
             if run == 0 {
+                timed.first = Some(took);
+                continue;
+            }
+            timed.times.push(took);
+            timed.wire = body.len();
+            if run == 1 {
                 settle().await;
-                requests = diff(&before, &gateway.request_counts("local"));
+                timed.requests = diff(&before, &gateway.request_counts("local"));
             }
         }
         let plain = post("plans/preview", serde_json::json!({ "spec": s })).await?;
-        print_row(name, times, (plain.len(), wire), &requests);
+        print_row(name, &timed, plain.len());
     }
     time_oracle(
         args,
