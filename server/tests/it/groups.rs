@@ -424,3 +424,68 @@ async fn a_page_of_groups_is_described_in_one_request_per_coordinator() {
     let after = list_groups(&server, &form).await;
     assert_eq!(after.matched, 0, "{after:?}");
 }
+
+/// A committed offset that points at a transaction marker has no record to read: a consumer starting
+/// there skips the marker and waits at the log end. The lag-in-time read used to wait for it until its
+/// 3 s budget (asking the broker again every 50 ms); it now stops once the reader's position reaches
+/// the log end, and still reads the other partitions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lag_in_time_read_stops_at_a_transaction_marker() {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let server = TestServer::start(LOCAL).await;
+    let topic = unique("txn");
+    create_topic(&topic, 2).await;
+    let producer: BaseProducer = crate::support::client_config()
+        .set("transactional.id", unique("txn-producer"))
+        .create()
+        .expect("transactional producer");
+    let timeout = Duration::from_secs(30);
+    producer.init_transactions(timeout).expect("init");
+    producer.begin_transaction().expect("begin");
+    for i in 0..2 {
+        let value = format!("v{i}");
+        producer
+            .send(BaseRecord::<(), _>::to(&topic).partition(0).payload(&value))
+            .expect("enqueue");
+    }
+    // Records at 0 and 1, the commit marker at 2, the log end at 3.
+    producer.commit_transaction(timeout).expect("commit");
+    crate::support::produce_timestamped(&topic, 1, 3, rewind_server::now_ms() - 60_000, 1_000);
+    let group = unique("txn-g");
+    commit_offsets(&group, &topic, &[(0, 2), (1, 1)]);
+
+    let (status, detail) = server
+        .call(
+            "groups/describe",
+            &[("cluster", "local"), ("group", &group)],
+        )
+        .await;
+    assert_eq!(status, 200, "{detail}");
+    let detail: GroupDetail = serde_json::from_value(detail).expect("GroupDetail");
+    let p0 = detail.partitions.iter().find(|p| p.partition == 0);
+    assert_eq!(p0.and_then(|p| p.log_end), Some(3), "{detail:?}");
+
+    let started = Instant::now();
+    let (status, times) = server
+        .call(
+            "groups/record-times",
+            &[("cluster", "local"), ("group", &group)],
+        )
+        .await;
+    let took = started.elapsed();
+    assert_eq!(status, 200, "{times}");
+    let times: Vec<RecordTime> = serde_json::from_value(times).expect("record times");
+    assert_eq!(
+        times
+            .iter()
+            .map(|t| (t.partition, t.offset))
+            .collect::<Vec<_>>(),
+        [(1, 1)],
+        "only partition 1 has a record at its committed offset: {times:?}"
+    );
+    // Not a speed figure: the old read always ran into its budget here (3 s and more).
+    assert!(
+        took < Duration::from_millis(2_500),
+        "the read waited for its budget: {took:?}"
+    );
+}

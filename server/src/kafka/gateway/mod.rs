@@ -199,7 +199,14 @@ impl KafkaGateway {
                 // We need one record per partition, not a buffer: small per-partition fetches, totals
                 // bounded for groups of 10,000 partitions. (Combined with a small per-partition size,
                 // queued.min.messages=1 stalls every partition but the first: leave it at its default.)
-                .set("fetch.wait.max.ms", "50")
+                // Never a delayed fetch: once a read has fetched its partitions' records, librdkafka
+                // asks again for those it has not yet handed out, all at their log end, until the read
+                // pauses them. The broker parks such a fetch in its purgatory and keeps it in every
+                // partition's watch list until a purge, every 1,000 delayed fetches: on a quiet broker
+                // each wide read pinned about 8,000 of them (jmap), and 1 GB of heap ran out after
+                // about 200 reads (docs/performance/wide-group.md). Empty answers at once cost the
+                // broker a few more requests instead; `read_records` stops at the log end.
+                .set("fetch.wait.max.ms", "0")
                 .set("max.partition.fetch.bytes", "65536")
                 .set("fetch.max.bytes", "16777216")
                 .set("queued.max.messages.kbytes", "65536");

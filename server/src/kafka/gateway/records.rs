@@ -2,7 +2,7 @@
 //! group. Small reads (the common page view) reuse a few open consumers, so they cost fetches on open
 //! connections; wide reads get a consumer of their own, closed afterwards (see `POOLED_UP_TO`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::stats::{ClientCounts, RequestCounter};
+use crate::kafka::native;
 
 /// How long a group page may spend reading the records at its committed offsets.
 const TIMESTAMP_BUDGET: Duration = Duration::from_secs(3);
@@ -285,7 +286,9 @@ fn read_records<T>(
     // has given its record is paused at once: pausing bumps its version, which drops its queued records
     // and lets the other partitions through.
     let mut satisfied = TopicPartitionList::new();
-    while out.len() < wanted.len() && Instant::now() < deadline {
+    // Partitions read to their log end without a record: only transaction markers were left.
+    let mut exhausted: HashSet<(String, i32)> = HashSet::new();
+    while out.len() + exhausted.len() < wanted.len() && Instant::now() < deadline {
         match reader.poll(Duration::from_millis(20)) {
             Some(Ok(m)) => {
                 // The first record at or after the offset (control records and compacted records leave
@@ -301,7 +304,14 @@ fn read_records<T>(
                 }
             }
             Some(Err(e)) => tracing::debug!(error = %e, "record reader"),
-            None => {}
+            // Nothing came for a poll: a partition whose position has reached the log end it was last
+            // told of has nothing more to give, and would otherwise be asked again until the budget.
+            None => {
+                for (topic, partition) in at_log_end(&reader, &out, &exhausted) {
+                    let _ = satisfied.add_partition(&topic, partition);
+                    exhausted.insert((topic, partition));
+                }
+            }
         }
         if satisfied.count() > 0 {
             if let Err(e) = reader.pause(&satisfied) {
@@ -315,12 +325,41 @@ fn read_records<T>(
     tracing::debug!(
         wanted = wanted.len(),
         got = out.len(),
+        at_end = exhausted.len(),
         ?assigned,
         ?read,
         total = ?started.elapsed(),
         "read records"
     );
     out
+}
+
+/// The assigned partitions, neither read nor given up yet, whose position has reached the high
+/// watermark of their last fetch: what is left below it were records a consumer never hands out
+/// (transaction markers). Both figures are the reader's own, without a request to the broker.
+fn at_log_end(
+    reader: &Reader,
+    read: &HashMap<(String, i32), impl Sized>,
+    exhausted: &HashSet<(String, i32)>,
+) -> Vec<(String, i32)> {
+    let (Ok(positions), Ok(rk)) = (reader.position(), native::handle(reader.client())) else {
+        return Vec::new();
+    };
+    positions
+        .elements()
+        .iter()
+        .filter_map(|e| {
+            let Offset::Offset(position) = e.offset() else {
+                return None;
+            };
+            let key = (e.topic().to_owned(), e.partition());
+            if read.contains_key(&key) || exhausted.contains(&key) {
+                return None;
+            }
+            let (_, high) = native::cached_watermarks(rk, e.topic(), e.partition())?;
+            (position >= high).then_some(key)
+        })
+        .collect()
 }
 
 #[cfg(test)]

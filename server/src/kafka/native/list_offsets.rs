@@ -101,3 +101,22 @@ fn read_info(ev: &Event<'_>, info: &rd::rd_kafka_ListOffsetsResultInfo_t) -> Opt
         },
     })
 }
+
+/// The log start and high watermark a client last heard of for a partition, without a request: a
+/// consumer learns the high watermark from each fetch answer. None before it has heard any.
+pub fn cached_watermarks(rk: Handle<'_>, topic: &str, partition: i32) -> Option<(i64, i64)> {
+    let topic = std::ffi::CString::new(topic).ok()?;
+    let (mut low, mut high) = (OFFSET_INVALID, OFFSET_INVALID);
+    // SAFETY: `rk` is a live client for the borrow and `topic` a NUL-terminated string that outlives
+    // the call; librdkafka only writes the two offsets through their pointers and keeps none of them.
+    let err = unsafe {
+        rd::rd_kafka_get_watermark_offsets(
+            rk.as_ptr(),
+            topic.as_ptr(),
+            partition,
+            &mut low,
+            &mut high,
+        )
+    };
+    (err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0).then_some((low, high))
+}

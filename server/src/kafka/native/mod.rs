@@ -42,7 +42,7 @@ pub use groups::{
     describe_consumer_groups, describe_consumer_groups_batched, list_consumer_groups,
     GroupDescription, GroupListing, GroupListings, GroupType, MemberDescription, Node,
 };
-pub use list_offsets::{list_offsets, ListedOffset, OffsetSpec};
+pub use list_offsets::{cached_watermarks, list_offsets, ListedOffset, OffsetSpec};
 pub use main_queue::{serve_main_queue, MainEvent};
 
 /// A failed native admin call, with librdkafka's error code and text.
