@@ -125,15 +125,15 @@ async fn main() -> BenchResult<()> {
             ),
         ),
         (
+            "wide group: page (SSR HTML)",
+            Request::get(&format!("/group?cluster=local&id={WIDE_GROUP}")),
+        ),
+        (
             "wide group: lag in time (after)",
             Request::post(
                 "groups/record-times",
                 &[("cluster", "local"), ("group", WIDE_GROUP)],
             ),
-        ),
-        (
-            "wide group: page (SSR HTML)",
-            Request::get(&format!("/group?cluster=local&id={WIDE_GROUP}")),
         ),
     ];
 
@@ -246,10 +246,9 @@ struct Timed {
 }
 
 /// Times `ops` against `base` as a browser asks them (compressed: the times include the server's
-/// compression): one untimed warm-up request each, then `runs` rounds that take every operation in
-/// turn, each request after `settle`. Interleaved rounds spread whatever the broker or the machine does
-/// meanwhile (a garbage collection, the JIT) over every row instead of the row that happens to come
-/// first. With `counted`, the broker requests of each operation's first timed run on that gateway.
+/// compression), one operation after the other: one untimed warm-up request, then `runs` timed ones,
+/// each request after `settle`. With `counted`, the broker requests of each operation's first timed run
+/// on that gateway.
 async fn time_runs(
     ops: &[(&str, Request)],
     http: &reqwest::Client,
@@ -257,9 +256,10 @@ async fn time_runs(
     runs: usize,
     counted: Option<&KafkaGateway>,
 ) -> BenchResult<Vec<Timed>> {
-    let mut timed: Vec<Timed> = ops.iter().map(|_| Timed::default()).collect();
-    for round in 0..=runs {
-        for ((name, req), row) in ops.iter().zip(timed.iter_mut()) {
+    let mut timed = Vec::with_capacity(ops.len());
+    for (name, req) in ops {
+        let mut row = Timed::default();
+        for run in 0..=runs {
             settle().await;
             let before = counted.map(|g| g.request_counts("local"));
             let t = Instant::now();
@@ -272,17 +272,18 @@ async fn time_runs(
                 )
                 .into());
             }
-            if round == 0 {
+            if run == 0 {
                 row.first = Some(took);
                 continue;
             }
             row.times.push(took);
             row.wire = body.len();
-            if let (1, Some(gateway), Some(before)) = (round, counted, before) {
+            if let (1, Some(gateway), Some(before)) = (run, counted, before) {
                 settle().await;
                 row.requests = diff(&before, &gateway.request_counts("local"));
             }
         }
+        timed.push(row);
     }
     Ok(timed)
 }
