@@ -448,8 +448,26 @@ async fn a_lag_in_time_read_stops_at_a_transaction_marker() {
             .send(BaseRecord::<(), _>::to(&topic).partition(0).payload(&value))
             .expect("enqueue");
     }
-    // Records at 0 and 1, the commit marker at 2, the log end at 3.
+    // Records at 0 and 1, the commit marker at 2, the log end at 3. The broker writes the marker after
+    // it has answered the commit: wait for it.
     producer.commit_transaction(timeout).expect("commit");
+    let watcher: rdkafka::consumer::BaseConsumer =
+        crate::support::client_config().create().expect("consumer");
+    let deadline = Instant::now() + timeout;
+    loop {
+        use rdkafka::consumer::Consumer;
+        let (_, high) = watcher
+            .fetch_watermarks(&topic, 0, timeout)
+            .expect("watermarks");
+        if high == 3 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no commit marker: log end {high}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     crate::support::produce_timestamped(&topic, 1, 3, rewind_server::now_ms() - 60_000, 1_000);
     let group = unique("txn-g");
     commit_offsets(&group, &topic, &[(0, 2), (1, 1)]);

@@ -20,6 +20,9 @@ use crate::kafka::native;
 /// How long a group page may spend reading the records at its committed offsets.
 const TIMESTAMP_BUDGET: Duration = Duration::from_secs(3);
 
+/// How often an idle read looks for partitions read to their log end (`at_log_end`).
+const LOG_END_CHECK: Duration = Duration::from_millis(100);
+
 /// Readers kept open between reads; more run at once when asked, and are closed afterwards.
 const IDLE_READERS: usize = 4;
 
@@ -286,19 +289,29 @@ fn read_records<T>(
     // has given its record is paused at once: pausing bumps its version, which drops its queued records
     // and lets the other partitions through.
     let mut satisfied = TopicPartitionList::new();
-    // Partitions read to their log end without a record: only transaction markers were left.
-    let mut exhausted: HashSet<(String, i32)> = HashSet::new();
-    while out.len() + exhausted.len() < wanted.len() && Instant::now() < deadline {
+    // Partitions given up without a value: read to their log end (only transaction markers were left),
+    // or their record gave nothing to keep.
+    let mut ended: HashSet<(String, i32)> = HashSet::new();
+    let mut last_check = Instant::now();
+    while out.len() + ended.len() < wanted.len() && Instant::now() < deadline {
         match reader.poll(Duration::from_millis(20)) {
             Some(Ok(m)) => {
                 // The first record at or after the offset (control records and compacted records leave
                 // gaps) is the one a consumer starting there reads first.
                 let key = (m.topic(), m.partition());
+                let owned = || (m.topic().to_owned(), m.partition());
                 if expected.get(&key).is_some_and(|o| m.offset() >= *o)
-                    && !out.contains_key(&(m.topic().to_owned(), m.partition()))
+                    && !out.contains_key(&owned())
+                    && !ended.contains(&owned())
                 {
-                    if let Some(kept) = keep(&m) {
-                        out.insert((m.topic().to_owned(), m.partition()), kept);
+                    // A record that gives nothing to keep (no timestamp) still ends its partition.
+                    match keep(&m) {
+                        Some(kept) => {
+                            out.insert(owned(), kept);
+                        }
+                        None => {
+                            ended.insert(owned());
+                        }
                     }
                     let _ = satisfied.add_partition(m.topic(), m.partition());
                 }
@@ -306,12 +319,15 @@ fn read_records<T>(
             Some(Err(e)) => tracing::debug!(error = %e, "record reader"),
             // Nothing came for a poll: a partition whose position has reached the log end it was last
             // told of has nothing more to give, and would otherwise be asked again until the budget.
-            None => {
-                for (topic, partition) in at_log_end(&reader, &out, &exhausted) {
+            // Checked at most every `LOG_END_CHECK`: it looks at every assigned partition.
+            None if last_check.elapsed() >= LOG_END_CHECK => {
+                last_check = Instant::now();
+                for (topic, partition) in at_log_end(&reader, &out, &ended) {
                     let _ = satisfied.add_partition(&topic, partition);
-                    exhausted.insert((topic, partition));
+                    ended.insert((topic, partition));
                 }
             }
+            None => {}
         }
         if satisfied.count() > 0 {
             if let Err(e) = reader.pause(&satisfied) {
@@ -325,7 +341,7 @@ fn read_records<T>(
     tracing::debug!(
         wanted = wanted.len(),
         got = out.len(),
-        at_end = exhausted.len(),
+        ended = ended.len(),
         ?assigned,
         ?read,
         total = ?started.elapsed(),
@@ -340,7 +356,7 @@ fn read_records<T>(
 fn at_log_end(
     reader: &Reader,
     read: &HashMap<(String, i32), impl Sized>,
-    exhausted: &HashSet<(String, i32)>,
+    ended: &HashSet<(String, i32)>,
 ) -> Vec<(String, i32)> {
     let (Ok(positions), Ok(rk)) = (reader.position(), native::handle(reader.client())) else {
         return Vec::new();
@@ -353,7 +369,7 @@ fn at_log_end(
                 return None;
             };
             let key = (e.topic().to_owned(), e.partition());
-            if read.contains_key(&key) || exhausted.contains(&key) {
+            if read.contains_key(&key) || ended.contains(&key) {
                 return None;
             }
             let (_, high) = native::cached_watermarks(rk, e.topic(), e.partition())?;
