@@ -399,6 +399,11 @@ enum Request {
     Get {
         path: String,
     },
+    /// A server function that takes a JSON body (plans, executions).
+    Json {
+        endpoint: String,
+        body: serde_json::Value,
+    },
 }
 
 impl Request {
@@ -414,6 +419,13 @@ impl Request {
 
     fn get(path: &str) -> Self {
         Self::Get { path: path.into() }
+    }
+
+    fn json(endpoint: &str, body: serde_json::Value) -> Self {
+        Self::Json {
+            endpoint: endpoint.into(),
+            body,
+        }
     }
 
     async fn send(&self, http: &reqwest::Client, base: &str) -> BenchResult<(u16, Vec<u8>)> {
@@ -438,6 +450,7 @@ impl Request {
         let request = match self {
             Self::Post { endpoint, form } => http.post(format!("{base}/api/{endpoint}")).form(form),
             Self::Get { path } => http.get(format!("{base}{path}")),
+            Self::Json { endpoint, body } => http.post(format!("{base}/api/{endpoint}")).json(body),
         };
         let request = match accept {
             Some(accept) => request.header("accept-encoding", accept),

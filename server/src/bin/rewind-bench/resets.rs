@@ -6,7 +6,8 @@ use std::time::Instant;
 use rewind_server::kafka::KafkaGateway;
 
 use crate::{
-    diff, format_requests, print_row, settle, time_oracle, Args, BenchResult, Timed, WIDE_GROUP,
+    diff, format_requests, print_row, settle, time_oracle, time_runs, Args, BenchResult, Request,
+    WIDE_GROUP,
 };
 
 /// Preview and execute over the wide group, next to Kafka's own tool on the same broker and group.
@@ -24,13 +25,8 @@ pub async fn bench_resets(
         scope: Scope::AllTopics,
         strategy,
     };
-    let post = |endpoint: &'static str, body: serde_json::Value| {
-        post_with(http, base, endpoint, body, None)
-    };
-    // As a browser asks: the body stays compressed, so its length is the wire size.
-    let post_compressed = |endpoint: &'static str, body: serde_json::Value| {
-        post_with(http, base, endpoint, body, Some("gzip, deflate, br"))
-    };
+    let post =
+        |endpoint: &'static str, body: serde_json::Value| post_ok(http, base, endpoint, body);
     println!();
     println!(
         "resets on {WIDE_GROUP} ({} partitions, all committed):",
@@ -41,30 +37,19 @@ pub async fn bench_resets(
         input: "2020-01-01T00:00:00.000".into(),
         zone: None,
     });
-    for (name, s) in [
+    let previews = [
         ("preview shift-by -1", &shift),
         ("preview to-datetime", &at),
-    ] {
-        let mut timed = Timed::default();
-        // Run 0 is the untimed warm-up, as in the read table.
-        for run in 0..=args.runs {
-            settle().await;
-            let before = gateway.request_counts("local");
-            let t = Instant::now();
-            let body = post_compressed("plans/preview", serde_json::json!({ "spec": s })).await?;
-            let took = t.elapsed().as_secs_f64() * 1000.0;
-            if run == 0 {
-                timed.first = Some(took);
-                continue;
-            }
-            timed.times.push(took);
-            timed.wire = body.len();
-            if run == 1 {
-                settle().await;
-                timed.requests = diff(&before, &gateway.request_counts("local"));
-            }
-        }
-        let plain = post("plans/preview", serde_json::json!({ "spec": s })).await?;
+    ]
+    .map(|(name, s)| {
+        (
+            name,
+            Request::json("plans/preview", serde_json::json!({ "spec": s })),
+        )
+    });
+    let timed = time_runs(&previews, http, base, args.runs, Some(gateway)).await?;
+    for ((name, req), timed) in previews.iter().zip(timed) {
+        let (_, plain) = req.send(http, base).await?;
         print_row(name, &timed, plain.len());
     }
     time_oracle(
@@ -140,22 +125,14 @@ pub async fn bench_resets(
     Ok(())
 }
 
-/// One server-function call with a JSON body; `accept` asks for a compressed answer, left compressed.
-async fn post_with(
+/// One server-function call with a JSON body; its answer, or an error naming the call when it failed.
+async fn post_ok(
     http: &reqwest::Client,
     base: &str,
     endpoint: &str,
     body: serde_json::Value,
-    accept: Option<&str>,
 ) -> BenchResult<Vec<u8>> {
-    let request = http.post(format!("{base}/api/{endpoint}")).json(&body);
-    let request = match accept {
-        Some(accept) => request.header("accept-encoding", accept),
-        None => request,
-    };
-    let resp = request.send().await?;
-    let status = resp.status().as_u16();
-    let bytes = resp.bytes().await?.to_vec();
+    let (status, bytes) = Request::json(endpoint, body).send(http, base).await?;
     if status != 200 {
         return Err(format!(
             "{endpoint}: HTTP {status}: {}",

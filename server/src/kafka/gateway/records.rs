@@ -299,18 +299,18 @@ fn read_records<T>(
                 // The first record at or after the offset (control records and compacted records leave
                 // gaps) is the one a consumer starting there reads first.
                 let key = (m.topic(), m.partition());
-                let owned = || (m.topic().to_owned(), m.partition());
+                let owned = (m.topic().to_owned(), m.partition());
                 if expected.get(&key).is_some_and(|o| m.offset() >= *o)
-                    && !out.contains_key(&owned())
-                    && !ended.contains(&owned())
+                    && !out.contains_key(&owned)
+                    && !ended.contains(&owned)
                 {
                     // A record that gives nothing to keep (no timestamp) still ends its partition.
                     match keep(&m) {
                         Some(kept) => {
-                            out.insert(owned(), kept);
+                            out.insert(owned, kept);
                         }
                         None => {
-                            ended.insert(owned());
+                            ended.insert(owned);
                         }
                     }
                     let _ = satisfied.add_partition(m.topic(), m.partition());

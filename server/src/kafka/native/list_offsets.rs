@@ -118,5 +118,5 @@ pub fn cached_watermarks(rk: Handle<'_>, topic: &str, partition: i32) -> Option<
             &mut high,
         )
     };
-    (err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0).then_some((low, high))
+    (!is_error(err) && high >= 0).then_some((low, high))
 }
